@@ -1,0 +1,32 @@
+# Each target installs what is missing first, so both commands work from a fresh clone.
+TOOLS_VENV := .tools/venv
+PYTHON ?= python3
+
+.PHONY: up test build tools deps clean
+
+## Bring the whole system up on embedded defaults (Ctrl-C stops it).
+up: deps tools build
+	node dist/src/stack/dev-stack.js
+
+## Type-check, then run every test suite.
+test: deps tools
+	npm test
+
+build: deps
+	npm run build
+
+deps: node_modules/.package-lock.json
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+tools: $(TOOLS_VENV)/.installed
+
+$(TOOLS_VENV)/.installed: tools-requirements.txt
+	$(PYTHON) -m venv $(TOOLS_VENV)
+	$(TOOLS_VENV)/bin/pip install --quiet --disable-pip-version-check -r tools-requirements.txt
+	@touch $@
+
+clean:
+	rm -rf dist $(TOOLS_VENV)

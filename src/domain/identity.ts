@@ -1,0 +1,23 @@
+import { createHash } from 'node:crypto';
+
+function digest(...parts: string[]): string {
+  // NUL cannot occur in validated input, so it separates parts unambiguously.
+  return createHash('sha256').update(parts.join('\u0000'), 'utf8').digest('hex').slice(0, 16);
+}
+
+/** One alert is one (source, sourceRef): the same pair always gets the same id. */
+export function alertIdFor(source: string, sourceRef: string): string {
+  return digest('alert', source, sourceRef);
+}
+
+/** Without an explicit dedup key an alert only deduplicates with itself. */
+export function dedupKeyFor(alert: { source: string; sourceRef: string; dedupKey?: string | undefined }): string {
+  return alert.dedupKey ?? `${alert.source}:${alert.sourceRef}`;
+}
+
+/** Alerts sharing a dedup key share an incident id, so intake can `signalWithStart` on it. */
+export function incidentIdFor(dedupKey: string): string {
+  return digest('incident', dedupKey);
+}
+
+export const INCIDENT_ID_PATTERN = /^[0-9a-f]{16}$/;

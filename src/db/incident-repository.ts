@@ -1,0 +1,83 @@
+import type { Pool } from 'pg';
+import type { IncidentState } from '../domain/incident';
+
+export interface IncidentRow {
+  incidentId: string;
+  title: string;
+  source: string;
+  severity: string;
+  phase: string;
+  escalationLevel: number;
+  alertCount: number;
+  openedAt: string;
+  acknowledgedAt: string | null;
+  acknowledgedBy: string | null;
+  stateVersion: number;
+  state: IncidentState;
+}
+
+/** The read model of incidents: written by activities, read by the API's lists. */
+export class IncidentRepository {
+  constructor(private readonly pool: Pool) {}
+
+  /** Idempotent: replaying a snapshot, or an older one arriving late, changes nothing. */
+  async upsert(state: IncidentState): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO incidents (incident_id, dedup_key, title, source, severity, phase, escalation_level,
+                              alert_count, opened_at, acknowledged_at, acknowledged_by, phase_entered_at,
+                              sla_breaches, next_deadline, state, state_version)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+       ON CONFLICT (incident_id) DO UPDATE SET
+         title = EXCLUDED.title, severity = EXCLUDED.severity, phase = EXCLUDED.phase,
+         escalation_level = EXCLUDED.escalation_level, alert_count = EXCLUDED.alert_count,
+         acknowledged_at = EXCLUDED.acknowledged_at, acknowledged_by = EXCLUDED.acknowledged_by,
+         phase_entered_at = EXCLUDED.phase_entered_at, sla_breaches = EXCLUDED.sla_breaches,
+         next_deadline = EXCLUDED.next_deadline, state = EXCLUDED.state,
+         state_version = EXCLUDED.state_version, updated_at = now()
+       WHERE incidents.state_version < EXCLUDED.state_version`,
+      [
+        state.incidentId,
+        state.dedupKey,
+        state.title,
+        state.source,
+        state.severity,
+        state.phase,
+        state.escalationLevel,
+        state.alertCount,
+        state.openedAt,
+        state.acknowledgedAt ?? null,
+        state.acknowledgedBy?.name ?? null,
+        JSON.stringify(state.phaseEnteredAt),
+        JSON.stringify(state.slaBreaches),
+        state.nextDeadline ? JSON.stringify(state.nextDeadline) : null,
+        JSON.stringify(state),
+        state.version,
+      ],
+    );
+  }
+
+  async find(incidentId: string): Promise<IncidentRow | undefined> {
+    const { rows } = await this.pool.query(
+      `SELECT incident_id, title, source, severity, phase, escalation_level, alert_count, opened_at,
+              acknowledged_at, acknowledged_by, state_version, state
+         FROM incidents WHERE incident_id = $1`,
+      [incidentId],
+    );
+    const row = rows[0];
+    if (!row) return undefined;
+    return {
+      incidentId: row.incident_id,
+      title: row.title,
+      source: row.source,
+      severity: row.severity,
+      phase: row.phase,
+      escalationLevel: row.escalation_level,
+      alertCount: row.alert_count,
+      openedAt: row.opened_at.toISOString(),
+      acknowledgedAt: row.acknowledged_at?.toISOString() ?? null,
+      acknowledgedBy: row.acknowledged_by,
+      stateVersion: row.state_version,
+      state: row.state,
+    };
+  }
+}

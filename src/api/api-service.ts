@@ -1,0 +1,57 @@
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { Client, Connection } from '@temporalio/client';
+import type { Logger } from 'pino';
+import type { Pool } from 'pg';
+import { AlertRegister } from '../db/alert-register';
+import { ApiKeyStore } from '../db/api-key-store';
+import { IncidentRepository } from '../db/incident-repository';
+import { DEFAULT_POLICY, type PolicyTable } from '../domain/policy';
+import { createApp } from './app';
+import { IncidentDecisions } from './incident-decisions';
+import { Intake } from './intake';
+
+export interface ApiServiceOptions {
+  pool: Pool;
+  temporalAddress: string;
+  temporalNamespace: string;
+  host: string;
+  port: number;
+  logger: Logger;
+  policy?: PolicyTable;
+}
+
+export interface RunningApi {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Wires the Express app to Temporal and PostgreSQL and listens; `close` drains in-flight requests. */
+export async function startApi(options: ApiServiceOptions): Promise<RunningApi> {
+  const connection = await Connection.connect({ address: options.temporalAddress });
+  const client = new Client({ connection, namespace: options.temporalNamespace });
+  const app = createApp({
+    logger: options.logger,
+    keys: new ApiKeyStore(options.pool),
+    intake: new Intake(client, new AlertRegister(options.pool), options.policy ?? DEFAULT_POLICY),
+    decisions: new IncidentDecisions(client, new IncidentRepository(options.pool)),
+    ready: async () => {
+      await options.pool.query('SELECT 1').catch(() => Promise.reject(new Error('PostgreSQL')));
+      await connection.workflowService.getSystemInfo({}).catch(() => Promise.reject(new Error('Temporal')));
+    },
+  });
+  const server: Server = app.listen(options.port, options.host);
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${options.host}:${port}`,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      await connection.close();
+    },
+  };
+}

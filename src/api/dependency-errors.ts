@@ -1,0 +1,29 @@
+import { isGrpcServiceError, ServiceError } from '@temporalio/client';
+
+/** gRPC status codes that mean "the server is not there right now", not "your call was wrong". */
+const UNAVAILABLE_GRPC_CODES = new Set([4 /* DEADLINE_EXCEEDED */, 14 /* UNAVAILABLE */]);
+
+/** Node and PostgreSQL error codes that mean the database cannot be reached or is shutting down. */
+const UNAVAILABLE_PG_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', '57P01', '57P02', '57P03', '53300']);
+
+function causes(err: unknown): unknown[] {
+  const chain: unknown[] = [];
+  let current: unknown = err;
+  while (current && chain.length < 5) {
+    chain.push(current);
+    current = (current as { cause?: unknown }).cause;
+  }
+  return chain;
+}
+
+/** Which dependency made this error a "try again later", if any. */
+export function unavailableDependency(err: unknown): 'Temporal' | 'PostgreSQL' | undefined {
+  for (const e of causes(err)) {
+    if (isGrpcServiceError(e) && UNAVAILABLE_GRPC_CODES.has(e.code)) return 'Temporal';
+    if (e instanceof ServiceError && /unavailable|deadline|connect/i.test(e.message)) return 'Temporal';
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && UNAVAILABLE_PG_CODES.has(code)) return 'PostgreSQL';
+    if (e instanceof Error && /timeout exceeded when trying to connect|Connection terminated/i.test(e.message)) return 'PostgreSQL';
+  }
+  return undefined;
+}

@@ -1,0 +1,24 @@
+import { NativeConnection } from '@temporalio/worker';
+import { loadConfig } from '../src/config';
+import { createPool } from '../src/db/pool';
+import { createLogger } from '../src/logger';
+import { createIncidentWorker } from '../src/worker/incident-worker';
+
+/** Entry point of a worker process: `node dist/workers/incident-worker.js`. */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel, 'firebreak-worker');
+  const pool = createPool(config.databaseUrl);
+  const connection = await NativeConnection.connect({ address: config.temporalAddress });
+  const worker = await createIncidentWorker({ connection, namespace: config.temporalNamespace, pool });
+  logger.info({ taskQueue: worker.options.taskQueue, temporal: config.temporalAddress }, 'worker polling');
+  // Worker.run installs SIGINT/SIGTERM handlers that drain in-flight tasks before resolving.
+  await worker.run();
+  await connection.close();
+  await pool.end();
+}
+
+main().catch((err: unknown) => {
+  console.error('worker failed:', err instanceof Error ? err.message : err);
+  process.exit(1);
+});

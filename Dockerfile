@@ -1,0 +1,38 @@
+# Firebreak image: one image for the API, the Temporal worker and the
+# migration job. docker-compose.yml picks the process with `command:`.
+
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+# ---- Stage 1: compile TypeScript -------------------------------------------
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+
+# Install from the lockfile first so the dependency layer stays cached while
+# only sources change.
+COPY package.json package-lock.json ./
+RUN npm ci
+
+# .dockerignore keeps node_modules, dist and local state out of the context.
+COPY . .
+RUN npm run build
+
+# ---- Stage 2: runtime ------------------------------------------------------
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+
+# Production dependencies only. Native addons (Temporal core bridge) ship
+# glibc prebuilds, which is why the base is Debian rather than Alpine.
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev && npm cache clean --force
+
+COPY --from=build /app/dist ./dist
+# Migrations are plain .js files loaded at run time, not compiled by tsc, so
+# they keep their source location next to dist/.
+COPY --from=build /app/src/db/migrations ./src/db/migrations
+
+# Files stay root-owned (read-only to the app); the process runs unprivileged.
+USER node
+
+# Default process; compose overrides it for the worker and migrations.
+CMD ["node", "dist/src/api/server.js"]

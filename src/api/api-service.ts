@@ -20,6 +20,8 @@ export interface ApiServiceOptions {
   port: number;
   logger: Logger;
   policy?: PolicyTable;
+  /** Where new incidents are started; tests give each suite its own. */
+  taskQueue?: string;
 }
 
 export interface RunningApi {
@@ -34,7 +36,7 @@ export async function startApi(options: ApiServiceOptions): Promise<RunningApi> 
   const app = createApp({
     logger: options.logger,
     keys: new ApiKeyStore(options.pool),
-    intake: new Intake(client, new AlertRegister(options.pool), options.policy ?? DEFAULT_POLICY),
+    intake: new Intake(client, new AlertRegister(options.pool), options.policy ?? DEFAULT_POLICY, options.taskQueue),
     decisions: new IncidentDecisions(client, new IncidentRepository(options.pool)),
     ready: async () => {
       await options.pool.query('SELECT 1').catch(() => Promise.reject(new Error('PostgreSQL')));

@@ -25,6 +25,7 @@ export class Intake {
     private readonly client: Client,
     private readonly alerts: AlertRegister,
     private readonly policy: PolicyTable,
+    private readonly taskQueue: string = TASK_QUEUE,
   ) {}
 
   async receive(alert: Alert, receivedAt: Date = new Date()): Promise<IntakeResult> {
@@ -52,7 +53,7 @@ export class Intake {
       async () => {
         await this.client.workflow.signalWithStart<typeof incidentWorkflow, [AlertSummary]>('incidentWorkflow', {
           workflowId: workflowIdFor(incidentId),
-          taskQueue: TASK_QUEUE,
+          taskQueue: this.taskQueue,
           args: [input],
           signal: alertSignal,
           signalArgs: [summary],

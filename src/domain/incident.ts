@@ -69,7 +69,23 @@ export interface OpenIncidentInput {
 
 export const RECENT_ALERTS_KEPT = 20;
 
-export function openIncident(input: OpenIncidentInput, now: Date): IncidentState {
+/** The deadline that runs from the moment an incident enters each phase. */
+export const PHASE_DEADLINE: Partial<Record<Phase, DeadlineKind>> = {
+  detected: 'acknowledge',
+  triage: 'assess',
+};
+
+/** The instant a deadline of the given kind falls due, counted from `from`. */
+export function deadlineFor(policy: PolicyTable, severity: Severity, kind: DeadlineKind, from: Date): PendingDeadline {
+  return { kind, dueAt: new Date(from.getTime() + policy[severity].deadlines[kind]).toISOString() };
+}
+
+function phaseDeadline(policy: PolicyTable, severity: Severity, phase: Phase, now: Date): PendingDeadline | undefined {
+  const kind = PHASE_DEADLINE[phase];
+  return kind ? deadlineFor(policy, severity, kind, now) : undefined;
+}
+
+export function openIncident(input: OpenIncidentInput, policy: PolicyTable, now: Date): IncidentState {
   const at = now.toISOString();
   return {
     incidentId: input.incidentId,
@@ -85,6 +101,7 @@ export function openIncident(input: OpenIncidentInput, now: Date): IncidentState
     escalationLevel: 0,
     escalations: [],
     slaBreaches: [],
+    nextDeadline: phaseDeadline(policy, input.severity, 'detected', now),
     version: 1,
   };
 }
@@ -100,12 +117,12 @@ export function recordAlert(state: IncidentState, alert: AlertSummary): Incident
   };
 }
 
-export function enterPhase(state: IncidentState, phase: Phase, now: Date): IncidentState {
+export function enterPhase(state: IncidentState, phase: Phase, policy: PolicyTable, now: Date): IncidentState {
   return {
     ...state,
     phase,
     phaseEnteredAt: { ...state.phaseEnteredAt, [phase]: now.toISOString() },
-    nextDeadline: undefined,
+    nextDeadline: phaseDeadline(policy, state.severity, phase, now),
     version: state.version + 1,
   };
 }
@@ -121,28 +138,20 @@ export function acknowledgeRejection(state: IncidentState): string | undefined {
   return undefined;
 }
 
-export function acknowledge(state: IncidentState, by: Principal, now: Date): IncidentState {
+export function acknowledge(state: IncidentState, by: Principal, policy: PolicyTable, now: Date): IncidentState {
   const acknowledged = { ...state, acknowledgedAt: now.toISOString(), acknowledgedBy: by };
-  return enterPhase(acknowledged, 'triage', now);
-}
-
-/** The instant a deadline of the given kind falls due, counted from `from`. */
-export function deadlineFor(policy: PolicyTable, state: IncidentState, kind: DeadlineKind, from: Date): PendingDeadline {
-  const ms = policy[state.severity].deadlines[kind];
-  return { kind, dueAt: new Date(from.getTime() + ms).toISOString() };
-}
-
-export function withDeadline(state: IncidentState, deadline: PendingDeadline | undefined): IncidentState {
-  return { ...state, nextDeadline: deadline, version: state.version + 1 };
+  return enterPhase(acknowledged, 'triage', policy, now);
 }
 
 /**
  * A missed deadline: the first miss of a deadline is an SLA breach; every miss moves one level
- * up the escalation chain until its top. Returns the new state and the escalation to notify, if any.
+ * up the escalation chain, and the next miss falls one repeat interval later, until the top of the
+ * chain. Returns the new state and the escalation to notify, if any.
  */
 export function escalateForMissedDeadline(
   state: IncidentState,
   missed: PendingDeadline,
+  policy: PolicyTable,
   now: Date,
 ): { state: IncidentState; escalation?: EscalationRecord } {
   const at = now.toISOString();
@@ -151,9 +160,12 @@ export function escalateForMissedDeadline(
     ? state.slaBreaches
     : [...state.slaBreaches, { deadline: missed.kind, phase: state.phase, dueAt: missed.dueAt, detectedAt: at }];
   if (state.escalationLevel >= TOP_ESCALATION_LEVEL) {
-    return { state: { ...state, slaBreaches, version: state.version + 1 } };
+    return { state: { ...state, slaBreaches, nextDeadline: undefined, version: state.version + 1 } };
   }
   const level = state.escalationLevel + 1;
+  // Past the top of the chain nobody is left to page, so no further deadline is set.
+  const nextDeadline =
+    level >= TOP_ESCALATION_LEVEL ? undefined : { kind: missed.kind, dueAt: new Date(Date.parse(missed.dueAt) + policy[state.severity].escalationRepeat).toISOString() };
   const escalation: EscalationRecord = {
     level,
     target: escalationTarget(level),
@@ -167,12 +179,9 @@ export function escalateForMissedDeadline(
       slaBreaches,
       escalationLevel: level,
       escalations: [...state.escalations, escalation],
+      nextDeadline,
       version: state.version + 1,
     },
     escalation,
   };
-}
-
-export function isAtTopOfChain(state: IncidentState): boolean {
-  return state.escalationLevel >= TOP_ESCALATION_LEVEL;
 }

@@ -1,16 +1,6 @@
 import { ApplicationFailure, condition, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
-import {
-  acknowledge,
-  acknowledgeRejection,
-  deadlineFor,
-  escalateForMissedDeadline,
-  isAtTopOfChain,
-  openIncident,
-  recordAlert,
-  withDeadline,
-  type IncidentState,
-} from '../domain/incident';
-import { escalationTarget, type DeadlineKind } from '../domain/policy';
+import { acknowledge, acknowledgeRejection, escalateForMissedDeadline, openIncident, recordAlert, type IncidentState } from '../domain/incident';
+import { escalationTarget } from '../domain/policy';
 import type { IncidentActivities } from '../activities/types';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
 import { acknowledgeUpdate, alertSignal, DECISION_REJECTED, stateQuery, type DecisionArgs, type IncidentWorkflowInput } from './messages';
@@ -31,7 +21,7 @@ function rejectIf(reason: string | undefined): void {
  * rules live in src/domain/incident.ts.
  */
 export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<IncidentState> {
-  let state: IncidentState = input.carriedState ?? openIncident(input, new Date());
+  let state: IncidentState = input.carriedState ?? openIncident(input, input.policy, new Date());
 
   async function publish(): Promise<void> {
     upsertSearchAttributes([
@@ -44,31 +34,23 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   }
 
   /**
-   * Waits until `done()` holds. Each time the deadline passes first, the incident escalates one
-   * level up the chain and the next deadline is one repeat interval later; at the top of the
-   * chain it keeps waiting without further pages.
+   * Waits until `done()` holds. Each time the pending deadline passes first, the incident escalates
+   * one level up the chain (the domain rule sets the next deadline); with no deadline left it
+   * simply waits.
    */
-  async function awaitWithEscalation(kind: DeadlineKind, done: () => boolean): Promise<void> {
-    const phaseStart = new Date(state.phaseEnteredAt[state.phase] ?? Date.now());
-    let deadline = state.nextDeadline?.kind === kind ? state.nextDeadline : deadlineFor(input.policy, state, kind, phaseStart);
-    state = withDeadline(state, deadline);
-    await publish();
+  async function awaitWithEscalation(done: () => boolean): Promise<void> {
     while (!done()) {
-      const remaining = Date.parse(deadline.dueAt) - Date.now();
-      if (await condition(done, Math.max(remaining, 1))) break;
-      const missed = escalateForMissedDeadline(state, deadline, new Date());
+      const deadline = state.nextDeadline;
+      if (!deadline) {
+        await condition(done);
+        return;
+      }
+      if (await condition(done, Math.max(Date.parse(deadline.dueAt) - Date.now(), 1))) return;
+      const missed = escalateForMissedDeadline(state, deadline, input.policy, new Date());
       state = missed.state;
       if (missed.escalation) {
         await notify({ incidentId: state.incidentId, title: state.title, severity: state.severity, escalation: missed.escalation });
       }
-      if (isAtTopOfChain(state)) {
-        state = withDeadline(state, undefined);
-        await publish();
-        await condition(done);
-        break;
-      }
-      deadline = { kind, dueAt: new Date(Date.parse(deadline.dueAt) + input.policy[state.severity].escalationRepeat).toISOString() };
-      state = withDeadline(state, deadline);
       await publish();
     }
   }
@@ -80,7 +62,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   setHandler(
     acknowledgeUpdate,
     async ({ principal }) => {
-      state = acknowledge(state, principal, new Date());
+      state = acknowledge(state, principal, input.policy, new Date());
       await publish();
       return state;
     },
@@ -97,8 +79,8 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     });
   }
 
-  if (state.phase === 'detected') await awaitWithEscalation('acknowledge', () => state.phase !== 'detected');
-  if (state.phase === 'triage') await awaitWithEscalation('assess', () => state.phase !== 'triage');
+  if (state.phase === 'detected') await awaitWithEscalation(() => state.phase !== 'detected');
+  if (state.phase === 'triage') await awaitWithEscalation(() => state.phase !== 'triage');
 
   // Assessment, response and review arrive with the lifecycle; until then a triaged incident
   // stays open, its assessment deadline escalating as above.

@@ -1,0 +1,18 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: {
+    // Types are checked once by `tsc --noEmit` before jest runs; ts-jest only transpiles.
+    '^.+\\.ts$': ['ts-jest', { diagnostics: false }],
+  },
+  // One Temporal dev server and one PostgreSQL for the whole run (see test/support/global-setup.ts).
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+  setupFiles: ['<rootDir>/test/support/quiet-runtime.ts'],
+  // Server-backed suites share those servers and two cores: run them one at a time.
+  maxWorkers: 1,
+  testTimeout: 60_000,
+  reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
+};

@@ -1,0 +1,112 @@
+import { randomBytes } from 'node:crypto';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import pino from 'pino';
+import { startApi, type RunningApi } from '../../src/api/api-service';
+import { ApiKeyStore } from '../../src/db/api-key-store';
+import type { PolicyTable } from '../../src/domain/policy';
+import { ROLES, type Role } from '../../src/domain/principal';
+import { createIncidentWorker } from '../../src/worker/incident-worker';
+import { freshDatabase, type TestDatabase } from './database';
+import { testEnv } from './servers';
+import { incidentWorkflowBundle } from './workflow-bundle';
+
+export interface HttpResponse {
+  status: number;
+  headers: Headers;
+  body: any;
+}
+
+export interface TestStack {
+  db: TestDatabase;
+  api: RunningApi;
+  taskQueue: string;
+  /** One key per role, named `test-<role>`. */
+  keys: Record<Role, string>;
+  startWorker(): Promise<void>;
+  stopWorker(): Promise<void>;
+  request(method: string, path: string, options?: { key?: string; body?: unknown; headers?: Record<string, string> }): Promise<HttpResponse>;
+  close(): Promise<void>;
+}
+
+export interface TestStackOptions {
+  temporalAddress?: string;
+  policy?: PolicyTable;
+}
+
+/**
+ * The real thing, per suite: a fresh database, a worker on its own task queue and the Express
+ * app listening on a free port, all against the run's dev server unless another is given.
+ */
+export async function startTestStack(options: TestStackOptions = {}): Promise<TestStack> {
+  const temporalAddress = options.temporalAddress ?? testEnv('temporalAddress');
+  const taskQueue = `test-${randomBytes(6).toString('hex')}`;
+  const db = await freshDatabase();
+  const keyStore = new ApiKeyStore(db.pool);
+  const keys = {} as Record<Role, string>;
+  for (const role of ROLES) keys[role] = (await keyStore.create(`test-${role}`, role)).token;
+
+  let worker: { worker: Worker; run: Promise<void>; connection: NativeConnection } | undefined;
+  const startWorker = async () => {
+    const connection = await NativeConnection.connect({ address: temporalAddress });
+    const w = await createIncidentWorker({ connection, namespace: 'default', pool: db.pool, taskQueue, workflowBundle: await incidentWorkflowBundle() });
+    worker = { worker: w, run: w.run(), connection };
+  };
+  const stopWorker = async () => {
+    if (!worker) return;
+    const { worker: w, run, connection } = worker;
+    worker = undefined;
+    w.shutdown();
+    await run;
+    await connection.close();
+  };
+
+  await startWorker();
+  const api = await startApi({
+    pool: db.pool,
+    temporalAddress,
+    temporalNamespace: 'default',
+    host: '127.0.0.1',
+    port: 0,
+    logger: pino({ level: 'silent' }),
+    policy: options.policy,
+    taskQueue,
+  });
+
+  return {
+    db,
+    api,
+    taskQueue,
+    keys,
+    startWorker,
+    stopWorker,
+    async request(method, path, { key, body, headers = {} } = {}) {
+      const response = await fetch(api.url + path, {
+        method,
+        headers: {
+          ...(key ? { authorization: `Bearer ${key}` } : {}),
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...headers,
+        },
+        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      });
+      const text = await response.text();
+      let parsed: unknown = text;
+      try {
+        parsed = text ? JSON.parse(text) : undefined;
+      } catch {
+        // not JSON: keep the text
+      }
+      return { status: response.status, headers: response.headers, body: parsed };
+    },
+    async close() {
+      await api.close();
+      await stopWorker();
+      await db.drop();
+    },
+  };
+}
+
+/** A dedup key no other suite on the shared dev server will use. */
+export function uniqueKey(label: string): string {
+  return `${label}-${randomBytes(6).toString('hex')}`;
+}

@@ -1,0 +1,90 @@
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { hours, minutes, seconds } from '../../src/domain/duration';
+import { DEFAULT_POLICY } from '../../src/domain/policy';
+import type { Severity } from '../../src/domain/severity';
+import { acknowledgeUpdate, stateQuery, type IncidentWorkflowInput } from '../../src/workflows/messages';
+import { createTimeSkippingEnv, withIncident } from '../support/time-skipping';
+
+/** Milliseconds from `from` to `to`, both ISO instants. */
+const elapsed = (from: string, to: string) => Date.parse(to) - Date.parse(from);
+
+describe('acknowledgement deadline (time-skipping)', () => {
+  let env: TestWorkflowEnvironment;
+  beforeAll(async () => {
+    env = await createTimeSkippingEnv();
+  });
+  afterAll(async () => {
+    await env?.teardown();
+  });
+
+  let n = 0;
+  function input(severity: Severity): IncidentWorkflowInput {
+    n += 1;
+    return { incidentId: `deadline-${n}`, dedupKey: `k${n}`, title: 'Beacon to known C2', source: 'ids', severity, policy: DEFAULT_POLICY };
+  }
+
+  it('escalates to the IR manager when nobody acknowledges a SEV1 in 15 minutes, and not before', async () => {
+    await withIncident(env, input('critical'), async (handle, activities) => {
+      await env.sleep(minutes(14) + seconds(59));
+      let state = await handle.query(stateQuery);
+      expect(state.escalationLevel).toBe(0);
+      expect(state.slaBreaches).toEqual([]);
+      expect(activities.notices.map((n) => n.escalation.target)).toEqual(['on_call']);
+
+      await env.sleep(seconds(2));
+      state = await handle.query(stateQuery);
+      expect(state.escalationLevel).toBe(1);
+      expect(state.escalations).toEqual([expect.objectContaining({ level: 1, target: 'ir_manager', cause: 'acknowledge' })]);
+      expect(state.slaBreaches).toEqual([expect.objectContaining({ deadline: 'acknowledge', phase: 'detected' })]);
+      expect(elapsed(state.openedAt, state.escalations[0]!.at)).toBeGreaterThanOrEqual(minutes(15));
+      expect(activities.notices.map((n) => n.escalation.target)).toEqual(['on_call', 'ir_manager']);
+      // The read model was sent the escalation too.
+      expect(activities.snapshots.at(-1)?.escalationLevel).toBe(1);
+    });
+  });
+
+  it('repeats up the chain every 15 minutes for a SEV1 and stops at external assistance', async () => {
+    await withIncident(env, input('critical'), async (handle, activities) => {
+      await env.sleep(minutes(45) + seconds(1));
+      const state = await handle.query(stateQuery);
+      expect(state.escalations.map((e) => [e.target, Math.floor(elapsed(state.openedAt, e.at) / minutes(1))])).toEqual([
+        ['ir_manager', 15],
+        ['ciso', 30],
+        ['external_assistance', 45],
+      ]);
+      expect(state.nextDeadline).toBeUndefined();
+      // One breach for the one missed deadline, however often it escalated.
+      expect(state.slaBreaches).toHaveLength(1);
+
+      await env.sleep(hours(6));
+      expect((await handle.query(stateQuery)).escalationLevel).toBe(3);
+      expect(activities.notices).toHaveLength(4); // the on-call page and three escalations
+    });
+  });
+
+  it('follows the severity: a SEV3 escalates after 4 hours, not after 15 minutes', async () => {
+    await withIncident(env, input('medium'), async (handle) => {
+      await env.sleep(hours(3) + minutes(59));
+      expect((await handle.query(stateQuery)).escalationLevel).toBe(0);
+      await env.sleep(minutes(2));
+      expect((await handle.query(stateQuery)).escalationLevel).toBe(1);
+    });
+  });
+
+  it('stops the acknowledgement clock once acknowledged and starts the assessment clock', async () => {
+    await withIncident(env, input('critical'), async (handle) => {
+      await env.sleep(minutes(10));
+      const principal = { keyId: 'k1', name: 'alice', role: 'responder' as const };
+      const acked = await handle.executeUpdate(acknowledgeUpdate, { args: [{ principal }] });
+      expect(acked.phase).toBe('triage');
+      expect(acked.nextDeadline).toEqual({ kind: 'assess', dueAt: new Date(Date.parse(acked.acknowledgedAt!) + hours(1)).toISOString() });
+
+      // Past the old 15-minute mark nothing escalates; the 1-hour assessment deadline runs from the acknowledgement.
+      await env.sleep(minutes(59));
+      expect((await handle.query(stateQuery)).escalationLevel).toBe(0);
+      await env.sleep(minutes(2));
+      const state = await handle.query(stateQuery);
+      expect(state.escalations).toEqual([expect.objectContaining({ level: 1, target: 'ir_manager', cause: 'assess' })]);
+    });
+  });
+});

@@ -27,13 +27,13 @@ function isExecutable(file: string): boolean {
 }
 
 /** Lookup order: the explicit path from the environment, then PATH, then the tools venv. */
-export function resolveBinary(binary: Binary, env: NodeJS.ProcessEnv = process.env): string {
+export function resolveBinary(binary: Binary, env: NodeJS.ProcessEnv = process.env, toolsBinDir: string = TOOLS_BIN_DIR): string {
   const explicit = env[binary.env];
   if (explicit) {
     if (isExecutable(explicit)) return explicit;
     throw new Error(`${binary.env}=${explicit} is not an executable file`);
   }
-  const candidates = [...(env.PATH ?? '').split(path.delimiter).filter(Boolean), TOOLS_BIN_DIR].map((dir) => path.join(dir, binary.name));
+  const candidates = [...(env.PATH ?? '').split(path.delimiter).filter(Boolean), toolsBinDir].map((dir) => path.join(dir, binary.name));
   const found = candidates.find(isExecutable);
   if (found) return found;
   throw new Error(

@@ -1,20 +1,81 @@
-import type { Notifier } from '../adapters/notifier';
+import { Context } from '@temporalio/activity';
+import type { Adapters } from '../adapters/ports';
+import type { EvidenceRegister, PatchRegister } from '../db/evidence-register';
 import type { IncidentRepository } from '../db/incident-repository';
-import { escalationNotification } from './escalation-notice';
+import type { PatchResult } from '../domain/incident';
+import { EVIDENCE_BY_ASSET } from '../domain/response-plan';
+import { notificationFor } from './notices';
 import type { IncidentActivities } from './types';
 
 export interface ActivityDependencies {
   incidents: IncidentRepository;
-  notifier: Notifier;
+  evidence: EvidenceRegister;
+  patches: PatchRegister;
+  adapters: Adapters;
+  /** Backoff between scanner polls, first and largest (milliseconds). */
+  patchPoll?: { initialMs: number; maxMs: number };
 }
 
+const DEFAULT_PATCH_POLL = { initialMs: 5_000, maxMs: 5 * 60_000 };
+
+/** Thin activities: each validates little, calls one adapter or repository, and returns a small result. */
 export function createActivities(deps: ActivityDependencies): IncidentActivities {
+  const poll = deps.patchPoll ?? DEFAULT_PATCH_POLL;
   return {
     async recordIncident(state) {
       await deps.incidents.upsert(state);
     },
+
     async notify(notice) {
-      await deps.notifier.send(escalationNotification(notice));
+      await deps.adapters.notifier.send(notificationFor(notice));
+    },
+
+    async contain({ incidentId, asset, action }) {
+      await deps.adapters.containment.execute({ idempotencyKey: `contain:${incidentId}:${asset.kind}:${asset.id}:${action}`, incidentId, asset, action });
+    },
+
+    async recover({ incidentId, asset, action }) {
+      await deps.adapters.containment.execute({ idempotencyKey: `recover:${incidentId}:${asset.kind}:${asset.id}:${action}`, incidentId, asset, action });
+    },
+
+    async collectEvidence({ incidentId, asset, collector }) {
+      const types = EVIDENCE_BY_ASSET[asset.kind];
+      let collected = 0;
+      for (const [rank, artifactType] of types.entries()) {
+        Context.current().heartbeat({ artifactType });
+        if (!(await deps.evidence.has(incidentId, asset, artifactType))) {
+          const artifact = await deps.adapters.forensics.collect({
+            idempotencyKey: `evidence:${incidentId}:${asset.kind}:${asset.id}:${artifactType}`,
+            incidentId,
+            asset,
+            artifactType,
+          });
+          await deps.evidence.recordCollected({ incidentId, asset, artifactType, volatilityRank: rank + 1, collectedBy: collector, collectedAt: new Date(), ...artifact });
+        }
+        collected += 1;
+      }
+      return { artifacts: collected };
+    },
+
+    async verifyPatches({ incidentId, assets, until }) {
+      const deadline = Date.parse(until);
+      const results = new Map<string, PatchResult>();
+      let wait = poll.initialMs;
+      for (;;) {
+        for (const asset of assets) {
+          const key = `${asset.kind}:${asset.id}`;
+          if (results.get(key)?.patched) continue;
+          const status = await deps.adapters.scanner.patchStatus({ incidentId, asset });
+          const checkedAt = new Date();
+          await deps.patches.recordCheck(incidentId, asset, status.patched, status.detail, checkedAt);
+          results.set(key, { asset, patched: status.patched, checkedAt: checkedAt.toISOString() });
+        }
+        const all = [...results.values()];
+        Context.current().heartbeat({ patched: all.filter((r) => r.patched).length, of: assets.length });
+        if (all.every((r) => r.patched) || Date.now() >= deadline) return all;
+        await Context.current().sleep(Math.min(wait, Math.max(deadline - Date.now(), 0)));
+        wait = Math.min(wait * 2, poll.maxMs);
+      }
     },
   };
 }

@@ -1,17 +1,51 @@
-import type { EscalationRecord, IncidentState } from '../domain/incident';
+import type { Asset } from '../domain/asset';
+import type { EscalationRecord, IncidentState, PatchResult } from '../domain/incident';
 import type { Severity } from '../domain/severity';
 
-export interface EscalationNotice {
+interface NoticeBase {
   incidentId: string;
   title: string;
   severity: Severity;
-  escalation: EscalationRecord;
+}
+
+/** Everything the workflow tells people goes through `notify` as one of these. */
+export type Notice =
+  | (NoticeBase & { kind: 'escalation'; escalation: EscalationRecord })
+  | (NoticeBase & { kind: 'review_scheduled'; recipient: string; dueAt?: string })
+  | (NoticeBase & { kind: 'review_reminder'; recipient: string; reminder: number; dueAt?: string });
+
+export interface ActionRequest {
+  incidentId: string;
+  asset: Asset;
+  action: string;
+}
+
+export interface EvidenceRequest {
+  incidentId: string;
+  asset: Asset;
+  /** Who holds the evidence first: the collecting system. */
+  collector: string;
+}
+
+export interface PatchVerificationRequest {
+  incidentId: string;
+  assets: Asset[];
+  /** Poll until every asset is patched or this instant passes. */
+  until: string;
 }
 
 /** The activities the incident workflow schedules; implemented in this folder. */
 export interface IncidentActivities {
   /** Upserts the incident's read-model row; older snapshots never overwrite newer ones. */
   recordIncident(state: IncidentState): Promise<void>;
-  /** Pages the escalation's target, once per (incident, level, cause). */
-  notify(notice: EscalationNotice): Promise<void>;
+  /** Sends a notice once per (incident, kind, level or sequence). */
+  notify(notice: Notice): Promise<void>;
+  /** Runs one containment action through the containment adapter, once per (incident, asset, action). */
+  contain(request: ActionRequest): Promise<void>;
+  /** Collects an asset's evidence in order of volatility, recording hashes and custody. */
+  collectEvidence(request: EvidenceRequest): Promise<{ artifacts: number }>;
+  /** Asks the scanner until every asset is patched or the deadline passes; records each answer. */
+  verifyPatches(request: PatchVerificationRequest): Promise<PatchResult[]>;
+  /** Undoes one containment action (recovery). */
+  recover(request: ActionRequest): Promise<void>;
 }

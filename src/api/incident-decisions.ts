@@ -1,10 +1,11 @@
 import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
-import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
+import { ApplicationFailure, WorkflowNotFoundError, type UpdateDefinition } from '@temporalio/common';
 import type { IncidentRepository } from '../db/incident-repository';
+import type { Decided } from '../domain/decisions';
 import type { IncidentState } from '../domain/incident';
 import type { Principal } from '../domain/principal';
 import { workflowIdFor } from '../temporal/contract';
-import { acknowledgeUpdate, DECISION_REJECTED, stateQuery } from '../workflows/messages';
+import { DECISION_REJECTED, stateQuery } from '../workflows/messages';
 import { problems } from './problem';
 
 /** Reads and decides on incidents through their workflows, mapping outcomes to HTTP problems. */
@@ -26,17 +27,18 @@ export class IncidentDecisions {
     }
   }
 
-  async acknowledge(incidentId: string, principal: Principal): Promise<IncidentState> {
-    return this.decide(incidentId, () =>
-      this.client.workflow.getHandle(workflowIdFor(incidentId)).executeUpdate(acknowledgeUpdate, { args: [{ principal }] }),
-    );
-  }
-
-  private async decide(incidentId: string, run: () => Promise<IncidentState>): Promise<IncidentState> {
+  /**
+   * Sends a decision as an update and waits for the new state. The workflow's validator rejects a
+   * decision that does not fit (409); a closed incident's workflow has no handler left (409 too).
+   */
+  async decide<T>(incidentId: string, update: UpdateDefinition<IncidentState, [Decided<T>]>, decision: T, principal: Principal): Promise<IncidentState> {
     try {
-      return await run();
+      return await this.client.workflow.getHandle(workflowIdFor(incidentId)).executeUpdate(update, { args: [{ principal, decision }] });
     } catch (err) {
-      if (err instanceof WorkflowNotFoundError) throw problems.notFound(`no open incident ${incidentId}`);
+      if (err instanceof WorkflowNotFoundError) {
+        if (await this.incidents.find(incidentId)) throw problems.decisionRejected(`incident ${incidentId} is no longer open`);
+        throw problems.notFound(`no incident ${incidentId}`);
+      }
       if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure && err.cause.type === DECISION_REJECTED) {
         throw problems.decisionRejected(err.cause.message);
       }

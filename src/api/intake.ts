@@ -39,6 +39,7 @@ export class Intake {
       title: alert.title,
       severity: alert.severity,
       receivedAt: receivedAt.toISOString(),
+      assets: alert.assets ?? [],
     };
     const input: IncidentWorkflowInput = {
       incidentId,

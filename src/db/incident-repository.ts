@@ -13,6 +13,11 @@ export interface IncidentRow {
   acknowledgedAt: string | null;
   acknowledgedBy: string | null;
   stateVersion: number;
+  commander: string | null;
+  strategy: string | null;
+  containedAt: string | null;
+  resolvedAt: string | null;
+  closedAt: string | null;
   state: IncidentState;
 }
 
@@ -25,15 +30,18 @@ export class IncidentRepository {
     await this.pool.query(
       `INSERT INTO incidents (incident_id, dedup_key, title, source, severity, phase, escalation_level,
                               alert_count, opened_at, acknowledged_at, acknowledged_by, phase_entered_at,
-                              sla_breaches, next_deadline, state, state_version)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+                              sla_breaches, next_deadline, state, state_version, commander, category, strategy,
+                              assessed_at, contained_at, resolved_at, closed_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)
        ON CONFLICT (incident_id) DO UPDATE SET
          title = EXCLUDED.title, severity = EXCLUDED.severity, phase = EXCLUDED.phase,
          escalation_level = EXCLUDED.escalation_level, alert_count = EXCLUDED.alert_count,
          acknowledged_at = EXCLUDED.acknowledged_at, acknowledged_by = EXCLUDED.acknowledged_by,
          phase_entered_at = EXCLUDED.phase_entered_at, sla_breaches = EXCLUDED.sla_breaches,
          next_deadline = EXCLUDED.next_deadline, state = EXCLUDED.state,
-         state_version = EXCLUDED.state_version, updated_at = now()
+         state_version = EXCLUDED.state_version, commander = EXCLUDED.commander, category = EXCLUDED.category,
+         strategy = EXCLUDED.strategy, assessed_at = EXCLUDED.assessed_at, contained_at = EXCLUDED.contained_at,
+         resolved_at = EXCLUDED.resolved_at, closed_at = EXCLUDED.closed_at, updated_at = now()
        WHERE incidents.state_version < EXCLUDED.state_version`,
       [
         state.incidentId,
@@ -52,6 +60,13 @@ export class IncidentRepository {
         state.nextDeadline ? JSON.stringify(state.nextDeadline) : null,
         JSON.stringify(state),
         state.version,
+        state.roles.commander?.person ?? null,
+        state.category ?? null,
+        state.assessment?.strategy ?? null,
+        state.assessment?.at ?? null,
+        state.containedAt ?? null,
+        state.resolvedAt ?? null,
+        state.closedAt ?? null,
       ],
     );
   }
@@ -59,7 +74,8 @@ export class IncidentRepository {
   async find(incidentId: string): Promise<IncidentRow | undefined> {
     const { rows } = await this.pool.query(
       `SELECT incident_id, title, source, severity, phase, escalation_level, alert_count, opened_at,
-              acknowledged_at, acknowledged_by, state_version, state
+              acknowledged_at, acknowledged_by, state_version, commander, strategy, contained_at, resolved_at,
+              closed_at, state
          FROM incidents WHERE incident_id = $1`,
       [incidentId],
     );
@@ -77,6 +93,11 @@ export class IncidentRepository {
       acknowledgedAt: row.acknowledged_at?.toISOString() ?? null,
       acknowledgedBy: row.acknowledged_by,
       stateVersion: row.state_version,
+      commander: row.commander,
+      strategy: row.strategy,
+      containedAt: row.contained_at?.toISOString() ?? null,
+      resolvedAt: row.resolved_at?.toISOString() ?? null,
+      closedAt: row.closed_at?.toISOString() ?? null,
       state: row.state,
     };
   }

@@ -1,26 +1,8 @@
 import { z } from 'zod';
+import { ASSET_KINDS } from './asset';
 import { SEVERITIES } from './severity';
+import { boundedText as text, identifier } from './text';
 
-/** Control characters (other than tab, newline, carriage return) have no place in alert text. */
-// eslint-disable-next-line no-control-regex
-const CONTROL_CHARS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
-
-const text = (max: number) =>
-  z
-    .string()
-    .trim()
-    .min(1)
-    .max(max)
-    .refine((s) => !CONTROL_CHARS.test(s), { message: 'must not contain control characters' });
-
-const identifier = (max: number) =>
-  z
-    .string()
-    .min(1)
-    .max(max)
-    .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces');
-
-export const ASSET_KINDS = ['host', 'address', 'account', 'service', 'container', 'cloud_resource', 'application'] as const;
 
 export const AssetSchema = z.strictObject({
   kind: z.enum(ASSET_KINDS),
@@ -48,6 +30,3 @@ export const AlertSchema = z.strictObject({
 });
 
 export type Alert = z.infer<typeof AlertSchema>;
-
-/** Decisions that carry no fields still insist on a JSON object with nothing unexpected in it. */
-export const EmptyDecisionSchema = z.strictObject({});

@@ -1,8 +1,9 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Pool } from 'pg';
-import { createActivities } from '../activities';
-import { DryRunNotifier } from '../adapters/dry-run-notifier';
-import type { Notifier } from '../adapters/notifier';
+import { createActivities, type ActivityDependencies } from '../activities';
+import { adaptersFromEnvironment } from '../adapters/from-environment';
+import type { Adapters } from '../adapters/ports';
+import { EvidenceRegister, PatchRegister } from '../db/evidence-register';
 import { IncidentRepository } from '../db/incident-repository';
 import { TASK_QUEUE } from '../temporal/contract';
 
@@ -11,7 +12,9 @@ export interface IncidentWorkerOptions {
   namespace: string;
   pool: Pool;
   taskQueue?: string;
-  notifier?: Notifier;
+  /** Outside systems; by default dry-run, or webhooks where configured. */
+  adapters?: Partial<Adapters>;
+  patchPoll?: ActivityDependencies['patchPoll'];
   /** A prebuilt workflow bundle; by default the workflows are bundled from source at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
 }
@@ -24,7 +27,10 @@ export function incidentWorkflowsPath(): string {
 export async function createIncidentWorker(options: IncidentWorkerOptions): Promise<Worker> {
   const activities = createActivities({
     incidents: new IncidentRepository(options.pool),
-    notifier: options.notifier ?? new DryRunNotifier(options.pool),
+    evidence: new EvidenceRegister(options.pool),
+    patches: new PatchRegister(options.pool),
+    adapters: { ...adaptersFromEnvironment(options.pool), ...options.adapters },
+    patchPoll: options.patchPoll,
   });
   return Worker.create({
     connection: options.connection,

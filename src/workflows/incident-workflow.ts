@@ -1,15 +1,89 @@
-import { ApplicationFailure, condition, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
-import { acknowledge, acknowledgeRejection, escalateForMissedDeadline, openIncident, recordAlert, type IncidentState } from '../domain/incident';
+import {
+  ActivityFailure,
+  allHandlersFinished,
+  ApplicationFailure,
+  condition,
+  continueAsNew,
+  currentUpdateInfo,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { UpdateDefinition } from '@temporalio/common';
+import type { Decided } from '../domain/decisions';
+import {
+  acknowledge,
+  acknowledgeRejection,
+  addNote,
+  allPatched,
+  assess,
+  assessmentRejection,
+  assignRole,
+  awaitContainmentApproval,
+  close,
+  closeRejection,
+  completeStep,
+  containmentApprovalRejection,
+  decideContainment,
+  escalateForMissedDeadline,
+  escalateManually,
+  isOpen,
+  manualEscalationRejection,
+  noteRejection,
+  openIncident,
+  recordAlert,
+  recordContainment,
+  recordEvidence,
+  recordPatchResults,
+  recordReview,
+  resolve,
+  reviewRejection,
+  reviewReminderSent,
+  roleAssignmentRejection,
+  startPatchVerification,
+  startStep,
+  type ContainmentOutcome,
+  type EscalationRecord,
+  type IncidentState,
+} from '../domain/incident';
 import { escalationTarget } from '../domain/policy';
+import { containmentPlan, CONTAINMENT_BY_ASSET, responseOrder, type ResponseStep } from '../domain/response-plan';
 import type { IncidentActivities } from '../activities/types';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
-import { acknowledgeUpdate, alertSignal, DECISION_REJECTED, stateQuery, type DecisionArgs, type IncidentWorkflowInput } from './messages';
+import {
+  acknowledgeUpdate,
+  addNoteUpdate,
+  alertSignal,
+  approveContainmentUpdate,
+  assessUpdate,
+  assignRoleUpdate,
+  closeUpdate,
+  DECISION_REJECTED,
+  escalateUpdate,
+  noteSignal,
+  recordReviewUpdate,
+  stateQuery,
+  type IncidentWorkflowInput,
+} from './messages';
 import { RETRY_POLICIES } from './retry-policies';
 
 const { recordIncident, notify } = proxyActivities<IncidentActivities>({
   startToCloseTimeout: '30s',
   retry: RETRY_POLICIES.untilDelivered,
 });
+const { contain, recover } = proxyActivities<IncidentActivities>({
+  startToCloseTimeout: '2m',
+  retry: RETRY_POLICIES.adapterAction,
+});
+const { collectEvidence } = proxyActivities<IncidentActivities>({
+  startToCloseTimeout: '2h',
+  heartbeatTimeout: '2m',
+  retry: RETRY_POLICIES.adapterAction,
+});
+
+/** Applied update ids kept across continue-as-new (a client retries within minutes, not thousands of decisions later). */
+const APPLIED_UPDATE_IDS_KEPT = 500;
 
 /** Rejects an update before it enters history; the API turns this into 409. */
 function rejectIf(reason: string | undefined): void {
@@ -17,11 +91,18 @@ function rejectIf(reason: string | undefined): void {
 }
 
 /**
- * One security incident from detection onwards. The workflow only waits and records; the
- * rules live in src/domain/incident.ts.
+ * One security incident, from detection to a closed review. The workflow waits, schedules stages
+ * and records; the rules live in src/domain. Every wait is resumable from the state alone, so the
+ * workflow can continue-as-new at any of them.
  */
 export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<IncidentState> {
-  let state: IncidentState = input.carriedState ?? openIncident(input, input.policy, new Date());
+  const policy = input.policy;
+  let state: IncidentState = input.carried?.state ?? openIncident(input, policy, new Date());
+  const appliedUpdateIds = new Set(input.carried?.appliedUpdateIds ?? []);
+
+  const shouldContinueAsNew = () =>
+    workflowInfo().continueAsNewSuggested ||
+    (input.continueAsNewAfterEvents !== undefined && workflowInfo().historyLength >= input.continueAsNewAfterEvents);
 
   async function publish(): Promise<void> {
     upsertSearchAttributes([
@@ -29,61 +110,294 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
       { key: SEARCH_ATTRIBUTES.severity, value: state.severity },
       { key: SEARCH_ATTRIBUTES.source, value: state.source },
       { key: SEARCH_ATTRIBUTES.escalationLevel, value: state.escalationLevel },
+      { key: SEARCH_ATTRIBUTES.commander, value: state.roles.commander?.person ?? '' },
     ]);
     await recordIncident(state);
   }
 
+  const base = () => ({ incidentId: state.incidentId, title: state.title, severity: state.severity });
+  const page = (escalation: EscalationRecord) => notify({ ...base(), kind: 'escalation', escalation });
+
   /**
-   * Waits until `done()` holds. Each time the pending deadline passes first, the incident escalates
-   * one level up the chain (the domain rule sets the next deadline); with no deadline left it
-   * simply waits.
+   * Waits until `done()` holds or continue-as-new is due. Each time the pending deadline passes
+   * first, the incident escalates one level up the chain (the domain rule sets the next
+   * deadline); with no deadline left it simply waits.
    */
   async function awaitWithEscalation(done: () => boolean): Promise<void> {
-    while (!done()) {
+    const stop = () => done() || shouldContinueAsNew();
+    while (!stop()) {
       const deadline = state.nextDeadline;
       if (!deadline) {
-        await condition(done);
+        await condition(stop);
         return;
       }
-      if (await condition(done, Math.max(Date.parse(deadline.dueAt) - Date.now(), 1))) return;
-      const missed = escalateForMissedDeadline(state, deadline, input.policy, new Date());
+      if (await condition(stop, Math.max(Date.parse(deadline.dueAt) - Date.now(), 1))) return;
+      const missed = escalateForMissedDeadline(state, deadline, policy, new Date());
       state = missed.state;
-      if (missed.escalation) {
-        await notify({ incidentId: state.incidentId, title: state.title, severity: state.severity, escalation: missed.escalation });
-      }
+      if (missed.escalation) await page(missed.escalation);
       await publish();
     }
+  }
+
+  // --- handlers ---------------------------------------------------------------------------------
+
+  /** Registers a decision: validated synchronously, applied once per update id, then published. */
+  function decision<T>(
+    definition: UpdateDefinition<IncidentState, [Decided<T>]>,
+    rejection: (decided: Decided<T>) => string | undefined,
+    apply: (decided: Decided<T>) => void | Promise<void>,
+  ): void {
+    const alreadyApplied = () => {
+      const id = currentUpdateInfo()?.id;
+      return id !== undefined && appliedUpdateIds.has(id);
+    };
+    setHandler(
+      definition,
+      async (decided) => {
+        if (alreadyApplied()) return state;
+        const id = currentUpdateInfo()?.id;
+        if (id) appliedUpdateIds.add(id);
+        await apply(decided);
+        await publish();
+        return state;
+      },
+      { validator: (decided: Decided<T>) => (alreadyApplied() ? undefined : rejectIf(rejection(decided))) },
+    );
   }
 
   setHandler(stateQuery, () => state);
   setHandler(alertSignal, (alert) => {
     state = recordAlert(state, alert);
   });
-  setHandler(
-    acknowledgeUpdate,
-    async ({ principal }) => {
-      state = acknowledge(state, principal, input.policy, new Date());
-      await publish();
-      return state;
-    },
-    { validator: (_decision: DecisionArgs) => rejectIf(acknowledgeRejection(state)) },
-  );
+  setHandler(noteSignal, ({ decision: note, principal }) => {
+    if (!noteRejection(state)) state = addNote(state, note, principal, new Date());
+  });
 
-  if (!input.carriedState) {
-    await publish();
-    await notify({
-      incidentId: state.incidentId,
-      title: state.title,
-      severity: state.severity,
-      escalation: { level: 0, target: escalationTarget(0), cause: 'acknowledge', reason: 'incident opened', at: state.openedAt },
-    });
+  decision(acknowledgeUpdate, () => acknowledgeRejection(state), ({ principal }) => {
+    state = acknowledge(state, principal, policy, new Date());
+  });
+  decision(assessUpdate, () => assessmentRejection(state), ({ decision: assessment, principal }) => {
+    state = assess(state, assessment, principal, policy, new Date());
+  });
+  decision(approveContainmentUpdate, () => containmentApprovalRejection(state), ({ decision: approval, principal }) => {
+    state = decideContainment(state, approval, principal, new Date());
+  });
+  decision(assignRoleUpdate, () => roleAssignmentRejection(state), ({ decision: assignment, principal }) => {
+    state = assignRole(state, assignment, principal, new Date());
+  });
+  decision(addNoteUpdate, () => noteRejection(state), ({ decision: note, principal }) => {
+    state = addNote(state, note, principal, new Date());
+  });
+  decision(escalateUpdate, () => manualEscalationRejection(state), async ({ decision: request, principal }) => {
+    const escalated = escalateManually(state, request, principal, new Date());
+    state = escalated.state;
+    await page(escalated.escalation);
+  });
+  decision(recordReviewUpdate, () => reviewRejection(state), ({ decision: outcome, principal }) => {
+    state = recordReview(state, outcome, principal, new Date());
+  });
+  decision(closeUpdate, () => closeRejection(state, policy), ({ decision: closure, principal }) => {
+    state = close(state, closure, principal, policy, new Date());
+  });
+
+  // --- response stages --------------------------------------------------------------------------
+
+  async function containment(): Promise<void> {
+    const plan = containmentPlan(state.assets);
+    const needsApproval = plan.some((a) => a.destructive) && !policy[state.severity].preApprovedContainment;
+    if (needsApproval && !state.response?.approval) {
+      if (!state.response?.awaitingApproval) {
+        state = awaitContainmentApproval(state, policy, new Date());
+        await publish();
+        await notify({ ...base(), kind: 'escalation', escalation: approvalRequest() });
+      }
+      await awaitWithEscalation(() => state.response?.approval !== undefined);
+      if (!state.response?.approval) return; // continuing as new; resumes here
+    }
+    const approved = !needsApproval || state.response?.approval?.approved === true;
+    const outcomes: ContainmentOutcome[] = [];
+    for (const planned of plan) {
+      if (planned.destructive && !approved) {
+        outcomes.push({ asset: planned.asset, action: planned.action, status: 'not_approved' });
+        continue;
+      }
+      await contain({ incidentId: state.incidentId, asset: planned.asset, action: planned.action });
+      outcomes.push({ asset: planned.asset, action: planned.action, status: 'done' });
+    }
+    state = recordContainment(state, outcomes, policy, new Date());
   }
 
-  if (state.phase === 'detected') await awaitWithEscalation(() => state.phase !== 'detected');
-  if (state.phase === 'triage') await awaitWithEscalation(() => state.phase !== 'triage');
+  /** The approval request goes to the current level of the chain; it is a notice, not an escalation. */
+  function approvalRequest(): EscalationRecord {
+    return {
+      level: state.escalationLevel,
+      target: escalationTarget(state.escalationLevel),
+      cause: 'approveContainment',
+      reason: 'destructive containment is waiting for a manager’s approval',
+      at: new Date().toISOString(),
+    };
+  }
 
-  // Assessment, response and review arrive with the lifecycle; until then a triaged incident
-  // stays open, its assessment deadline escalating as above.
-  await condition(() => state.phase === 'closed' || state.phase === 'dismissed');
+  async function forensics(): Promise<void> {
+    let artifacts = 0;
+    for (const asset of state.assets) {
+      const collected = await collectEvidence({ incidentId: state.incidentId, asset, collector: 'firebreak-forensics' });
+      artifacts += collected.artifacts;
+    }
+    state = recordEvidence(state, artifacts);
+  }
+
+  /** Polls the scanner until every asset is patched; each missed deadline escalates. */
+  async function eradication(): Promise<boolean> {
+    if (state.nextDeadline?.kind !== 'patchVerify') {
+      state = startPatchVerification(state, policy, new Date());
+      await publish();
+    }
+    while (!allPatched(state)) {
+      const deadline = state.nextDeadline;
+      const until = deadline ? Date.parse(deadline.dueAt) : Date.now() + policy[state.severity].escalationRepeat;
+      const { verifyPatches } = proxyActivities<IncidentActivities>({
+        startToCloseTimeout: Math.max(until - Date.now(), 0) + 5 * 60_000,
+        heartbeatTimeout: '2m',
+        retry: RETRY_POLICIES.adapterAction,
+      });
+      state = recordPatchResults(state, await verifyPatches({ incidentId: state.incidentId, assets: state.assets, until: new Date(until).toISOString() }));
+      await publish();
+      if (allPatched(state)) break;
+      // The scanner answers at the deadline at the latest; wait for it if it answered early.
+      if (await condition(shouldContinueAsNew, Math.max(until - Date.now(), 1))) return false;
+      if (deadline) {
+        const missed = escalateForMissedDeadline(state, deadline, policy, new Date());
+        state = missed.state;
+        if (missed.escalation) await page(missed.escalation);
+        await publish();
+      }
+      if (shouldContinueAsNew()) return false;
+    }
+    return true;
+  }
+
+  async function recovery(): Promise<void> {
+    let recovered = 0;
+    for (const outcome of state.response?.containment ?? []) {
+      if (outcome.status !== 'done') continue;
+      await recover({ incidentId: state.incidentId, asset: outcome.asset, action: CONTAINMENT_BY_ASSET[outcome.asset.kind].undo });
+      recovered += 1;
+    }
+    state = resolve(state, recovered, policy, new Date());
+  }
+
+  async function runStep(step: ResponseStep): Promise<boolean> {
+    try {
+      switch (step) {
+        case 'containment':
+          await containment();
+          return state.response?.approval !== undefined || !state.response?.awaitingApproval;
+        case 'forensics':
+          await forensics();
+          return true;
+        case 'eradication':
+          return await eradication();
+        case 'recovery':
+          await recovery();
+          return true;
+      }
+    } catch (err) {
+      // A stage whose adapter refused for good: tell the chain and let people decide.
+      if (!(err instanceof ActivityFailure)) throw err;
+      const escalated = escalateManually(state, { reason: `${step} failed: ${err.cause?.message ?? err.message}` }, SYSTEM, new Date());
+      if (!manualEscalationRejection(state)) {
+        state = escalated.state;
+        await page(escalated.escalation);
+      }
+      await publish();
+      await condition(() => !isOpen(state) || shouldContinueAsNew());
+      return false;
+    }
+  }
+
+  async function respond(): Promise<void> {
+    const order = responseOrder(state.assessment?.strategy ?? 'contain_first');
+    for (const step of order) {
+      if (state.phase !== 'response') return;
+      if (state.response?.completed.includes(step)) continue;
+      if (state.response?.current !== step) {
+        state = startStep(state, step);
+        await publish();
+      }
+      if (!(await runStep(step))) return;
+      // Recovery completes itself as it moves the incident to review.
+      if (state.phase === 'response') state = completeStep(state, step);
+      await publish();
+      if (shouldContinueAsNew()) return;
+    }
+  }
+
+  // --- review -------------------------------------------------------------------------------------
+
+  async function review(): Promise<void> {
+    const recipient = state.roles.commander?.person ?? escalationTarget(0);
+    const required = policy[state.severity].reviewRequired;
+    if (state.reviewRemindersSent === 0) {
+      await notify({ ...base(), kind: 'review_scheduled', recipient, dueAt: state.nextDeadline?.dueAt });
+    }
+    const leaveReview = () => state.phase !== 'review' || shouldContinueAsNew();
+    while (!leaveReview()) {
+      if (!required || state.review) {
+        await condition(leaveReview);
+        return;
+      }
+      const enteredAt = Date.parse(state.phaseEnteredAt.review ?? new Date().toISOString());
+      const nextReminder = enteredAt + (state.reviewRemindersSent + 1) * policy[state.severity].reviewReminderEvery;
+      const deadline = state.nextDeadline;
+      const wake = deadline ? Math.min(nextReminder, Date.parse(deadline.dueAt)) : nextReminder;
+      if (await condition(() => leaveReview() || state.review !== undefined, Math.max(wake - Date.now(), 1))) continue;
+      if (deadline && Date.now() >= Date.parse(deadline.dueAt)) {
+        const missed = escalateForMissedDeadline(state, deadline, policy, new Date());
+        state = missed.state;
+        if (missed.escalation) await page(missed.escalation);
+      } else {
+        state = reviewReminderSent(state);
+        await notify({ ...base(), kind: 'review_reminder', recipient, reminder: state.reviewRemindersSent, dueAt: deadline?.dueAt });
+      }
+      await publish();
+    }
+  }
+
+  // --- the process --------------------------------------------------------------------------------
+
+  if (!input.carried) {
+    await publish();
+    await page({ level: 0, target: escalationTarget(0), cause: 'acknowledge', reason: 'incident opened', at: state.openedAt });
+  }
+
+  while (isOpen(state) && !shouldContinueAsNew()) {
+    switch (state.phase) {
+      case 'detected':
+        await awaitWithEscalation(() => state.phase !== 'detected');
+        break;
+      case 'triage':
+        await awaitWithEscalation(() => state.phase !== 'triage');
+        break;
+      case 'response':
+        await respond();
+        break;
+      case 'review':
+        await review();
+        break;
+    }
+  }
+
+  await condition(allHandlersFinished);
+  await publish();
+  if (isOpen(state)) {
+    return continueAsNew<typeof incidentWorkflow>({
+      ...input,
+      carried: { state, appliedUpdateIds: [...appliedUpdateIds].slice(-APPLIED_UPDATE_IDS_KEPT) },
+    });
+  }
   return state;
 }
+
+/** The principal of decisions the workflow takes itself (escalating a failed stage). */
+const SYSTEM = { keyId: 'system', name: 'firebreak', role: 'admin' as const };

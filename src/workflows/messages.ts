@@ -4,8 +4,17 @@
  * process never loads workflow code.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type {
+  Assessment,
+  Closure,
+  ContainmentApproval,
+  Decided,
+  EscalationRequest,
+  Note,
+  ReviewOutcome,
+  RoleAssignment,
+} from '../domain/decisions';
 import type { AlertSummary, IncidentState } from '../domain/incident';
-import type { Principal } from '../domain/principal';
 import type { PolicyTable } from '../domain/policy';
 import type { Severity } from '../domain/severity';
 
@@ -18,17 +27,30 @@ export interface IncidentWorkflowInput {
   /** The policy the incident runs under for its whole life. */
   policy: PolicyTable;
   /** Carried across continue-as-new; absent on the first run. */
-  carriedState?: IncidentState;
+  carried?: CarriedOver;
+  /** Tests only: continue-as-new once history has this many events, well before Temporal suggests it. */
+  continueAsNewAfterEvents?: number;
 }
 
-/** Every decision carries who made it, so the history itself records the actor. */
-export interface DecisionArgs {
-  principal: Principal;
+export interface CarriedOver {
+  state: IncidentState;
+  /** Ids of updates already applied, so a client retrying one across continue-as-new is not applied twice. */
+  appliedUpdateIds: string[];
 }
 
 /** Failure type an update validator throws; the API answers it with 409. */
 export const DECISION_REJECTED = 'DecisionRejected';
 
 export const alertSignal = defineSignal<[AlertSummary]>('alert');
+/** Fire-and-forget notes, e.g. from an integration; people's notes go through `addNoteUpdate`. */
+export const noteSignal = defineSignal<[Decided<Note>]>('note');
 export const stateQuery = defineQuery<IncidentState>('state');
-export const acknowledgeUpdate = defineUpdate<IncidentState, [DecisionArgs]>('acknowledge');
+
+export const acknowledgeUpdate = defineUpdate<IncidentState, [Decided<Record<string, never>>]>('acknowledge');
+export const assessUpdate = defineUpdate<IncidentState, [Decided<Assessment>]>('assess');
+export const approveContainmentUpdate = defineUpdate<IncidentState, [Decided<ContainmentApproval>]>('approveContainment');
+export const assignRoleUpdate = defineUpdate<IncidentState, [Decided<RoleAssignment>]>('assignRole');
+export const escalateUpdate = defineUpdate<IncidentState, [Decided<EscalationRequest>]>('escalate');
+export const addNoteUpdate = defineUpdate<IncidentState, [Decided<Note>]>('addNote');
+export const recordReviewUpdate = defineUpdate<IncidentState, [Decided<ReviewOutcome>]>('recordReview');
+export const closeUpdate = defineUpdate<IncidentState, [Decided<Closure>]>('close');

@@ -24,6 +24,7 @@ const alertNo = (i: number): AlertSummary => ({
   title: 'Phishing',
   severity: 'critical',
   receivedAt: t0.toISOString(),
+  assets: [],
 });
 
 describe('opening an incident', () => {

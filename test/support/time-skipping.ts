@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import type { EscalationNotice, IncidentActivities } from '../../src/activities/types';
-import type { IncidentState } from '../../src/domain/incident';
+import type { ActionRequest, EvidenceRequest, IncidentActivities, Notice, PatchVerificationRequest } from '../../src/activities/types';
+import type { IncidentState, PatchResult } from '../../src/domain/incident';
 import { temporalTestServerPath } from '../../src/temporal/binaries';
 import { registerSearchAttributes } from '../../src/temporal/register-search-attributes';
 import type { IncidentWorkflowInput } from '../../src/workflows/messages';
@@ -18,26 +18,56 @@ export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> 
   return env;
 }
 
-/** Activities that record what the workflow asked of them: the adapter boundary of a workflow test. */
+/**
+ * Activities that record what the workflow asked of them: the adapter boundary of a workflow
+ * test. The scanner's answer is scripted: `patchedAfter` says from which call on it says patched.
+ */
 export class RecordingActivities implements IncidentActivities {
   readonly snapshots: IncidentState[] = [];
-  readonly notices: EscalationNotice[] = [];
+  readonly notices: Notice[] = [];
+  readonly actions: ActionRequest[] = [];
+  readonly recoveries: ActionRequest[] = [];
+  readonly evidence: EvidenceRequest[] = [];
+  readonly patchChecks: PatchVerificationRequest[] = [];
+  patchedAfter = 1;
 
   async recordIncident(state: IncidentState): Promise<void> {
     this.snapshots.push(state);
   }
-
-  async notify(notice: EscalationNotice): Promise<void> {
+  async notify(notice: Notice): Promise<void> {
     this.notices.push(notice);
+  }
+  async contain(request: ActionRequest): Promise<void> {
+    this.actions.push(request);
+  }
+  async recover(request: ActionRequest): Promise<void> {
+    this.recoveries.push(request);
+  }
+  async collectEvidence(request: EvidenceRequest): Promise<{ artifacts: number }> {
+    this.evidence.push(request);
+    return { artifacts: 2 };
+  }
+  async verifyPatches(request: PatchVerificationRequest): Promise<PatchResult[]> {
+    this.patchChecks.push(request);
+    const patched = this.patchChecks.length >= this.patchedAfter;
+    return request.assets.map((asset) => ({ asset, patched, checkedAt: new Date().toISOString() }));
+  }
+
+  /** The notices of one kind, as `target@level` or the recipient. */
+  escalationTargets(): string[] {
+    return this.notices.flatMap((n) => (n.kind === 'escalation' ? [n.escalation.target] : []));
   }
 }
 
-export async function createTestWorker(env: TestWorkflowEnvironment, activities: IncidentActivities): Promise<Worker> {
+export async function createTestWorker(env: TestWorkflowEnvironment, activities: RecordingActivities): Promise<Worker> {
+  const bound = Object.fromEntries(
+    (['recordIncident', 'notify', 'contain', 'recover', 'collectEvidence', 'verifyPatches'] as const).map((name) => [name, activities[name].bind(activities)]),
+  );
   return Worker.create({
     connection: env.nativeConnection,
     taskQueue: `ts-${randomBytes(6).toString('hex')}`,
     workflowBundle: await incidentWorkflowBundle(),
-    activities: { ...activities, recordIncident: activities.recordIncident.bind(activities), notify: activities.notify.bind(activities) },
+    activities: bound,
   });
 }
 
@@ -50,8 +80,8 @@ export async function withIncident(
   env: TestWorkflowEnvironment,
   input: IncidentWorkflowInput,
   body: (handle: WorkflowHandle, activities: RecordingActivities) => Promise<void>,
+  activities: RecordingActivities = new RecordingActivities(),
 ): Promise<void> {
-  const activities = new RecordingActivities();
   const worker = await createTestWorker(env, activities);
   await worker.runUntil(async () => {
     const handle = await env.client.workflow.start('incidentWorkflow', {

@@ -29,7 +29,7 @@ describe('acknowledgement deadline (time-skipping)', () => {
       let state = await handle.query(stateQuery);
       expect(state.escalationLevel).toBe(0);
       expect(state.slaBreaches).toEqual([]);
-      expect(activities.notices.map((n) => n.escalation.target)).toEqual(['on_call']);
+      expect(activities.escalationTargets()).toEqual(['on_call']);
 
       await env.sleep(seconds(2));
       state = await handle.query(stateQuery);
@@ -37,7 +37,7 @@ describe('acknowledgement deadline (time-skipping)', () => {
       expect(state.escalations).toEqual([expect.objectContaining({ level: 1, target: 'ir_manager', cause: 'acknowledge' })]);
       expect(state.slaBreaches).toEqual([expect.objectContaining({ deadline: 'acknowledge', phase: 'detected' })]);
       expect(elapsed(state.openedAt, state.escalations[0]!.at)).toBeGreaterThanOrEqual(minutes(15));
-      expect(activities.notices.map((n) => n.escalation.target)).toEqual(['on_call', 'ir_manager']);
+      expect(activities.escalationTargets()).toEqual(['on_call', 'ir_manager']);
       // The read model was sent the escalation too.
       expect(activities.snapshots.at(-1)?.escalationLevel).toBe(1);
     });
@@ -75,7 +75,7 @@ describe('acknowledgement deadline (time-skipping)', () => {
     await withIncident(env, input('critical'), async (handle) => {
       await env.sleep(minutes(10));
       const principal = { keyId: 'k1', name: 'alice', role: 'responder' as const };
-      const acked = await handle.executeUpdate(acknowledgeUpdate, { args: [{ principal }] });
+      const acked = await handle.executeUpdate(acknowledgeUpdate, { args: [{ principal, decision: {} }] });
       expect(acked.phase).toBe('triage');
       expect(acked.nextDeadline).toEqual({ kind: 'assess', dueAt: new Date(Date.parse(acked.acknowledgedAt!) + hours(1)).toISOString() });
 

@@ -1,0 +1,39 @@
+import { severityLevel } from '../domain/severity';
+import type { Notification } from '../adapters/ports';
+import type { Notice } from './types';
+
+/**
+ * Turns a notice into the notification sent, with the key that makes it idempotent: one per
+ * (incident, escalation level, reason), one review invitation, one message per reminder.
+ */
+export function notificationFor(notice: Notice): Notification {
+  const sev = severityLevel(notice.severity);
+  switch (notice.kind) {
+    case 'escalation': {
+      const e = notice.escalation;
+      return {
+        idempotencyKey: `escalation:${notice.incidentId}:${e.level}:${e.cause}`,
+        incidentId: notice.incidentId,
+        recipient: e.target,
+        subject: `[${sev}] ${notice.title} — escalation level ${e.level}`,
+        body: e.reason,
+      };
+    }
+    case 'review_scheduled':
+      return {
+        idempotencyKey: `review-scheduled:${notice.incidentId}`,
+        incidentId: notice.incidentId,
+        recipient: notice.recipient,
+        subject: `[${sev}] ${notice.title} — post-incident review scheduled`,
+        body: notice.dueAt ? `record the review outcome by ${notice.dueAt}` : 'record the review outcome when it is held',
+      };
+    case 'review_reminder':
+      return {
+        idempotencyKey: `review-reminder:${notice.incidentId}:${notice.reminder}`,
+        incidentId: notice.incidentId,
+        recipient: notice.recipient,
+        subject: `[${sev}] ${notice.title} — review reminder ${notice.reminder}`,
+        body: notice.dueAt ? `the review outcome is due by ${notice.dueAt}` : 'the review outcome is still outstanding',
+      };
+  }
+}

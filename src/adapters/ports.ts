@@ -1,0 +1,66 @@
+import type { Asset } from '../domain/asset';
+
+/**
+ * The small interfaces Firebreak talks to the outside through. Every request carries an
+ * idempotency key: an adapter must treat a repeated key as the same request, because activities
+ * are retried.
+ */
+
+/** A message to a person or channel. */
+export interface Notification {
+  idempotencyKey: string;
+  incidentId: string;
+  recipient: string;
+  subject: string;
+  body: string;
+}
+
+export interface Notifier {
+  send(notification: Notification): Promise<void>;
+}
+
+/** A containment or recovery action on one asset: isolate a host, disable an account, undo it. */
+export interface AssetAction {
+  idempotencyKey: string;
+  incidentId: string;
+  asset: Asset;
+  action: string;
+}
+
+export interface ContainmentAdapter {
+  execute(action: AssetAction): Promise<void>;
+}
+
+export interface EvidenceRequest {
+  idempotencyKey: string;
+  incidentId: string;
+  asset: Asset;
+  artifactType: string;
+}
+
+/** Where the collected artifact is kept, and what it hashes to. */
+export interface CollectedArtifact {
+  location: string;
+  sha256: string;
+  sizeBytes: number;
+}
+
+export interface ForensicsAdapter {
+  collect(request: EvidenceRequest): Promise<CollectedArtifact>;
+}
+
+export interface PatchStatus {
+  patched: boolean;
+  detail?: string;
+}
+
+export interface VulnerabilityScanner {
+  patchStatus(request: { incidentId: string; asset: Asset }): Promise<PatchStatus>;
+}
+
+export interface Adapters {
+  notifier: Notifier;
+  containment: ContainmentAdapter;
+  forensics: ForensicsAdapter;
+  scanner: VulnerabilityScanner;
+}

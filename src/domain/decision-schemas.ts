@@ -1,0 +1,46 @@
+import { z } from 'zod';
+import { INCIDENT_ROLES, RESOLUTIONS } from './decisions';
+import { STRATEGIES } from './response-plan';
+import { SEVERITIES } from './severity';
+import { boundedText, identifier } from './text';
+
+/** Request bodies of the decision endpoints (DESIGN.md, "HTTP API v1"). Unknown fields are rejected. */
+export const AcknowledgeSchema = z.strictObject({});
+
+export const AssessmentSchema = z.strictObject({
+  severity: z.enum(SEVERITIES),
+  category: identifier(100),
+  strategy: z.enum(STRATEGIES),
+  externalAssistance: z.boolean(),
+  dismiss: z.strictObject({ reason: boundedText(2_000) }).optional(),
+});
+
+export const ContainmentApprovalSchema = z.strictObject({
+  approved: z.boolean(),
+  reason: boundedText(2_000).optional(),
+});
+
+export const RoleParamSchema = z.enum(INCIDENT_ROLES);
+export const RoleAssignmentSchema = z.strictObject({ person: boundedText(200) });
+
+export const EscalationSchema = z.strictObject({ reason: boundedText(2_000) });
+
+export const NoteSchema = z.strictObject({ text: boundedText(10_000) });
+
+export const ReviewSchema = z.strictObject({
+  lessons: boundedText(20_000),
+  actionItems: z
+    .array(
+      z.strictObject({
+        title: boundedText(300),
+        owner: boundedText(200),
+        dueAt: z.iso.datetime({ offset: true }),
+      }),
+    )
+    .max(100),
+});
+
+export const ClosureSchema = z.strictObject({
+  resolution: z.enum(RESOLUTIONS),
+  summary: boundedText(10_000),
+});

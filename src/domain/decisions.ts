@@ -1,0 +1,59 @@
+import type { Principal } from './principal';
+import type { Strategy } from './response-plan';
+import type { Severity } from './severity';
+
+/** People's roles on one incident (not to be confused with API key roles). */
+export const INCIDENT_ROLES = ['commander', 'scribe', 'communications', 'responder', 'expert'] as const;
+export type IncidentRole = (typeof INCIDENT_ROLES)[number];
+
+export const RESOLUTIONS = ['resolved', 'false_positive', 'duplicate'] as const;
+export type Resolution = (typeof RESOLUTIONS)[number];
+
+export interface Assessment {
+  severity: Severity;
+  category: string;
+  strategy: Strategy;
+  externalAssistance: boolean;
+  /** A false positive: the incident ends here, dismissed. */
+  dismiss?: { reason: string };
+}
+
+export interface ContainmentApproval {
+  approved: boolean;
+  reason?: string;
+}
+
+export interface RoleAssignment {
+  role: IncidentRole;
+  person: string;
+}
+
+export interface EscalationRequest {
+  reason: string;
+}
+
+export interface Note {
+  text: string;
+}
+
+export interface ActionItem {
+  title: string;
+  owner: string;
+  dueAt: string;
+}
+
+export interface ReviewOutcome {
+  lessons: string;
+  actionItems: ActionItem[];
+}
+
+export interface Closure {
+  resolution: Resolution;
+  summary: string;
+}
+
+/** A decision as it travels to the workflow: what was decided, and by whom (from the API key). */
+export interface Decided<T> {
+  principal: Principal;
+  decision: T;
+}

@@ -1,0 +1,248 @@
+import type { WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Asset } from '../../src/domain/asset';
+import type { Assessment } from '../../src/domain/decisions';
+import { days, hours, minutes, seconds } from '../../src/domain/duration';
+import type { IncidentState } from '../../src/domain/incident';
+import { DEFAULT_POLICY } from '../../src/domain/policy';
+import type { Severity } from '../../src/domain/severity';
+import {
+  acknowledgeUpdate,
+  alertSignal,
+  approveContainmentUpdate,
+  assessUpdate,
+  closeUpdate,
+  recordReviewUpdate,
+  stateQuery,
+  type IncidentWorkflowInput,
+} from '../../src/workflows/messages';
+import { alice, maria } from '../support/principals';
+import { createTimeSkippingEnv, RecordingActivities, withIncident } from '../support/time-skipping';
+
+const host: Asset = { kind: 'host', id: 'web-01' };
+const account: Asset = { kind: 'account', id: 'svc-backup' };
+const address: Asset = { kind: 'address', id: '198.51.100.7' };
+
+describe('the incident lifecycle (time-skipping)', () => {
+  let env: TestWorkflowEnvironment;
+  beforeAll(async () => {
+    env = await createTimeSkippingEnv();
+  });
+  afterAll(async () => {
+    await env?.teardown();
+  });
+
+  let n = 0;
+  function input(severity: Severity): IncidentWorkflowInput {
+    n += 1;
+    return { incidentId: `life-${n}`, dedupKey: `life-${n}`, title: 'Ransomware on web-01', source: 'edr', severity, policy: DEFAULT_POLICY };
+  }
+
+  async function alert(handle: WorkflowHandle, severity: Severity, assets: Asset[]): Promise<void> {
+    await handle.signal(alertSignal, { alertId: `a-${assets.length}`, source: 'edr', sourceRef: 'r1', title: 't', severity, receivedAt: new Date().toISOString(), assets });
+  }
+
+  async function triage(handle: WorkflowHandle, assessment: Partial<Assessment> & Pick<Assessment, 'severity' | 'strategy'>): Promise<IncidentState> {
+    await handle.executeUpdate(acknowledgeUpdate, { args: [{ principal: alice, decision: {} }] });
+    return handle.executeUpdate(assessUpdate, {
+      args: [{ principal: maria, decision: { category: 'malware', externalAssistance: false, ...assessment } }],
+    });
+  }
+
+  /** Skips time in `step`s until the incident reaches `phase` (at most 100 steps). */
+  async function waitForPhase(handle: WorkflowHandle, phase: IncidentState['phase'], step = seconds(1)): Promise<IncidentState> {
+    for (let i = 0; i < 100; i++) {
+      const state = await handle.query(stateQuery);
+      if (state.phase === phase) return state;
+      await env.sleep(step);
+    }
+    throw new Error(`never reached ${phase}`);
+  }
+
+  /** The validator's reason for rejecting an update. */
+  async function rejection(update: Promise<unknown>): Promise<string> {
+    const err = await update.then(
+      () => undefined,
+      (e: unknown) => e as { cause?: { message?: string } },
+    );
+    if (!err) throw new Error('the update was accepted');
+    return err.cause?.message ?? String(err);
+  }
+
+  it('escalates an unapproved destructive containment after the approval deadline and stops once approved', async () => {
+    await withIncident(env, input('high'), async (handle, activities) => {
+      await alert(handle, 'high', [host, address]);
+      const assessed = await triage(handle, { severity: 'high', strategy: 'contain_first' });
+      expect(assessed.phase).toBe('response');
+      await env.sleep(seconds(1));
+      let state = await handle.query(stateQuery);
+      expect(state.response?.awaitingApproval).toBe(true);
+      expect(state.nextDeadline?.kind).toBe('approveContainment');
+      expect(activities.actions).toEqual([]); // nothing destructive ran yet
+
+      await env.sleep(minutes(59));
+      expect((await handle.query(stateQuery)).escalationLevel).toBe(0);
+      await env.sleep(minutes(2));
+      state = await handle.query(stateQuery);
+      expect(state.escalations).toEqual([expect.objectContaining({ level: 1, target: 'ir_manager', cause: 'approveContainment' })]);
+
+      await handle.executeUpdate(approveContainmentUpdate, { args: [{ principal: maria, decision: { approved: true } }] });
+      await env.sleep(hours(3)); // past further repeats: no more escalations
+      state = await handle.query(stateQuery);
+      expect(state.escalationLevel).toBe(1);
+      expect(activities.actions.map((a) => a.action)).toEqual(['isolate_host', 'block_address']);
+      expect(state.response?.containment.every((c) => c.status === 'done')).toBe(true);
+      expect(state.containedAt).toBeDefined();
+    });
+  });
+
+  it('runs only non-destructive containment when the approval is refused', async () => {
+    await withIncident(env, input('high'), async (handle, activities) => {
+      await alert(handle, 'high', [host, address]);
+      await triage(handle, { severity: 'high', strategy: 'contain_first' });
+      await env.sleep(seconds(1));
+      await handle.executeUpdate(approveContainmentUpdate, { args: [{ principal: maria, decision: { approved: false, reason: 'web-01 is the payment front end' } }] });
+      const state = await waitForPhase(handle, 'review');
+      expect(activities.actions.map((a) => a.action)).toEqual(['block_address']);
+      expect(state.response?.containment).toEqual([
+        { asset: host, action: 'isolate_host', status: 'not_approved' },
+        { asset: address, action: 'block_address', status: 'done' },
+      ]);
+      // Recovery undoes only what was done.
+      expect(activities.recoveries.map((a) => a.action)).toEqual(['unblock_address']);
+    });
+  });
+
+  it('collects evidence before containing when the strategy is evidence_first, and after when contain_first', async () => {
+    for (const strategy of ['evidence_first', 'contain_first'] as const) {
+      const order: string[] = [];
+      const activities = new RecordingActivities();
+      activities.contain = async (r) => void order.push(`contain:${r.asset.id}`);
+      activities.collectEvidence = async (r) => {
+        order.push(`evidence:${r.asset.id}`);
+        return { artifacts: 3 };
+      };
+      await withIncident(
+        env,
+        input('critical'),
+        async (handle) => {
+          await alert(handle, 'critical', [host]);
+          await triage(handle, { severity: 'critical', strategy });
+          const state = await waitForPhase(handle, 'review');
+          expect(state.response?.completed).toEqual(strategy === 'evidence_first' ? ['forensics', 'containment', 'eradication', 'recovery'] : ['containment', 'forensics', 'eradication', 'recovery']);
+          expect(state.response?.artifactsCollected).toBe(3);
+        },
+        activities,
+      );
+      expect(order).toEqual(strategy === 'evidence_first' ? ['evidence:web-01', 'contain:web-01'] : ['contain:web-01', 'evidence:web-01']);
+    }
+  });
+
+  it('escalates when patches are not verified by the deadline, repeats, and moves on once they are', async () => {
+    const activities = new RecordingActivities();
+    activities.patchedAfter = Number.POSITIVE_INFINITY;
+    await withIncident(
+      env,
+      input('critical'),
+      async (handle) => {
+        await alert(handle, 'critical', [host]);
+        await triage(handle, { severity: 'critical', strategy: 'contain_first' });
+        await env.sleep(seconds(5));
+        let state = await handle.query(stateQuery);
+        expect(state.response?.current).toBe('eradication');
+        const started = Date.parse(state.nextDeadline!.dueAt) - hours(24);
+
+        await env.sleep(hours(23) + minutes(59));
+        expect((await handle.query(stateQuery)).escalationLevel).toBe(0);
+        await env.sleep(minutes(2));
+        state = await handle.query(stateQuery);
+        expect(state.escalations).toEqual([expect.objectContaining({ level: 1, cause: 'patchVerify' })]);
+        expect(state.response?.patchResults).toEqual([expect.objectContaining({ asset: host, patched: false })]);
+        expect(state.slaBreaches).toEqual([expect.objectContaining({ deadline: 'patchVerify', phase: 'response' })]);
+
+        await env.sleep(minutes(15));
+        expect((await handle.query(stateQuery)).escalations.map((e) => e.target)).toEqual(['ir_manager', 'ciso']);
+        const asked = activities.patchChecks.length;
+        expect(asked).toBeGreaterThanOrEqual(2);
+        // Each scanner call polls until the pending deadline.
+        expect(Date.parse(activities.patchChecks[0]!.until)).toBe(started + hours(24));
+
+        activities.patchedAfter = asked + 1;
+        state = await waitForPhase(handle, 'review', minutes(1));
+        expect(state.response?.patchResults).toEqual([expect.objectContaining({ asset: host, patched: true })]);
+        expect(state.resolvedAt).toBeDefined();
+      },
+      activities,
+    );
+  });
+
+  it('reminds daily about a SEV1 review, escalates when it is 5 days overdue, and closes once it is recorded', async () => {
+    await withIncident(env, input('critical'), async (handle, activities) => {
+      await alert(handle, 'critical', [host]);
+      await triage(handle, { severity: 'critical', strategy: 'contain_first' });
+      const inReview = await waitForPhase(handle, 'review');
+      expect(inReview.nextDeadline?.kind).toBe('review');
+      expect(activities.notices.filter((x) => x.kind === 'review_scheduled')).toHaveLength(1);
+
+      // Closing before the review is rejected for a SEV1.
+      expect(await rejection(handle.executeUpdate(closeUpdate, { args: [{ principal: maria, decision: { resolution: 'resolved', summary: 'done' } }] }))).toMatch(
+        /SEV1 incident needs a recorded post-incident review/,
+      );
+
+      await env.sleep(days(4) + hours(1));
+      let state = await handle.query(stateQuery);
+      expect(state.reviewRemindersSent).toBe(4);
+      expect(state.escalationLevel).toBe(0);
+      await env.sleep(hours(23) + minutes(1)); // just past the 5-day deadline
+      state = await handle.query(stateQuery);
+      expect(state.escalations).toEqual([expect.objectContaining({ level: 1, cause: 'review' })]);
+      expect(state.slaBreaches).toEqual([expect.objectContaining({ deadline: 'review', phase: 'review' })]);
+
+      await handle.executeUpdate(recordReviewUpdate, {
+        args: [{ principal: maria, decision: { lessons: 'EDR exclusions hid the dropper', actionItems: [{ title: 'Audit exclusions', owner: 'secops', dueAt: '2026-04-01T00:00:00Z' }] } }],
+      });
+      await env.sleep(days(2));
+      state = await handle.query(stateQuery);
+      expect(state.escalationLevel).toBe(1); // the review stopped the clock
+      const closed = await handle.executeUpdate(closeUpdate, { args: [{ principal: maria, decision: { resolution: 'resolved', summary: 'contained and patched' } }] });
+      expect(closed.phase).toBe('closed');
+      const result: IncidentState = await handle.result();
+      expect(Object.keys(result.phaseEnteredAt)).toEqual(['detected', 'triage', 'response', 'review', 'closed']);
+      expect(result.closure).toMatchObject({ resolution: 'resolved', by: { name: 'maria' } });
+    });
+  });
+
+  it('ends a false positive at triage as dismissed', async () => {
+    await withIncident(env, input('medium'), async (handle, activities) => {
+      await handle.executeUpdate(acknowledgeUpdate, { args: [{ principal: alice, decision: {} }] });
+      const dismissed = await handle.executeUpdate(assessUpdate, {
+        args: [{ principal: maria, decision: { severity: 'low', category: 'benign', strategy: 'contain_first', externalAssistance: false, dismiss: { reason: 'pen test traffic' } } }],
+      });
+      expect(dismissed).toMatchObject({ phase: 'dismissed', severity: 'low', dismissal: { reason: 'pen test traffic', by: { name: 'maria' } } });
+      const result: IncidentState = await handle.result();
+      expect(result.phase).toBe('dismissed');
+      expect(activities.snapshots.at(-1)?.phase).toBe('dismissed');
+    });
+  });
+
+  it('keeps its state, alert count and applied decisions across continue-as-new', async () => {
+    const carried = { ...input('critical'), continueAsNewAfterEvents: 60 };
+    await withIncident(env, carried, async (handle) => {
+      const firstRunId = (await handle.describe()).runId;
+      await handle.executeUpdate(acknowledgeUpdate, { args: [{ principal: alice, decision: {} }], updateId: 'ack-once' });
+      for (let i = 0; i < 150; i++) {
+        await handle.signal(alertSignal, { alertId: `storm-${i}`, source: 'ids', sourceRef: `s${i}`, title: 't', severity: 'critical', receivedAt: new Date().toISOString(), assets: [] });
+      }
+      await env.sleep(seconds(1));
+      const state = await handle.query(stateQuery);
+      expect((await handle.describe()).runId).not.toBe(firstRunId);
+      expect(state.alertCount).toBe(150);
+      expect(state).toMatchObject({ phase: 'triage', acknowledgedBy: { name: 'alice' } });
+      // The same update, retried by a client after continue-as-new, is not applied twice nor rejected.
+      const retried = await handle.executeUpdate(acknowledgeUpdate, { args: [{ principal: alice, decision: {} }], updateId: 'ack-once' });
+      expect(retried.acknowledgedAt).toBe(state.acknowledgedAt);
+      // A new acknowledgement is a new decision, and rejected.
+      expect(await rejection(handle.executeUpdate(acknowledgeUpdate, { args: [{ principal: maria, decision: {} }] }))).toMatch(/already acknowledged by alice/);
+    });
+  });
+});

@@ -7,7 +7,8 @@ import type { Pool } from 'pg';
 import { AlertRegister } from '../db/alert-register';
 import { ApiKeyStore } from '../db/api-key-store';
 import { IncidentRepository } from '../db/incident-repository';
-import { DEFAULT_POLICY, type PolicyTable } from '../domain/policy';
+import type { PolicyTable } from '../domain/policy';
+import { loadPolicy } from '../policy-file';
 import { createApp } from './app';
 import { IncidentDecisions } from './incident-decisions';
 import { Intake } from './intake';
@@ -36,7 +37,7 @@ export async function startApi(options: ApiServiceOptions): Promise<RunningApi> 
   const app = createApp({
     logger: options.logger,
     keys: new ApiKeyStore(options.pool),
-    intake: new Intake(client, new AlertRegister(options.pool), options.policy ?? DEFAULT_POLICY, options.taskQueue),
+    intake: new Intake(client, new AlertRegister(options.pool), options.policy ?? loadPolicy(), options.taskQueue),
     decisions: new IncidentDecisions(client, new IncidentRepository(options.pool)),
     ready: async () => {
       await options.pool.query('SELECT 1').catch(() => Promise.reject(new Error('PostgreSQL')));

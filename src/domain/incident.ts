@@ -25,8 +25,8 @@ export interface AlertSummary {
 export interface EscalationRecord {
   level: number;
   target: EscalationTarget;
-  /** The deadline whose miss caused it, or `manual` when a person escalated. */
-  cause: DeadlineKind | 'manual';
+  /** The deadline whose miss caused it, `manual` when a person escalated, `stageFailed` when an adapter refused. */
+  cause: DeadlineKind | 'manual' | 'stageFailed';
   reason: string;
   at: string;
   by?: Principal;
@@ -371,6 +371,17 @@ export function manualEscalationRejection(state: IncidentState): string | undefi
 export function escalateManually(state: IncidentState, request: EscalationRequest, by: Principal, now: Date): { state: IncidentState; escalation: EscalationRecord } {
   const level = state.escalationLevel + 1;
   const escalation: EscalationRecord = { level, target: escalationTarget(level), cause: 'manual', reason: request.reason, at: now.toISOString(), by };
+  return { state: bump(state, { escalationLevel: level, escalations: [...state.escalations, escalation] }), escalation };
+}
+
+/**
+ * A response stage failed for good (an adapter refused): the next level of the chain is told, so
+ * people can fix the cause; the stage is retried later. At the top of the chain nothing changes.
+ */
+export function escalateForFailedStage(state: IncidentState, step: ResponseStep, message: string, now: Date): { state: IncidentState; escalation?: EscalationRecord } {
+  if (state.escalationLevel >= TOP_ESCALATION_LEVEL) return { state };
+  const level = state.escalationLevel + 1;
+  const escalation: EscalationRecord = { level, target: escalationTarget(level), cause: 'stageFailed', reason: `${step} failed: ${message}`, at: now.toISOString() };
   return { state: bump(state, { escalationLevel: level, escalations: [...state.escalations, escalation] }), escalation };
 }
 

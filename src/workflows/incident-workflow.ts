@@ -27,6 +27,7 @@ import {
   containmentApprovalRejection,
   decideContainment,
   escalateForMissedDeadline,
+  escalateForFailedStage,
   escalateManually,
   isOpen,
   manualEscalationRejection,
@@ -303,15 +304,14 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
           return true;
       }
     } catch (err) {
-      // A stage whose adapter refused for good: tell the chain and let people decide.
+      // An adapter refused for good: tell the chain, give people one repeat interval to fix the
+      // cause, then the main loop runs the step again (its actions are idempotent).
       if (!(err instanceof ActivityFailure)) throw err;
-      const escalated = escalateManually(state, { reason: `${step} failed: ${err.cause?.message ?? err.message}` }, SYSTEM, new Date());
-      if (!manualEscalationRejection(state)) {
-        state = escalated.state;
-        await page(escalated.escalation);
-      }
+      const failed = escalateForFailedStage(state, step, err.cause?.message ?? err.message, new Date());
+      state = failed.state;
+      if (failed.escalation) await page(failed.escalation);
       await publish();
-      await condition(() => !isOpen(state) || shouldContinueAsNew());
+      await condition(() => !isOpen(state) || shouldContinueAsNew(), policy[state.severity].escalationRepeat);
       return false;
     }
   }
@@ -398,6 +398,3 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   }
   return state;
 }
-
-/** The principal of decisions the workflow takes itself (escalating a failed stage). */
-const SYSTEM = { keyId: 'system', name: 'firebreak', role: 'admin' as const };

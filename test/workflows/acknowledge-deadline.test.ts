@@ -87,4 +87,15 @@ describe('acknowledgement deadline (time-skipping)', () => {
       expect(state.escalations).toEqual([expect.objectContaining({ level: 1, target: 'ir_manager', cause: 'assess' })]);
     });
   });
+
+  it('runs on the policy it started with, not on the table in the code', async () => {
+    const started = structuredClone(DEFAULT_POLICY);
+    started.critical.deadlines.acknowledge = minutes(5);
+    await withIncident(env, { ...input('critical'), policy: started }, async (handle) => {
+      await env.sleep(minutes(5) + seconds(1));
+      const state = await handle.query(stateQuery);
+      expect(state.escalationLevel).toBe(1);
+      expect(state.escalations[0]?.reason).toMatch(/acknowledge deadline/);
+    });
+  });
 });

@@ -1,4 +1,5 @@
 import type { WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Asset } from '../../src/domain/asset';
 import type { Assessment } from '../../src/domain/decisions';
@@ -244,5 +245,54 @@ describe('the incident lifecycle (time-skipping)', () => {
       // A new acknowledgement is a new decision, and rejected.
       expect(await rejection(handle.executeUpdate(acknowledgeUpdate, { args: [{ principal: maria, decision: {} }] }))).toMatch(/already acknowledged by alice/);
     });
+  });
+
+  it('retries a containment action that failed for a while, and escalates one the adapter refused for good', async () => {
+    const flaky = new RecordingActivities();
+    let calls = 0;
+    flaky.contain = async (r) => {
+      calls += 1;
+      if (calls < 3) throw new Error('EDR answered 503');
+      flaky.actions.push(r);
+    };
+    await withIncident(
+      env,
+      input('critical'),
+      async (handle) => {
+        await alert(handle, 'critical', [host]);
+        await triage(handle, { severity: 'critical', strategy: 'contain_first' });
+        const state = await waitForPhase(handle, 'review');
+        expect(calls).toBe(3);
+        expect(state.response?.containment).toEqual([{ asset: host, action: 'isolate_host', status: 'done' }]);
+      },
+      flaky,
+    );
+
+    const refused = new RecordingActivities();
+    let refusals = 0;
+    refused.contain = async (r) => {
+      refusals += 1;
+      if (refusals === 1) throw ApplicationFailure.nonRetryable('webhook asset_action refused with 403: host is protected', 'WebhookRefused');
+      refused.actions.push(r);
+    };
+    await withIncident(
+      env,
+      input('critical'),
+      async (handle) => {
+        await alert(handle, 'critical', [host]);
+        await triage(handle, { severity: 'critical', strategy: 'contain_first' });
+        await env.sleep(seconds(5));
+        const state = await handle.query(stateQuery);
+        expect(state.phase).toBe('response');
+        expect(state.escalations).toEqual([expect.objectContaining({ level: 1, cause: 'stageFailed', reason: expect.stringMatching(/containment failed: .*host is protected/) })]);
+        expect(refused.escalationTargets()).toContain('ir_manager');
+        expect(refused.actions).toEqual([]);
+        // One repeat interval later (15 minutes for a SEV1) the step runs again, and this time the tool accepts.
+        const done = await waitForPhase(handle, 'review', minutes(1));
+        expect(refused.actions.map((a) => a.action)).toEqual(['isolate_host']);
+        expect(done.response?.containment).toEqual([{ asset: host, action: 'isolate_host', status: 'done' }]);
+      },
+      refused,
+    );
   });
 });

@@ -1,0 +1,56 @@
+import { writeFileSync, mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { days, hours, minutes } from '../../src/domain/duration';
+import { DEFAULT_POLICY, escalationTarget } from '../../src/domain/policy';
+import { policyFrom } from '../../src/domain/policy-schema';
+import { loadPolicy } from '../../src/policy-file';
+
+describe('the policy table', () => {
+  it('gives SEV1 the tightest deadlines and pre-approves its containment', () => {
+    expect(DEFAULT_POLICY.critical.deadlines.acknowledge).toBe(minutes(15));
+    expect(DEFAULT_POLICY.critical.preApprovedContainment).toBe(true);
+    expect(DEFAULT_POLICY.high.preApprovedContainment).toBe(false);
+    for (const kind of Object.keys(DEFAULT_POLICY.critical.deadlines) as (keyof typeof DEFAULT_POLICY.critical.deadlines)[]) {
+      expect(DEFAULT_POLICY.critical.deadlines[kind]).toBeLessThanOrEqual(DEFAULT_POLICY.high.deadlines[kind]);
+      expect(DEFAULT_POLICY.high.deadlines[kind]).toBeLessThanOrEqual(DEFAULT_POLICY.medium.deadlines[kind]);
+      expect(DEFAULT_POLICY.medium.deadlines[kind]).toBeLessThanOrEqual(DEFAULT_POLICY.low.deadlines[kind]);
+    }
+  });
+
+  it('names the escalation chain in order', () => {
+    expect([0, 1, 2, 3].map(escalationTarget)).toEqual(['on_call', 'ir_manager', 'ciso', 'external_assistance']);
+  });
+});
+
+describe('a policy file', () => {
+  it('overrides only what it names, with duration strings or milliseconds', () => {
+    const table = policyFrom({ critical: { deadlines: { acknowledge: '10m', review: 3 * 86_400_000 }, escalationRepeat: '5m' }, low: { reviewRequired: true } });
+    expect(table.critical.deadlines).toMatchObject({ acknowledge: minutes(10), review: days(3), assess: hours(1) });
+    expect(table.critical.escalationRepeat).toBe(minutes(5));
+    expect(table.critical.preApprovedContainment).toBe(true);
+    expect(table.low.reviewRequired).toBe(true);
+    expect(DEFAULT_POLICY.critical.deadlines.acknowledge).toBe(minutes(15)); // the default is untouched
+  });
+
+  it.each([
+    [{ critical: { deadlines: { acknowledge: 'soon' } } }, 'critical.deadlines.acknowledge'],
+    [{ critical: { deadlines: { acknowledge: '10ms' } } }, 'critical.deadlines.acknowledge'],
+    [{ critical: { deadlines: { acknowlege: '10m' } } }, 'critical.deadlines'],
+    [{ urgent: {} }, '(file)'],
+    [{ high: { preApprovedContainment: 'yes' } }, 'high.preApprovedContainment'],
+  ])('rejects %j naming %s', (file, where) => {
+    expect(() => policyFrom(file)).toThrow(new RegExp(`invalid policy: .*${where.replace(/[().]/g, '\\$&')}`));
+  });
+
+  it('is read from FIREBREAK_POLICY_FILE, and a broken file names itself', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'policy-'));
+    const good = path.join(dir, 'policy.json');
+    writeFileSync(good, JSON.stringify({ medium: { deadlines: { acknowledge: '1h' } } }));
+    expect(loadPolicy({ FIREBREAK_POLICY_FILE: good }).medium.deadlines.acknowledge).toBe(hours(1));
+    expect(loadPolicy({})).toBe(DEFAULT_POLICY);
+    const bad = path.join(dir, 'bad.json');
+    writeFileSync(bad, '{"medium": ');
+    expect(() => loadPolicy({ FIREBREAK_POLICY_FILE: bad })).toThrow(/FIREBREAK_POLICY_FILE .*bad\.json/);
+  });
+});

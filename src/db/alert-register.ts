@@ -32,11 +32,10 @@ export class AlertRegister {
       await client.query('BEGIN');
       const inserted = await this.insertAlert(client, alert);
       if (!inserted) {
+        // On the same connection: taking a second one from the pool while holding this one
+        // deadlocks a busy pool.
+        const { rows } = await client.query('SELECT incident_id FROM alerts WHERE source = $1 AND source_ref = $2', [alert.source, alert.sourceRef]);
         await client.query('ROLLBACK');
-        const { rows } = await this.pool.query('SELECT incident_id FROM alerts WHERE source = $1 AND source_ref = $2', [
-          alert.source,
-          alert.sourceRef,
-        ]);
         return { kind: 'replay', incidentId: rows[0]?.incident_id ?? alert.incidentId };
       }
       // A concurrent first alert of the same key waits here on the primary key until the other

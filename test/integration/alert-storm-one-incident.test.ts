@@ -1,0 +1,59 @@
+import { Client, Connection } from '@temporalio/client';
+import { waitFor } from '../../src/net';
+import { workflowIdFor } from '../../src/temporal/contract';
+import { mapConcurrently } from '../support/concurrency';
+import { testEnv } from '../support/servers';
+import { startTestStack, uniqueKey, type TestStack } from '../support/stack';
+
+/** 5,000 correlated alerts on one incident: it continues-as-new and loses nothing. */
+describe('an alert storm on one incident', () => {
+  let stack: TestStack;
+  let connection: Connection;
+  beforeAll(async () => {
+    stack = await startTestStack();
+    connection = await Connection.connect({ address: testEnv('temporalAddress') });
+  });
+  afterAll(async () => {
+    await connection?.close();
+    await stack?.close();
+  });
+
+  it('keeps state, alert count and the applied acknowledgement across continue-as-new', async () => {
+    const dedupKey = uniqueKey('storm');
+    const alert = (i: number) => ({ source: 'ids', sourceRef: `${dedupKey}-${i}`, title: 'Port scan from 203.0.113.50', severity: 'high', dedupKey });
+    const first = await stack.request('POST', '/v1/alerts', { key: stack.keys.integration, body: alert(0) });
+    const id = first.body.incidentId;
+    const handle = new Client({ connection }).workflow.getHandle(workflowIdFor(id));
+    const firstRunId = (await handle.describe()).runId;
+    expect((await stack.request('POST', `/v1/incidents/${id}/acknowledge`, { key: stack.keys.responder, body: {} })).status).toBe(200);
+
+    const started = Date.now();
+    const indexes = Array.from({ length: 5_000 }, (_, i) => i + 1);
+    const answers = await mapConcurrently(indexes, 32, async (i) => stack.request('POST', '/v1/alerts', { key: stack.keys.integration, body: alert(i) }));
+    const seconds = (Date.now() - started) / 1000;
+    console.info(`storm: 5000 alerts on one incident in ${seconds.toFixed(1)} s (${Math.round(5000 / seconds)} alerts/s)`);
+    expect(answers.every((a) => a.status === 202 && a.body.incidentId === id && a.body.deduplicated === true)).toBe(true);
+
+    const storming = Date.now();
+    const state = await waitFor('every alert in the workflow', async () => {
+      const s = (await stack.request('GET', `/v1/incidents/${id}`, { key: stack.keys.manager })).body;
+      if (s.alertCount !== 5_001) throw new Error(`alertCount ${s.alertCount}`);
+      return s;
+    }, 60_000, 500);
+    console.info(`storm: workflow caught up ${((Date.now() - storming) / 1000).toFixed(1)} s after the last answer`);
+    expect(state).toMatchObject({ phase: 'triage', acknowledgedBy: { name: 'test-responder' } });
+    expect((await handle.describe()).runId).not.toBe(firstRunId);
+
+    const { rows } = await stack.db.pool.query('SELECT count(*)::int AS n FROM alerts WHERE incident_id = $1', [id]);
+    expect(rows[0].n).toBe(5_001);
+
+    // The acknowledgement was carried over: a second one is still rejected.
+    expect((await stack.request('POST', `/v1/incidents/${id}/acknowledge`, { key: stack.keys.manager, body: {} })).status).toBe(409);
+
+    // Replaying a slice of the storm changes nothing.
+    const replay = await mapConcurrently(indexes.slice(0, 500), 32, (i) => stack.request('POST', '/v1/alerts', { key: stack.keys.integration, body: alert(i) }));
+    expect(replay.every((a) => a.status === 202 && a.body.deduplicated === true)).toBe(true);
+    const after = (await stack.request('GET', `/v1/incidents/${id}`, { key: stack.keys.manager })).body;
+    expect(after.alertCount).toBe(5_001);
+  }, 180_000);
+});

@@ -115,7 +115,7 @@ describe('the lifecycle over HTTP', () => {
     expect((await get(id)).body.phase).toBe('closed');
   });
 
-  it('walks a SEV2 with evidence_first: evidence before the approval wait, one approval only', async () => {
+  it('walks a SEV2 with evidence_first to closed: evidence before the approval wait, one approval only', async () => {
     const id = await open('high', [host]);
     // Approving containment before the assessment does not fit the phase.
     const premature = await post(`/v1/incidents/${id}/containment/approval`, stack.keys.manager, { approved: true });
@@ -142,6 +142,29 @@ describe('the lifecycle over HTTP', () => {
     const inReview = await untilPhase(id, 'review');
     expect(inReview.response.completed).toEqual(['forensics', 'containment', 'eradication', 'recovery']);
     expect(inReview.assessment).toMatchObject({ strategy: 'evidence_first', externalAssistance: true });
+
+    // Evidence was collected before containment ran: every artifact predates the first action.
+    const order = await stack.db.pool.query(
+      `SELECT (SELECT max(collected_at) FROM evidence_artifacts WHERE incident_id = $1) AS last_evidence,
+              (SELECT min(recorded_at) FROM dry_run_actions WHERE incident_id = $1 AND adapter = 'containment') AS first_action,
+              (SELECT count(*)::int FROM custody_entries c JOIN evidence_artifacts a USING (artifact_id) WHERE a.incident_id = $1) AS custody`,
+      [id],
+    );
+    expect(order.rows[0].last_evidence < order.rows[0].first_action).toBe(true);
+    expect(order.rows[0].custody).toBe(12); // six host artifacts, two hand-overs each
+    expect(inReview.response.patchResults).toEqual([expect.objectContaining({ asset: host, patched: true })]);
+
+    await post(`/v1/incidents/${id}/review`, stack.keys.manager, { lessons: 'VPN logs were kept too briefly', actionItems: [] });
+    const closed = await post(`/v1/incidents/${id}/close`, stack.keys.manager, { resolution: 'resolved', summary: 'attacker evicted' });
+    expect(closed.status).toBe(200);
+    expect(Object.keys(closed.body.phaseEnteredAt)).toEqual(['detected', 'triage', 'response', 'review', 'closed']);
+    const row = await waitFor('the closed read-model row', async () => {
+      const { rows } = await stack.db.pool.query('SELECT phase, strategy, contained_at, resolved_at FROM incidents WHERE incident_id = $1', [id]);
+      if (rows[0]?.phase !== 'closed') throw new Error(`read model says ${rows[0]?.phase}`);
+      return rows[0];
+    }, 10_000, 100);
+    expect(row.strategy).toBe('evidence_first');
+    expect(row.contained_at <= row.resolved_at).toBe(true);
   });
 
   it('dismisses a false positive at triage', async () => {

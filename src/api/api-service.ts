@@ -6,12 +6,15 @@ import type { Logger } from 'pino';
 import type { Pool } from 'pg';
 import { AlertRegister } from '../db/alert-register';
 import { ApiKeyStore } from '../db/api-key-store';
+import { IdempotencyStore } from '../db/idempotency-store';
 import { IncidentRepository } from '../db/incident-repository';
 import type { PolicyTable } from '../domain/policy';
 import { loadPolicy } from '../policy-file';
 import { createApp } from './app';
 import { IncidentDecisions } from './incident-decisions';
 import { Intake } from './intake';
+import { ApiMetrics } from './metrics';
+import type { RateLimits } from './rate-limit';
 
 export interface ApiServiceOptions {
   pool: Pool;
@@ -23,6 +26,7 @@ export interface ApiServiceOptions {
   policy?: PolicyTable;
   /** Where new incidents are started; tests give each suite its own. */
   taskQueue?: string;
+  rateLimits?: RateLimits;
 }
 
 export interface RunningApi {
@@ -32,13 +36,20 @@ export interface RunningApi {
 
 /** Wires the Express app to Temporal and PostgreSQL and listens; `close` drains in-flight requests. */
 export async function startApi(options: ApiServiceOptions): Promise<RunningApi> {
-  const connection = await Connection.connect({ address: options.temporalAddress });
+  // Lazy: the API starts (and /readyz says why it is not ready) while Temporal is still down.
+  const connection = Connection.lazy({ address: options.temporalAddress });
   const client = new Client({ connection, namespace: options.temporalNamespace });
+  const incidents = new IncidentRepository(options.pool);
+  const metrics = new ApiMetrics();
   const app = createApp({
     logger: options.logger,
     keys: new ApiKeyStore(options.pool),
     intake: new Intake(client, new AlertRegister(options.pool), options.policy ?? loadPolicy(), options.taskQueue),
-    decisions: new IncidentDecisions(client, new IncidentRepository(options.pool)),
+    decisions: new IncidentDecisions(client, incidents, metrics),
+    incidents,
+    idempotency: new IdempotencyStore(options.pool),
+    metrics,
+    rateLimits: options.rateLimits,
     ready: async () => {
       await options.pool.query('SELECT 1').catch(() => Promise.reject(new Error('PostgreSQL')));
       await connection.workflowService.getSystemInfo({}).catch(() => Promise.reject(new Error('Temporal')));

@@ -1,28 +1,57 @@
 import { randomUUID } from 'node:crypto';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import type { Logger } from 'pino';
+import { pinoHttp } from 'pino-http';
 import type { ApiKeyStore } from '../db/api-key-store';
+import type { IdempotencyStore } from '../db/idempotency-store';
+import type { IncidentRepository } from '../db/incident-repository';
 import { authenticate } from './auth';
 import { unavailableDependency } from './dependency-errors';
 import type { IncidentDecisions } from './incident-decisions';
 import type { Intake } from './intake';
+import type { ApiMetrics } from './metrics';
+import { buildOpenApiDocument } from './openapi';
 import { HttpProblem, problems } from './problem';
-import { v1Routes } from './routes';
+import { DEFAULT_RATE_LIMITS, rateLimitPerKey, type RateLimits } from './rate-limit';
+import { registerRoutes } from './routes';
 
 export interface AppDependencies {
   logger: Logger;
   keys: ApiKeyStore;
   intake: Intake;
   decisions: IncidentDecisions;
+  incidents: IncidentRepository;
+  idempotency: IdempotencyStore;
+  metrics: ApiMetrics;
   /** Resolves when Temporal and PostgreSQL answer; rejects naming the one that does not. */
   ready: () => Promise<void>;
+  rateLimits?: RateLimits;
 }
 
 export const MAX_BODY_BYTES = 256 * 1024;
+/** Deeper JSON than this is refused before validation: no legitimate body nests so far. */
+export const MAX_JSON_DEPTH = 32;
 
 const requireJson: RequestHandler = (req, _res, next) => {
   const hasBody = req.method === 'POST' || req.method === 'PUT' || req.method === 'PATCH';
   if (hasBody && !req.is('application/json')) throw problems.unsupportedMediaType();
+  next();
+};
+
+function depth(value: unknown, limit: number): number {
+  if (value === null || typeof value !== 'object') return 0;
+  if (limit <= 0) return 1;
+  let deepest = 0;
+  for (const child of Object.values(value)) deepest = Math.max(deepest, depth(child, limit - 1));
+  return deepest + 1;
+}
+
+const limitDepth: RequestHandler = (req, _res, next) => {
+  if (depth(req.body, MAX_JSON_DEPTH + 1) > MAX_JSON_DEPTH) {
+    throw new HttpProblem(400, 'validation-failed', 'The request is not valid', `the body nests deeper than ${MAX_JSON_DEPTH} levels`, {
+      errors: [{ field: '', message: `nests deeper than ${MAX_JSON_DEPTH} levels` }],
+    });
+  }
   next();
 };
 
@@ -35,6 +64,8 @@ function errorHandler(logger: Logger): ErrorRequestHandler {
       problem = new HttpProblem(400, 'malformed-json', 'The body is not valid JSON', 'send a JSON object');
     } else if (err?.type === 'entity.too.large') {
       problem = new HttpProblem(413, 'body-too-large', 'The body is too large', `the limit is ${MAX_BODY_BYTES} bytes`);
+    } else if (err?.type === 'encoding.unsupported' || err?.type === 'charset.unsupported') {
+      problem = new HttpProblem(415, 'unsupported-media-type', 'Unsupported media type', 'send UTF-8 JSON without a content encoding');
     } else if (typeof err?.status === 'number' && err.status >= 400 && err.status < 500) {
       problem = new HttpProblem(err.status, 'bad-request', 'Bad request', 'the request could not be read');
     } else {
@@ -42,6 +73,7 @@ function errorHandler(logger: Logger): ErrorRequestHandler {
       problem = dependency ? problems.unavailable(dependency) : problems.internal();
       logger.error({ err, requestId: res.locals.requestId, dependency }, 'request failed');
     }
+    if (res.headersSent) return;
     for (const [name, value] of Object.entries(problem.extras.headers ?? {})) res.set(name, value);
     res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem.toJSON(req.originalUrl)));
   };
@@ -52,31 +84,35 @@ export function createApp(deps: AppDependencies): Express {
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
 
+  app.use(
+    pinoHttp({
+      logger: deps.logger,
+      genReqId: (req, res) => {
+        const header = req.headers['x-request-id'];
+        const id = (typeof header === 'string' && /^[\x21-\x7e]{1,100}$/.test(header) ? header : undefined) ?? randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      // Bearer keys never reach the log.
+      redact: ['req.headers.authorization'],
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
+    }),
+  );
   app.use((req, res, next) => {
-    const requestId = req.get('x-request-id')?.slice(0, 100) || randomUUID();
-    res.locals.requestId = requestId;
-    res.set('X-Request-Id', requestId);
-    const started = process.hrtime.bigint();
-    res.on('finish', () => {
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      deps.logger.info({ requestId, method: req.method, path: req.originalUrl, status: res.statusCode, ms }, 'request');
-    });
+    res.locals.requestId = req.id;
     next();
   });
+  app.use(deps.metrics.middleware());
+  app.use(
+    '/v1',
+    requireJson,
+    express.json({ limit: MAX_BODY_BYTES, strict: true }),
+    limitDepth,
+    authenticate(deps.keys),
+    rateLimitPerKey(deps.rateLimits ?? DEFAULT_RATE_LIMITS),
+  );
 
-  app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
-  app.get('/readyz', async (_req, res) => {
-    try {
-      await deps.ready();
-      res.json({ status: 'ready' });
-    } catch (err) {
-      throw problems.unavailable(err instanceof Error ? err.message : 'a dependency');
-    }
-  });
-
-  app.use('/v1', requireJson, express.json({ limit: MAX_BODY_BYTES, strict: true }), authenticate(deps.keys), v1Routes(deps));
+  registerRoutes(app, { ...deps, openapi: buildOpenApiDocument(process.env.npm_package_version ?? '0.1.0') });
 
   app.use((req, _res, next) => next(problems.notFound(`no route ${req.method} ${req.path}`)));
   app.use(errorHandler(deps.logger));

@@ -6,13 +6,18 @@ import type { IncidentState } from '../domain/incident';
 import type { Principal } from '../domain/principal';
 import { workflowIdFor } from '../temporal/contract';
 import { DECISION_REJECTED, stateQuery } from '../workflows/messages';
+import type { ApiMetrics } from './metrics';
 import { problems } from './problem';
+
+/** How long a decision waits for the workflow before answering 503 (a worker may be restarting). */
+const DECISION_DEADLINE_MS = 30_000;
 
 /** Reads and decides on incidents through their workflows, mapping outcomes to HTTP problems. */
 export class IncidentDecisions {
   constructor(
     private readonly client: Client,
     private readonly incidents: IncidentRepository,
+    private readonly metrics?: ApiMetrics,
   ) {}
 
   /** The live state from the workflow; the read model once the run is gone. */
@@ -32,9 +37,16 @@ export class IncidentDecisions {
    * decision that does not fit (409); a closed incident's workflow has no handler left (409 too).
    */
   async decide<T>(incidentId: string, update: UpdateDefinition<IncidentState, [Decided<T>]>, decision: T, principal: Principal): Promise<IncidentState> {
+    const timer = this.metrics?.decisionSeconds.startTimer({ decision: update.name });
+    let outcome = 'error';
     try {
-      return await this.client.workflow.getHandle(workflowIdFor(incidentId)).executeUpdate(update, { args: [{ principal, decision }] });
+      const state = await this.client.withDeadline(Date.now() + DECISION_DEADLINE_MS, () =>
+        this.client.workflow.getHandle(workflowIdFor(incidentId)).executeUpdate(update, { args: [{ principal, decision }] }),
+      );
+      outcome = 'applied';
+      return state;
     } catch (err) {
+      outcome = 'rejected';
       if (err instanceof WorkflowNotFoundError) {
         if (await this.incidents.find(incidentId)) throw problems.decisionRejected(`incident ${incidentId} is no longer open`);
         throw problems.notFound(`no incident ${incidentId}`);
@@ -42,7 +54,10 @@ export class IncidentDecisions {
       if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure && err.cause.type === DECISION_REJECTED) {
         throw problems.decisionRejected(err.cause.message);
       }
+      outcome = 'error';
       throw err;
+    } finally {
+      timer?.({ outcome });
     }
   }
 }

@@ -1,16 +1,9 @@
-import { Router, type Request } from 'express';
-import { AlertSchema } from '../domain/alert-schema';
-import {
-  AcknowledgeSchema,
-  AssessmentSchema,
-  ClosureSchema,
-  ContainmentApprovalSchema,
-  EscalationSchema,
-  NoteSchema,
-  ReviewSchema,
-  RoleAssignmentSchema,
-  RoleParamSchema,
-} from '../domain/decision-schemas';
+import type { Express, RequestHandler, Response } from 'express';
+import type { z } from 'zod';
+import type { ApiKeyStore } from '../db/api-key-store';
+import type { IdempotencyStore } from '../db/idempotency-store';
+import type { IncidentRepository } from '../db/incident-repository';
+import { toFirebreakAlert } from '../domain/alertmanager';
 import {
   acknowledgeUpdate,
   addNoteUpdate,
@@ -22,80 +15,165 @@ import {
   recordReviewUpdate,
 } from '../workflows/messages';
 import { allow, principalOf } from './auth';
+import { decodeCursor, encodeCursor } from './cursor';
+import { idempotent } from './idempotency';
 import type { IncidentDecisions } from './incident-decisions';
 import type { Intake } from './intake';
-import { HttpProblem } from './problem';
-import { incidentIdParam, parseBody } from './validate';
+import type { ApiMetrics } from './metrics';
+import { HttpProblem, problems, validationProblem } from './problem';
+import { ROUTES, type OperationId, type RouteSpec } from './route-table';
 
-const READERS = ['responder', 'manager', 'auditor', 'admin'] as const;
-
-function roleParam(req: Request) {
-  const parsed = RoleParamSchema.safeParse(req.params.role);
-  if (!parsed.success) {
-    throw new HttpProblem(404, 'not-found', 'Not found', `no incident role ${String(req.params.role)}; roles: ${RoleParamSchema.options.join(', ')}`, {
-      errors: [{ field: 'role', message: 'unknown incident role' }],
-    });
-  }
-  return parsed.data;
+type Spec<T extends OperationId> = (typeof ROUTES)[T];
+type Infer<S> = S extends z.ZodType ? z.infer<S> : undefined;
+/** What a route's handler gets: its path parameters, query and body, already validated. */
+export interface RouteInput<T extends OperationId> {
+  params: Spec<T> extends { params: infer P } ? { [K in keyof P]: Infer<P[K]> } : Record<string, never>;
+  query: Spec<T> extends { query: infer Q } ? Infer<Q> : undefined;
+  body: Spec<T> extends { body: infer B } ? Infer<B> : undefined;
 }
 
-export function v1Routes(deps: { intake: Intake; decisions: IncidentDecisions }): Router {
-  const router = Router();
-  const { decisions } = deps;
+function validateRequest(spec: RouteSpec): RequestHandler {
+  return (req, res, next) => {
+    const params: Record<string, unknown> = {};
+    for (const [name, schema] of Object.entries(spec.params ?? {})) {
+      const parsed = schema.safeParse(req.params[name]);
+      // A malformed id names nothing that could exist: 404, with the parameter named.
+      if (!parsed.success) throw new HttpProblem(404, 'not-found', 'Not found', `no such ${name}: ${String(req.params[name]).slice(0, 100)}`, { errors: [{ field: name, message: parsed.error.issues[0]?.message ?? 'invalid' }] });
+      params[name] = parsed.data;
+    }
+    let query: unknown;
+    if (spec.query) {
+      const parsed = spec.query.safeParse(req.query);
+      if (!parsed.success) throw validationProblem(parsed.error, 'query');
+      query = parsed.data;
+    }
+    let body: unknown;
+    if (spec.body) {
+      const parsed = spec.body.safeParse(req.body);
+      if (!parsed.success) throw validationProblem(parsed.error, 'body');
+      body = parsed.data;
+    }
+    res.locals.input = { params, query, body };
+    next();
+  };
+}
 
-  router.post('/alerts', allow('integration'), async (req, res) => {
-    res.status(202).json(await deps.intake.receive(parseBody(AlertSchema, req)));
-  });
+const inputOf = <T extends OperationId>(res: Response): RouteInput<T> => res.locals.input as RouteInput<T>;
 
-  router.post('/incidents', allow('manager'), async (req, res) => {
-    res.status(202).json(await deps.intake.receive(parseBody(AlertSchema, req)));
-  });
+export interface RouteDependencies {
+  intake: Intake;
+  decisions: IncidentDecisions;
+  incidents: IncidentRepository;
+  keys: ApiKeyStore;
+  idempotency: IdempotencyStore;
+  metrics: ApiMetrics;
+  ready: () => Promise<void>;
+  openapi: object;
+}
 
-  router.get('/incidents/:id', allow(...READERS), async (req, res) => {
-    res.json(await decisions.state(incidentIdParam(req)));
-  });
+type Handlers = { [T in OperationId]: (input: RouteInput<T>, res: Response, req: Parameters<RequestHandler>[0]) => Promise<void> | void };
 
-  router.post('/incidents/:id/acknowledge', allow('responder', 'manager'), async (req, res) => {
-    const id = incidentIdParam(req);
-    res.json(await decisions.decide(id, acknowledgeUpdate, parseBody(AcknowledgeSchema, req), principalOf(req)));
-  });
+function handlers(deps: RouteDependencies): Handlers {
+  const { decisions, intake, metrics } = deps;
+  const decide = <T>(update: Parameters<IncidentDecisions['decide']>[1], decision: T) => (id: string, req: Parameters<RequestHandler>[0]) =>
+    decisions.decide(id, update as never, decision, principalOf(req));
+  const countIntake = (r: { deduplicated: boolean }) => metrics.alerts.inc({ outcome: r.deduplicated ? 'joined_or_replayed' : 'opened_incident' });
 
-  router.post('/incidents/:id/assessment', allow('manager'), async (req, res) => {
-    const id = incidentIdParam(req);
-    res.json(await decisions.decide(id, assessUpdate, parseBody(AssessmentSchema, req), principalOf(req)));
-  });
+  return {
+    async reportAlert({ body }, res) {
+      const result = await intake.receive(body);
+      countIntake(result);
+      res.status(202).json(result);
+    },
+    async alertmanagerWebhook({ body }, res) {
+      const results = [];
+      for (const am of body.alerts) {
+        const { alert, status } = toFirebreakAlert(am);
+        const result = await intake.receive(alert, status);
+        countIntake(result);
+        results.push({ ...result, status });
+      }
+      res.status(202).json({ results });
+    },
+    async declareIncident({ body }, res) {
+      const result = await intake.receive(body);
+      countIntake(result);
+      res.status(202).json(result);
+    },
+    async listIncidents({ query }, res) {
+      const { cursor, ...filter } = query;
+      const page = await deps.incidents.list({ ...filter, after: cursor ? decodeCursor(cursor) : undefined });
+      res.json({ items: page.items, nextCursor: page.next ? encodeCursor(page.next) : null });
+    },
+    async getIncident({ params }, res) {
+      res.json(await decisions.state(params.id));
+    },
+    async acknowledge({ params, body }, res, req) {
+      res.json(await decide(acknowledgeUpdate, body)(params.id, req));
+    },
+    async assess({ params, body }, res, req) {
+      res.json(await decide(assessUpdate, body)(params.id, req));
+    },
+    async approveContainment({ params, body }, res, req) {
+      res.json(await decide(approveContainmentUpdate, body)(params.id, req));
+    },
+    async assignRole({ params, body }, res, req) {
+      res.json(await decide(assignRoleUpdate, { role: params.role, person: body.person })(params.id, req));
+    },
+    async escalate({ params, body }, res, req) {
+      res.json(await decide(escalateUpdate, body)(params.id, req));
+    },
+    async addNote({ params, body }, res, req) {
+      res.json(await decide(addNoteUpdate, body)(params.id, req));
+    },
+    async recordReview({ params, body }, res, req) {
+      res.json(await decide(recordReviewUpdate, body)(params.id, req));
+    },
+    async close({ params, body }, res, req) {
+      res.json(await decide(closeUpdate, body)(params.id, req));
+    },
+    async createKey({ body }, res) {
+      res.status(201).json(await deps.keys.create(body.name, body.role));
+    },
+    async listKeys(_input, res) {
+      res.json({ items: await deps.keys.list() });
+    },
+    async revokeKey({ params }, res) {
+      if (!(await deps.keys.revoke(params.keyId))) throw problems.notFound(`no active key ${params.keyId}`);
+      res.status(204).end();
+    },
+    health(_input, res) {
+      res.json({ status: 'ok' });
+    },
+    async ready(_input, res) {
+      try {
+        await deps.ready();
+      } catch (err) {
+        throw problems.unavailable(err instanceof Error ? err.message : 'a dependency');
+      }
+      res.json({ status: 'ready' });
+    },
+    async metrics(_input, res) {
+      res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+    },
+    openapi(_input, res) {
+      res.json(deps.openapi);
+    },
+  };
+}
 
-  router.post('/incidents/:id/containment/approval', allow('manager'), async (req, res) => {
-    const id = incidentIdParam(req);
-    res.json(await decisions.decide(id, approveContainmentUpdate, parseBody(ContainmentApprovalSchema, req), principalOf(req)));
-  });
-
-  router.put('/incidents/:id/roles/:role', allow('manager'), async (req, res) => {
-    const id = incidentIdParam(req);
-    const role = roleParam(req);
-    const { person } = parseBody(RoleAssignmentSchema, req);
-    res.json(await decisions.decide(id, assignRoleUpdate, { role, person }, principalOf(req)));
-  });
-
-  router.post('/incidents/:id/escalations', allow('responder', 'manager'), async (req, res) => {
-    const id = incidentIdParam(req);
-    res.json(await decisions.decide(id, escalateUpdate, parseBody(EscalationSchema, req), principalOf(req)));
-  });
-
-  router.post('/incidents/:id/notes', allow('responder', 'manager'), async (req, res) => {
-    const id = incidentIdParam(req);
-    res.json(await decisions.decide(id, addNoteUpdate, parseBody(NoteSchema, req), principalOf(req)));
-  });
-
-  router.post('/incidents/:id/review', allow('manager'), async (req, res) => {
-    const id = incidentIdParam(req);
-    res.json(await decisions.decide(id, recordReviewUpdate, parseBody(ReviewSchema, req), principalOf(req)));
-  });
-
-  router.post('/incidents/:id/close', allow('manager'), async (req, res) => {
-    const id = incidentIdParam(req);
-    res.json(await decisions.decide(id, closeUpdate, parseBody(ClosureSchema, req), principalOf(req)));
-  });
-
-  return router;
+/** Registers every route of the table with its roles, idempotency, validation and handler. */
+export function registerRoutes(app: Express, deps: RouteDependencies): void {
+  const table = handlers(deps) as Record<OperationId, (input: unknown, res: Response, req: Parameters<RequestHandler>[0]) => Promise<void> | void>;
+  for (const [operationId, spec] of Object.entries(ROUTES) as [OperationId, RouteSpec][]) {
+    const chain: RequestHandler[] = [];
+    if (spec.roles !== 'public') chain.push(allow(...spec.roles));
+    if (spec.idempotent) chain.push(idempotent(deps.idempotency));
+    chain.push(validateRequest(spec));
+    const handle = table[operationId];
+    chain.push(async (req, res) => {
+      await handle(inputOf(res), res, req);
+    });
+    app[spec.method](spec.path, ...chain);
+  }
 }

@@ -1,54 +1,58 @@
 import type { Pool, PoolClient } from 'pg';
+import { incidentIdFor } from '../domain/identity';
 
 export interface AlertRecord {
   alertId: string;
   source: string;
   sourceRef: string;
-  incidentId: string;
   dedupKey: string;
   severity: string;
   title: string;
   payload: unknown;
 }
 
+/** What Temporal said when the alert was handed to the incident's workflow. */
+export type Delivery = 'delivered' | 'incident-closed';
+
 export type RegistrationOutcome =
-  /** First time this (source, sourceRef) is seen; `opensIncident` when its dedup key is new too. */
-  | { kind: 'new'; opensIncident: boolean }
+  /** First time this (source, sourceRef) is seen; `opensIncident` when it started a new incident. */
+  | { kind: 'new'; incidentId: string; opensIncident: boolean }
   /** The same alert was sent before; it is attached to `incidentId` already. */
   | { kind: 'replay'; incidentId: string };
 
+export interface DeliveryTarget {
+  incidentId: string;
+  opensIncident: boolean;
+}
+
 /**
- * Records alerts once per (source, sourceRef). `register` runs `deliver` inside the transaction
- * that inserts the alert, so an alert is stored only if Temporal accepted it, and an alert that
- * Temporal accepted but the commit lost is sent again on the caller's retry (the workflow
- * ignores an alert id it has seen).
+ * Records alerts once per (source, sourceRef) and picks the incident of their dedup key.
+ * `deliver` runs inside the transaction that inserts the alert, so an alert is stored only if
+ * Temporal accepted it. When the key's incident turns out to be closed, the key moves to its
+ * next generation (a new incident id) and the alert is delivered there, when `reopen` allows.
  */
 export class AlertRegister {
   constructor(private readonly pool: Pool) {}
 
-  async register(alert: AlertRecord, deliver: (outcome: { opensIncident: boolean }) => Promise<void>): Promise<RegistrationOutcome> {
+  async register(alert: AlertRecord, options: { reopen: boolean }, deliver: (target: DeliveryTarget) => Promise<Delivery>): Promise<RegistrationOutcome> {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
-      const inserted = await this.insertAlert(client, alert);
-      if (!inserted) {
-        // On the same connection: taking a second one from the pool while holding this one
-        // deadlocks a busy pool.
+      let target = await this.currentIncident(client, alert.dedupKey);
+      if (!(await this.insertAlert(client, alert, target.incidentId))) {
+        // On the same connection: taking a second one from the pool while holding this one deadlocks a busy pool.
         const { rows } = await client.query('SELECT incident_id FROM alerts WHERE source = $1 AND source_ref = $2', [alert.source, alert.sourceRef]);
         await client.query('ROLLBACK');
-        return { kind: 'replay', incidentId: rows[0]?.incident_id ?? alert.incidentId };
+        return { kind: 'replay', incidentId: rows[0]?.incident_id ?? target.incidentId };
       }
-      // A concurrent first alert of the same key waits here on the primary key until the other
-      // transaction commits, so exactly one of them opens the incident.
-      const key = await client.query(
-        `INSERT INTO incident_keys (dedup_key, incident_id) VALUES ($1, $2)
-         ON CONFLICT (dedup_key) DO NOTHING RETURNING dedup_key`,
-        [alert.dedupKey, alert.incidentId],
-      );
-      const opensIncident = key.rowCount === 1;
-      await deliver({ opensIncident });
+      for (let attempt = 0; (await deliver(target)) === 'incident-closed'; attempt++) {
+        if (!options.reopen) break;
+        if (attempt >= 3) throw new Error(`dedup key ${alert.dedupKey}: its incident kept closing under intake`);
+        target = await this.nextGeneration(client, alert.dedupKey, target.incidentId);
+        await client.query('UPDATE alerts SET incident_id = $1 WHERE alert_id = $2', [target.incidentId, alert.alertId]);
+      }
       await client.query('COMMIT');
-      return { kind: 'new', opensIncident };
+      return { kind: 'new', incidentId: target.incidentId, opensIncident: target.opensIncident };
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw err;
@@ -57,18 +61,38 @@ export class AlertRegister {
     }
   }
 
-  private async insertAlert(client: PoolClient, alert: AlertRecord): Promise<boolean> {
+  /** The key's current incident; the first alert of a key inserts the row and opens generation 1. */
+  private async currentIncident(client: PoolClient, dedupKey: string): Promise<DeliveryTarget> {
+    // A concurrent first alert of the same key waits here on the primary key until the other
+    // transaction commits, so exactly one of them opens the incident.
+    const inserted = await client.query(
+      `INSERT INTO incident_keys (dedup_key, incident_id, generation) VALUES ($1, $2, 1)
+       ON CONFLICT (dedup_key) DO NOTHING RETURNING incident_id`,
+      [dedupKey, incidentIdFor(dedupKey, 1)],
+    );
+    if (inserted.rowCount === 1) return { incidentId: inserted.rows[0].incident_id, opensIncident: true };
+    const { rows } = await client.query('SELECT incident_id FROM incident_keys WHERE dedup_key = $1', [dedupKey]);
+    return { incidentId: rows[0].incident_id, opensIncident: false };
+  }
+
+  /** Moves the key past its closed incident; whoever moves it first opens the new incident. */
+  private async nextGeneration(client: PoolClient, dedupKey: string, closedIncidentId: string): Promise<DeliveryTarget> {
+    // The row lock waits for a concurrent mover to commit, then shows its result.
+    const { rows } = await client.query('SELECT incident_id, generation FROM incident_keys WHERE dedup_key = $1 FOR UPDATE', [dedupKey]);
+    if (rows[0].incident_id !== closedIncidentId) return { incidentId: rows[0].incident_id, opensIncident: false };
+    const generation: number = rows[0].generation + 1;
+    const incidentId = incidentIdFor(dedupKey, generation);
+    await client.query('UPDATE incident_keys SET generation = $2, incident_id = $3 WHERE dedup_key = $1', [dedupKey, generation, incidentId]);
+    return { incidentId, opensIncident: true };
+  }
+
+  private async insertAlert(client: PoolClient, alert: AlertRecord, incidentId: string): Promise<boolean> {
     const result = await client.query(
       `INSERT INTO alerts (alert_id, source, source_ref, incident_id, dedup_key, severity, title, payload)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
        ON CONFLICT DO NOTHING RETURNING alert_id`,
-      [alert.alertId, alert.source, alert.sourceRef, alert.incidentId, alert.dedupKey, alert.severity, alert.title, JSON.stringify(alert.payload)],
+      [alert.alertId, alert.source, alert.sourceRef, incidentId, alert.dedupKey, alert.severity, alert.title, JSON.stringify(alert.payload)],
     );
     return result.rowCount === 1;
-  }
-
-  async countForIncident(incidentId: string): Promise<number> {
-    const { rows } = await this.pool.query('SELECT count(*)::int AS n FROM alerts WHERE incident_id = $1', [incidentId]);
-    return rows[0].n;
   }
 }

@@ -55,4 +55,9 @@ export class ApiKeyStore {
     const { rows } = await this.pool.query('SELECT count(*)::int AS n FROM api_keys WHERE revoked_at IS NULL');
     return rows[0].n;
   }
+
+  async list(): Promise<Array<{ keyId: string; name: string; role: Role; createdAt: string; revokedAt: string | null }>> {
+    const { rows } = await this.pool.query('SELECT key_id, name, role, created_at, revoked_at FROM api_keys ORDER BY created_at, key_id');
+    return rows.map((r) => ({ keyId: r.key_id, name: r.name, role: r.role, createdAt: r.created_at.toISOString(), revokedAt: r.revoked_at?.toISOString() ?? null }));
+  }
 }

@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
-import type { IncidentState } from '../domain/incident';
+import type { IncidentState, Phase } from '../domain/incident';
+import type { Severity } from '../domain/severity';
 
 export interface IncidentRow {
   incidentId: string;
@@ -101,4 +102,80 @@ export class IncidentRepository {
       state: row.state,
     };
   }
+
+  /** A page of incidents, newest first, after the cursor's position. */
+  async list(filter: IncidentFilter): Promise<{ items: IncidentSummary[]; next?: PagePosition }> {
+    const { rows } = await this.pool.query(
+      `SELECT incident_id, title, source, severity, phase, escalation_level, commander, alert_count,
+              opened_at, acknowledged_at, contained_at, resolved_at, closed_at
+         FROM incidents
+        WHERE ($1::text IS NULL OR phase = $1)
+          AND ($2::text IS NULL OR severity = $2)
+          AND ($3::text IS NULL OR source = $3)
+          AND ($4::text IS NULL OR commander = $4)
+          AND ($5::timestamptz IS NULL OR opened_at > $5)
+          AND ($6::timestamptz IS NULL OR (opened_at, incident_id) < ($6, $7))
+        ORDER BY opened_at DESC, incident_id DESC
+        LIMIT $8`,
+      [
+        filter.status ?? null,
+        filter.severity ?? null,
+        filter.source ?? null,
+        filter.commander ?? null,
+        filter.openedAfter ?? null,
+        filter.after?.openedAt ?? null,
+        filter.after?.incidentId ?? null,
+        filter.limit + 1,
+      ],
+    );
+    const iso = (d: Date | null) => d?.toISOString() ?? null;
+    const items: IncidentSummary[] = rows.slice(0, filter.limit).map((r) => ({
+      incidentId: r.incident_id,
+      title: r.title,
+      source: r.source,
+      severity: r.severity,
+      phase: r.phase,
+      escalationLevel: r.escalation_level,
+      commander: r.commander,
+      alertCount: r.alert_count,
+      openedAt: r.opened_at.toISOString(),
+      acknowledgedAt: iso(r.acknowledged_at),
+      containedAt: iso(r.contained_at),
+      resolvedAt: iso(r.resolved_at),
+      closedAt: iso(r.closed_at),
+    }));
+    const last = items.at(-1);
+    return rows.length > filter.limit && last ? { items, next: { openedAt: last.openedAt, incidentId: last.incidentId } } : { items };
+  }
+}
+
+export interface PagePosition {
+  openedAt: string;
+  incidentId: string;
+}
+
+export interface IncidentFilter {
+  status?: Phase;
+  severity?: Severity;
+  source?: string;
+  commander?: string;
+  openedAfter?: string;
+  after?: PagePosition;
+  limit: number;
+}
+
+export interface IncidentSummary {
+  incidentId: string;
+  title: string;
+  source: string;
+  severity: Severity;
+  phase: Phase;
+  escalationLevel: number;
+  commander: string | null;
+  alertCount: number;
+  openedAt: string;
+  acknowledgedAt: string | null;
+  containedAt: string | null;
+  resolvedAt: string | null;
+  closedAt: string | null;
 }

@@ -15,9 +15,12 @@ export function dedupKeyFor(alert: { source: string; sourceRef: string; dedupKey
   return alert.dedupKey ?? `${alert.source}:${alert.sourceRef}`;
 }
 
-/** Alerts sharing a dedup key share an incident id, so intake can `signalWithStart` on it. */
-export function incidentIdFor(dedupKey: string): string {
-  return digest('incident', dedupKey);
+/**
+ * Alerts sharing a dedup key share an incident id, so intake can `signalWithStart` on it. Once
+ * that incident has closed, the key's next generation names the next incident.
+ */
+export function incidentIdFor(dedupKey: string, generation = 1): string {
+  return generation === 1 ? digest('incident', dedupKey) : digest('incident', dedupKey, String(generation));
 }
 
 export const INCIDENT_ID_PATTERN = /^[0-9a-f]{16}$/;

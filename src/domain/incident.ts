@@ -20,6 +20,8 @@ export interface AlertSummary {
   severity: Severity;
   receivedAt: string;
   assets: Asset[];
+  /** Monitors report when the condition cleared; such an alert is recorded, nothing more. */
+  status?: 'resolved';
 }
 
 export interface EscalationRecord {
@@ -88,6 +90,8 @@ export interface IncidentState {
   openedAt: string;
   phaseEnteredAt: Partial<Record<Phase, string>>;
   alertCount: number;
+  /** Of those, how many reported a condition that cleared. */
+  resolvedAlertCount: number;
   /** The most recent alerts, newest last; all of them live in the alerts table. */
   recentAlerts: AlertSummary[];
   assets: Asset[];
@@ -159,6 +163,7 @@ export function openIncident(input: OpenIncidentInput, policy: PolicyTable, now:
     openedAt: at,
     phaseEnteredAt: { detected: at },
     alertCount: 0,
+    resolvedAlertCount: 0,
     recentAlerts: [],
     assets: [],
     roles: {},
@@ -176,10 +181,12 @@ export function openIncident(input: OpenIncidentInput, policy: PolicyTable, now:
 /** Attaches a correlated alert; an alert id seen among the recent ones is not counted twice. */
 export function recordAlert(state: IncidentState, alert: AlertSummary): IncidentState {
   if (state.recentAlerts.some((a) => a.alertId === alert.alertId)) return state;
+  const resolved = alert.status === 'resolved';
   return bump(state, {
     alertCount: state.alertCount + 1,
+    resolvedAlertCount: state.resolvedAlertCount + (resolved ? 1 : 0),
     recentAlerts: [...state.recentAlerts, alert].slice(-RECENT_ALERTS_KEPT),
-    assets: mergeAssets(state.assets, alert.assets),
+    assets: resolved ? state.assets : mergeAssets(state.assets, alert.assets),
   });
 }
 

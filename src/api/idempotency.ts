@@ -1,0 +1,46 @@
+import { createHash } from 'node:crypto';
+import type { RequestHandler } from 'express';
+import type { IdempotencyStore } from '../db/idempotency-store';
+import { principalOf } from './auth';
+import { HttpProblem } from './problem';
+
+const KEY_PATTERN = /^[\x21-\x7e]{1,200}$/;
+
+/**
+ * Honours `Idempotency-Key`: the same key with the same body answers what the first request
+ * answered; the same key with another body is 422. Only successful answers are kept, so a
+ * request that failed (a 503, say) can be retried under the same key.
+ */
+export function idempotent(store: IdempotencyStore): RequestHandler {
+  return async (req, res, next) => {
+    const key = req.get('idempotency-key');
+    if (key === undefined) return next();
+    if (!KEY_PATTERN.test(key)) {
+      throw new HttpProblem(400, 'validation-failed', 'The request is not valid', 'Idempotency-Key: 1 to 200 printable ASCII characters', {
+        errors: [{ field: 'Idempotency-Key', message: '1 to 200 printable ASCII characters' }],
+      });
+    }
+    const principal = principalOf(req);
+    const requestHash = createHash('sha256').update(`${req.method} ${req.path}\n${JSON.stringify(req.body ?? null)}`).digest('hex');
+    const previous = await store.find(principal.keyId, key);
+    if (previous) {
+      if (previous.requestHash !== requestHash) {
+        throw new HttpProblem(422, 'idempotency-key-reused', 'Idempotency-Key reused with another request', `the key ${key} was used for a different request`);
+      }
+      res.set('Idempotent-Replayed', 'true').status(previous.status).json(previous.response);
+      return;
+    }
+    const json = res.json.bind(res);
+    res.json = (body: unknown) => {
+      if (res.statusCode >= 200 && res.statusCode < 300) {
+        store.save(principal.keyId, key, { requestHash, status: res.statusCode, response: body }).then(
+          () => json(body),
+          (err: unknown) => next(err),
+        );
+        return res;
+      }
+      return json(body);
+    };
+    next();
+  };
+}

@@ -1,0 +1,137 @@
+import { z } from 'zod';
+import { AlertSchema } from '../domain/alert-schema';
+import { AlertmanagerPayloadSchema } from '../domain/alertmanager';
+import {
+  AcknowledgeSchema,
+  AssessmentSchema,
+  ClosureSchema,
+  ContainmentApprovalSchema,
+  EscalationSchema,
+  NoteSchema,
+  ReviewSchema,
+  RoleAssignmentSchema,
+  RoleParamSchema,
+} from '../domain/decision-schemas';
+import type { Role } from '../domain/principal';
+import {
+  AlertmanagerResultSchema,
+  IncidentListQuerySchema,
+  IncidentListSchema,
+  IncidentStateSchema,
+  IntakeResultSchema,
+  IssuedKeySchema,
+  KeyListSchema,
+  NewKeySchema,
+} from './schemas';
+
+export interface RouteSpec {
+  method: 'get' | 'post' | 'put' | 'delete';
+  /** Express path; `:name` segments are path parameters. */
+  path: string;
+  /** Who may call it, or `public` for unauthenticated operational endpoints. */
+  roles: readonly Role[] | 'public';
+  summary: string;
+  params?: Record<string, z.ZodType>;
+  query?: z.ZodType;
+  body?: z.ZodType;
+  /** Honours the Idempotency-Key header. */
+  idempotent?: boolean;
+  success: { status: number; description: string; schema?: z.ZodType; contentType?: string };
+}
+
+const READERS = ['responder', 'manager', 'auditor', 'admin'] as const;
+const DECIDERS = ['responder', 'manager'] as const;
+
+const IncidentId = z.string().regex(/^[0-9a-f]{16}$/).describe('16 lowercase hex characters');
+const KeyId = z.string().regex(/^[0-9a-f]{16}$/);
+const incidentParams = { id: IncidentId };
+const newState = (description: string) => ({ status: 200, description, schema: IncidentStateSchema });
+
+/**
+ * Every route of the API in one table: the app registers its handlers from it and the OpenAPI
+ * document is generated from it, so the two cannot drift apart.
+ */
+export const ROUTES = {
+  reportAlert: {
+    method: 'post', path: '/v1/alerts', roles: ['integration'], summary: 'Report an alert; duplicates join the open incident of their dedup key',
+    body: AlertSchema, idempotent: true, success: { status: 202, description: 'Recorded and handed to the incident', schema: IntakeResultSchema },
+  },
+  alertmanagerWebhook: {
+    method: 'post', path: '/v1/integrations/alertmanager', roles: ['integration'], summary: 'Prometheus Alertmanager webhook (version 4); each fingerprint is a dedup key',
+    body: AlertmanagerPayloadSchema, idempotent: true, success: { status: 202, description: 'Every alert recorded', schema: AlertmanagerResultSchema },
+  },
+  declareIncident: {
+    method: 'post', path: '/v1/incidents', roles: ['manager'], summary: 'Declare an incident by hand (same body as an alert)',
+    body: AlertSchema, idempotent: true, success: { status: 202, description: 'Recorded and handed to the incident', schema: IntakeResultSchema },
+  },
+  listIncidents: {
+    method: 'get', path: '/v1/incidents', roles: READERS, summary: 'List incidents from the read model, newest first',
+    query: IncidentListQuerySchema, success: { status: 200, description: 'A page of incidents', schema: IncidentListSchema },
+  },
+  getIncident: {
+    method: 'get', path: '/v1/incidents/:id', roles: READERS, summary: 'The live state of an incident (the read model once its run is gone)',
+    params: incidentParams, success: newState('The incident'),
+  },
+  acknowledge: {
+    method: 'post', path: '/v1/incidents/:id/acknowledge', roles: DECIDERS, summary: 'Acknowledge a detected incident',
+    params: incidentParams, body: AcknowledgeSchema, success: newState('Acknowledged; the incident is in triage'),
+  },
+  assess: {
+    method: 'post', path: '/v1/incidents/:id/assessment', roles: ['manager'], summary: 'Confirm severity and category, pick the strategy, or dismiss',
+    params: incidentParams, body: AssessmentSchema, success: newState('Assessed'),
+  },
+  approveContainment: {
+    method: 'post', path: '/v1/incidents/:id/containment/approval', roles: ['manager'], summary: 'Approve or refuse destructive containment',
+    params: incidentParams, body: ContainmentApprovalSchema, success: newState('Decided'),
+  },
+  assignRole: {
+    method: 'put', path: '/v1/incidents/:id/roles/:role', roles: ['manager'], summary: 'Assign a person to an incident role',
+    params: { ...incidentParams, role: RoleParamSchema }, body: RoleAssignmentSchema, success: newState('Assigned'),
+  },
+  escalate: {
+    method: 'post', path: '/v1/incidents/:id/escalations', roles: DECIDERS, summary: 'Escalate one level up the chain',
+    params: incidentParams, body: EscalationSchema, success: newState('Escalated'),
+  },
+  addNote: {
+    method: 'post', path: '/v1/incidents/:id/notes', roles: DECIDERS, summary: 'Add a note',
+    params: incidentParams, body: NoteSchema, success: newState('Noted'),
+  },
+  recordReview: {
+    method: 'post', path: '/v1/incidents/:id/review', roles: ['manager'], summary: 'Record the post-incident review outcome',
+    params: incidentParams, body: ReviewSchema, success: newState('Recorded'),
+  },
+  close: {
+    method: 'post', path: '/v1/incidents/:id/close', roles: ['manager'], summary: 'Close an incident in review',
+    params: incidentParams, body: ClosureSchema, success: newState('Closed'),
+  },
+  createKey: {
+    method: 'post', path: '/v1/admin/keys', roles: ['admin'], summary: 'Issue an API key (shown once)',
+    body: NewKeySchema, success: { status: 201, description: 'Issued', schema: IssuedKeySchema },
+  },
+  listKeys: {
+    method: 'get', path: '/v1/admin/keys', roles: ['admin'], summary: 'List API keys (never their secrets)',
+    success: { status: 200, description: 'Keys', schema: KeyListSchema },
+  },
+  revokeKey: {
+    method: 'delete', path: '/v1/admin/keys/:keyId', roles: ['admin'], summary: 'Revoke an API key',
+    params: { keyId: KeyId }, success: { status: 204, description: 'Revoked' },
+  },
+  health: {
+    method: 'get', path: '/healthz', roles: 'public', summary: 'Liveness',
+    success: { status: 200, description: 'The process is up', schema: z.object({ status: z.literal('ok') }) },
+  },
+  ready: {
+    method: 'get', path: '/readyz', roles: 'public', summary: 'Readiness: Temporal and PostgreSQL answer',
+    success: { status: 200, description: 'Ready', schema: z.object({ status: z.literal('ready') }) },
+  },
+  metrics: {
+    method: 'get', path: '/metrics', roles: 'public', summary: 'Prometheus metrics',
+    success: { status: 200, description: 'Prometheus text format', contentType: 'text/plain' },
+  },
+  openapi: {
+    method: 'get', path: '/openapi.json', roles: 'public', summary: 'This document',
+    success: { status: 200, description: 'OpenAPI 3.1', schema: z.looseObject({ openapi: z.string() }) },
+  },
+} as const satisfies Record<string, RouteSpec>;
+
+export type OperationId = keyof typeof ROUTES;

@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import type { Express } from 'express';
 import { Client, Connection } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { Pool } from 'pg';
@@ -31,6 +32,7 @@ export interface ApiServiceOptions {
 
 export interface RunningApi {
   url: string;
+  app: Express;
   close(): Promise<void>;
 }
 
@@ -60,6 +62,7 @@ export async function startApi(options: ApiServiceOptions): Promise<RunningApi> 
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://${options.host}:${port}`,
+    app,
     async close() {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

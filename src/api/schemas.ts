@@ -30,15 +30,15 @@ export const ProblemSchema = z
     instance: z.string().optional(),
     errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
   })
-  .meta({ id: 'Problem', description: 'RFC 9457 problem details' });
+  .describe('RFC 9457 problem details');
 
 export const IntakeResultSchema = z
   .object({ incidentId: z.string(), alertId: z.string(), deduplicated: z.boolean() })
-  .meta({ id: 'IntakeResult' });
+  ;
 
 export const AlertmanagerResultSchema = z
   .object({ results: z.array(IntakeResultSchema.extend({ status: z.enum(['firing', 'resolved']) })) })
-  .meta({ id: 'AlertmanagerResult' });
+  ;
 
 /** The live state is large and grows with the lifecycle; the spec names its stable core. */
 export const IncidentStateSchema = z
@@ -54,7 +54,7 @@ export const IncidentStateSchema = z
     escalationLevel: z.number().int(),
     version: z.number().int(),
   })
-  .meta({ id: 'IncidentState' });
+  ;
 
 export const IncidentSummarySchema = z
   .object({
@@ -72,18 +72,18 @@ export const IncidentSummarySchema = z
     resolvedAt: z.string().nullable(),
     closedAt: z.string().nullable(),
   })
-  .meta({ id: 'IncidentSummary' });
+  ;
 
 export const IncidentListSchema = z
   .object({ items: z.array(IncidentSummarySchema), nextCursor: z.string().nullable() })
-  .meta({ id: 'IncidentList' });
+  ;
 
 export const IssuedKeySchema = z
   .object({ keyId: z.string(), name: z.string(), role: z.enum(ROLES), token: z.string() })
-  .meta({ id: 'IssuedKey', description: 'The token is shown once; only its hash is stored.' });
+  .describe('The token is shown once; only its hash is stored.');
 
 export const KeyListSchema = z
   .object({
     items: z.array(z.object({ keyId: z.string(), name: z.string(), role: z.enum(ROLES), createdAt: z.string(), revokedAt: z.string().nullable() })),
   })
-  .meta({ id: 'KeyList' });
+  ;

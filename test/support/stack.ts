@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import pino from 'pino';
 import { startApi, type RunningApi } from '../../src/api/api-service';
+import type { RateLimits } from '../../src/api/rate-limit';
 import { ApiKeyStore } from '../../src/db/api-key-store';
 import type { PolicyTable } from '../../src/domain/policy';
 import { ROLES, type Role } from '../../src/domain/principal';
@@ -31,6 +32,7 @@ export interface TestStack {
 export interface TestStackOptions {
   temporalAddress?: string;
   policy?: PolicyTable;
+  rateLimits?: RateLimits;
 }
 
 /**
@@ -69,6 +71,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     port: 0,
     logger: pino({ level: 'silent' }),
     policy: options.policy,
+    rateLimits: options.rateLimits,
     taskQueue,
   });
 

@@ -1,0 +1,138 @@
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { ROUTES } from '../../src/api/route-table';
+import { startTestStack, uniqueKey, type TestStack } from '../support/stack';
+
+const alert = (extra: Record<string, unknown> = {}) => ({ source: 'waf', sourceRef: uniqueKey('r'), title: 'SQL injection attempt', severity: 'medium', ...extra });
+
+describe('the API contract', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startTestStack({ rateLimits: { integration: 60_000, responder: 600, manager: 600, auditor: 5, admin: 120 } });
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  /** [label, method, path, body (string = raw), headers, expected status, field named in `errors`] */
+  const BAD_INPUT: Array<[string, string, string, unknown, Record<string, string>, number, string | undefined]> = [
+    ['an oversized body', 'POST', '/v1/alerts', alert({ description: 'x'.repeat(300 * 1024) }), {}, 413, undefined],
+    ['a wrong type', 'POST', '/v1/alerts', alert({ severity: 5 }), {}, 400, 'severity'],
+    ['an unknown field', 'POST', '/v1/alerts', alert({ admin: true }), {}, 400, 'admin'],
+    ['a __proto__ key', 'POST', '/v1/alerts', JSON.stringify(alert()).replace(/^\{/, '{"__proto__":{"polluted":true},'), {}, 400, '__proto__'],
+    ['a constructor.prototype key', 'POST', '/v1/alerts', alert({ constructor: { prototype: { polluted: true } } }), {}, 400, 'constructor'],
+    ['a NUL character', 'POST', '/v1/alerts', alert({ title: 'bad\u0000title' }), {}, 400, 'title'],
+    ['an escape character', 'POST', '/v1/alerts', alert({ title: 'bad\u001b[31mtitle' }), {}, 400, 'title'],
+    ['a huge number', 'POST', '/v1/alerts', JSON.stringify(alert()).replace(/"severity":"medium"/, '"severity":1e999'), {}, 400, 'severity'],
+    ['deep nesting', 'POST', '/v1/alerts', JSON.stringify(alert()).replace(/\}$/, `,"raw":${'{"a":'.repeat(5_000)}1${'}'.repeat(5_000)}}`), {}, 400, ''],
+    ['a string too long', 'POST', '/v1/alerts', alert({ title: 'x'.repeat(301) }), {}, 400, 'title'],
+    ['too many assets', 'POST', '/v1/alerts', alert({ assets: Array.from({ length: 101 }, (_, i) => ({ kind: 'host', id: `h${i}` })) }), {}, 400, 'assets'],
+    ['an array body', 'POST', '/v1/alerts', [alert()], {}, 400, ''],
+    ['an empty object', 'POST', '/v1/alerts', {}, {}, 400, 'source'],
+    ['invalid JSON', 'POST', '/v1/alerts', '{"source": "waf",', {}, 400, undefined],
+    ['a text body', 'POST', '/v1/alerts', 'hello', { 'content-type': 'text/plain' }, 415, undefined],
+    ['a form body', 'POST', '/v1/alerts', 'a=b', { 'content-type': 'application/x-www-form-urlencoded' }, 415, undefined],
+    ['limit above the cap', 'GET', '/v1/incidents?limit=201', undefined, {}, 400, 'limit'],
+    ['limit of zero', 'GET', '/v1/incidents?limit=0', undefined, {}, 400, 'limit'],
+    ['a huge limit', 'GET', '/v1/incidents?limit=1e400', undefined, {}, 400, 'limit'],
+    ['an unknown status', 'GET', '/v1/incidents?status=burning', undefined, {}, 400, 'status'],
+    ['a repeated parameter', 'GET', '/v1/incidents?severity=low&severity=high', undefined, {}, 400, 'severity'],
+    ['a forged cursor', 'GET', '/v1/incidents?cursor=eyJ4IjoxfQ', undefined, {}, 400, 'cursor'],
+    ['an unknown query parameter', 'GET', '/v1/incidents?sort=asc', undefined, {}, 400, 'sort'],
+    ['a malformed incident id', 'GET', '/v1/incidents/..%2F..%2Fetc', undefined, {}, 404, 'id'],
+  ];
+
+  it.each(BAD_INPUT)('rejects %s with a 4xx problem', async (_label, method, path, body, headers, status, field) => {
+    const key = method === 'GET' ? stack.keys.manager : stack.keys.integration;
+    const res = await stack.request(method, path, { key, body, headers: { 'content-type': 'application/json', ...headers } });
+    expect(res.status).toBe(status);
+    expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(res.body).toMatchObject({ type: expect.stringMatching(/^\/problems\//), status });
+    expect(JSON.stringify(res.body)).not.toMatch(/\bat .*\.(ts|js):\d+/); // no stack trace
+    if (field !== undefined) expect(res.body.errors.map((e: { field: string }) => e.field)).toContain(field);
+  });
+
+  it('wrote nothing for any of the rejected alerts', async () => {
+    const { rows } = await stack.db.pool.query('SELECT count(*)::int AS n FROM alerts');
+    expect(rows[0].n).toBe(0);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('answers the same Idempotency-Key and body with the first answer, and another body with 422', async () => {
+    const dedupKey = uniqueKey('idem');
+    const body = alert({ dedupKey });
+    const headers = { 'idempotency-key': uniqueKey('req') };
+    const first = await stack.request('POST', '/v1/alerts', { key: stack.keys.integration, body, headers });
+    const again = await stack.request('POST', '/v1/alerts', { key: stack.keys.integration, body, headers });
+    expect(first.status).toBe(202);
+    expect(again.status).toBe(202);
+    expect(again.body).toEqual(first.body);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    const other = await stack.request('POST', '/v1/alerts', { key: stack.keys.integration, body: { ...body, sourceRef: 'different' }, headers });
+    expect(other.status).toBe(422);
+    expect(other.body.type).toBe('/problems/idempotency-key-reused');
+    const { rows } = await stack.db.pool.query('SELECT count(*)::int AS n FROM alerts WHERE dedup_key = $1', [dedupKey]);
+    expect(rows[0].n).toBe(1);
+  });
+
+  it('limits each key per minute with 429 and Retry-After', async () => {
+    const statuses: number[] = [];
+    let retryAfter: string | null = null;
+    for (let i = 0; i < 7; i++) {
+      const res = await stack.request('GET', '/v1/incidents', { key: stack.keys.auditor });
+      statuses.push(res.status);
+      if (res.status === 429) {
+        retryAfter = res.headers.get('retry-after');
+        expect(res.body.type).toBe('/problems/rate-limited');
+      }
+    }
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 429, 429]);
+    expect(Number(retryAfter)).toBeGreaterThan(0);
+    // Another key is not affected.
+    expect((await stack.request('GET', '/v1/incidents', { key: stack.keys.manager })).status).toBe(200);
+  });
+
+  it('serves a valid OpenAPI 3.1 document naming every route of the app', async () => {
+    const res = await stack.request('GET', '/openapi.json');
+    expect(res.status).toBe(200);
+    const verdict = JSON.parse(
+      execFileSync(process.execPath, [path.join(__dirname, '../support/validate-openapi.mjs')], { input: JSON.stringify(res.body), encoding: 'utf8' }),
+    );
+    expect(verdict).toEqual({ valid: true, version: '3.1', errors: null });
+
+    // Every route registered on the Express app is in the document, and nothing else.
+    const app = stack.api.app as unknown as { router: { stack: Array<{ route?: { path: string; methods: Record<string, boolean> } }> } };
+    const registered = app.router.stack
+      .filter((layer) => layer.route)
+      .flatMap((layer) => Object.keys(layer.route!.methods).map((m) => `${m} ${layer.route!.path.replace(/:(\w+)/g, '{$1}')}`))
+      .sort();
+    const documented = Object.entries(res.body.paths as Record<string, Record<string, unknown>>)
+      .flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m} ${p}`))
+      .sort();
+    expect(registered).toEqual(documented);
+    expect(documented).toHaveLength(Object.keys(ROUTES).length);
+    // The request schemas are the validating ones: the alert body names its enum and bounds.
+    const alertBody = res.body.paths['/v1/alerts'].post.requestBody.content['application/json'].schema;
+    expect(alertBody.properties.severity.enum).toEqual(['critical', 'high', 'medium', 'low']);
+    expect(alertBody.additionalProperties).toBe(false);
+    expect(alertBody.properties.title.maxLength).toBe(300);
+  });
+
+  it('exposes Prometheus metrics for requests, intake and decisions', async () => {
+    const opened = await stack.request('POST', '/v1/alerts', { key: stack.keys.integration, body: alert({ dedupKey: uniqueKey('metrics') }) });
+    await stack.request('POST', `/v1/incidents/${opened.body.incidentId}/acknowledge`, { key: stack.keys.responder, body: {} });
+    await stack.request('POST', `/v1/incidents/${opened.body.incidentId}/acknowledge`, { key: stack.keys.responder, body: {} });
+    const res = await fetch(`${stack.api.url}/metrics`);
+    const text = await res.text();
+    expect(text).toMatch(/firebreak_http_requests_total\{route="\/v1\/alerts",method="POST",status="202"\} \d+/);
+    expect(text).toMatch(/firebreak_http_requests_total\{route="\/v1\/alerts",method="POST",status="400"\} \d+/);
+    expect(text).toMatch(/firebreak_alerts_total\{outcome="opened_incident"\} [1-9]/);
+    expect(text).toMatch(/firebreak_decision_duration_seconds_count\{decision="acknowledge",outcome="applied"\} 1/);
+    expect(text).toMatch(/firebreak_decision_duration_seconds_count\{decision="acknowledge",outcome="rejected"\} 1/);
+  });
+
+  it('answers /healthz and /readyz without a key', async () => {
+    expect((await stack.request('GET', '/healthz')).body).toEqual({ status: 'ok' });
+    expect((await stack.request('GET', '/readyz')).body).toEqual({ status: 'ready' });
+  });
+});

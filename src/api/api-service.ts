@@ -17,6 +17,9 @@ import { Intake } from './intake';
 import { ApiMetrics } from './metrics';
 import type { RateLimits } from './rate-limit';
 
+/** A readiness probe must answer quickly, whatever the dependency does. */
+const READY_CHECK_MS = 2_000;
+
 export interface ApiServiceOptions {
   pool: Pool;
   temporalAddress: string;
@@ -54,7 +57,9 @@ export async function startApi(options: ApiServiceOptions): Promise<RunningApi> 
     rateLimits: options.rateLimits,
     ready: async () => {
       await options.pool.query('SELECT 1').catch(() => Promise.reject(new Error('PostgreSQL')));
-      await connection.workflowService.getSystemInfo({}).catch(() => Promise.reject(new Error('Temporal')));
+      await connection
+        .withDeadline(Date.now() + READY_CHECK_MS, () => connection.workflowService.getSystemInfo({}))
+        .catch(() => Promise.reject(new Error('Temporal')));
     },
   });
   const server: Server = app.listen(options.port, options.host);

@@ -11,6 +11,8 @@ import { problems } from './problem';
 
 /** How long a decision waits for the workflow before answering 503 (a worker may be restarting). */
 const DECISION_DEADLINE_MS = 30_000;
+/** A query needs a worker too; past this the API answers 503. */
+const QUERY_DEADLINE_MS = 5_000;
 
 /** Reads and decides on incidents through their workflows, mapping outcomes to HTTP problems. */
 export class IncidentDecisions {
@@ -23,7 +25,7 @@ export class IncidentDecisions {
   /** The live state from the workflow; the read model once the run is gone. */
   async state(incidentId: string): Promise<IncidentState> {
     try {
-      return await this.client.workflow.getHandle(workflowIdFor(incidentId)).query(stateQuery);
+      return await this.client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => this.client.workflow.getHandle(workflowIdFor(incidentId)).query(stateQuery));
     } catch (err) {
       if (!(err instanceof WorkflowNotFoundError)) throw err;
       const row = await this.incidents.find(incidentId);

@@ -95,3 +95,29 @@ describe('an incident survives a Temporal server restart on the same database fi
     expect(rows.map((r) => r.recipient)).toEqual(['on_call', 'ir_manager']);
   });
 });
+
+describe('graceful shutdown', () => {
+  it('finishes a request in flight before the API stops', async () => {
+    const stack = await startTestStack();
+    try {
+      const opened = await stack.request('POST', '/v1/alerts', { key: stack.keys.integration, body: alert(uniqueKey('shutdown')) });
+      await stack.stopWorker();
+      // The acknowledgement waits for a worker; meanwhile the API is asked to stop.
+      const acknowledging = stack.request('POST', `/v1/incidents/${opened.body.incidentId}/acknowledge`, { key: stack.keys.manager, body: {} });
+      await new Promise((r) => setTimeout(r, 300));
+      let closed = false;
+      const closing = stack.api.close().then(() => (closed = true));
+      await new Promise((r) => setTimeout(r, 300));
+      expect(closed).toBe(false); // still draining
+      await stack.startWorker();
+      const ack = await acknowledging;
+      expect(ack.status).toBe(200);
+      await closing;
+      expect(closed).toBe(true);
+      await expect(fetch(`${stack.api.url}/healthz`)).rejects.toThrow(); // no longer listening
+    } finally {
+      await stack.stopWorker();
+      await stack.db.drop();
+    }
+  });
+});

@@ -1,5 +1,6 @@
 import { Context } from '@temporalio/activity';
 import type { Adapters } from '../adapters/ports';
+import type { AuditLog } from '../db/audit-log';
 import type { EvidenceRegister, PatchRegister } from '../db/evidence-register';
 import type { IncidentRepository } from '../db/incident-repository';
 import type { PatchResult } from '../domain/incident';
@@ -9,6 +10,7 @@ import type { IncidentActivities } from './types';
 
 export interface ActivityDependencies {
   incidents: IncidentRepository;
+  auditLog: AuditLog;
   evidence: EvidenceRegister;
   patches: PatchRegister;
   adapters: Adapters;
@@ -22,7 +24,8 @@ const DEFAULT_PATCH_POLL = { initialMs: 5_000, maxMs: 5 * 60_000 };
 export function createActivities(deps: ActivityDependencies): IncidentActivities {
   const poll = deps.patchPoll ?? DEFAULT_PATCH_POLL;
   return {
-    async recordIncident(state) {
+    async recordIncident(state, audit) {
+      await deps.auditLog.append(state.incidentId, audit);
       await deps.incidents.upsert(state);
     },
 

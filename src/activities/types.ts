@@ -1,4 +1,5 @@
 import type { Asset } from '../domain/asset';
+import type { AuditEntryInput } from '../domain/audit-chain';
 import type { EscalationRecord, IncidentState, PatchResult } from '../domain/incident';
 import type { Severity } from '../domain/severity';
 
@@ -36,8 +37,11 @@ export interface PatchVerificationRequest {
 
 /** The activities the incident workflow schedules; implemented in this folder. */
 export interface IncidentActivities {
-  /** Upserts the incident's read-model row; older snapshots never overwrite newer ones. */
-  recordIncident(state: IncidentState): Promise<void>;
+  /**
+   * Upserts the incident's read-model row (older snapshots never overwrite newer ones) and appends
+   * the audit entries since the last call (each once, by its key).
+   */
+  recordIncident(state: IncidentState, audit: AuditEntryInput[]): Promise<void>;
   /** Sends a notice once per (incident, kind, level or sequence). */
   notify(notice: Notice): Promise<void>;
   /** Runs one containment action through the containment adapter, once per (incident, asset, action). */
@@ -48,4 +52,18 @@ export interface IncidentActivities {
   verifyPatches(request: PatchVerificationRequest): Promise<PatchResult[]>;
   /** Undoes one containment action (recovery). */
   recover(request: ActionRequest): Promise<void>;
+}
+
+/** Activities for auditors: they read histories and replay them, so they run in the worker, which has the workflow code. */
+export interface AuditActivities {
+  /** Copies every run of a closed incident into PostgreSQL; fails (and is retried) while it is still running. */
+  archiveHistory(incidentId: string): Promise<{ runs: number }>;
+  /** Replays the incident's history (from Temporal or the archive) against the current workflow code. */
+  replayIncident(incidentId: string): Promise<ReplayReport>;
+}
+
+export interface ReplayReport {
+  incidentId: string;
+  source: 'temporal' | 'archive';
+  runs: Array<{ runId: string; replayed: boolean; divergence?: { eventId?: number; kind: string; reason: string } }>;
 }

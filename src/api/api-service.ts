@@ -7,7 +7,12 @@ import type { Logger } from 'pino';
 import type { Pool } from 'pg';
 import { AlertRegister } from '../db/alert-register';
 import { ApiKeyStore } from '../db/api-key-store';
+import { randomUUID } from 'node:crypto';
+import { HistorySource } from '../audit/history-source';
+import { AuditLog } from '../db/audit-log';
 import { IdempotencyStore } from '../db/idempotency-store';
+import { TASK_QUEUE } from '../temporal/contract';
+import type { replayAuditWorkflow } from '../workflows/audit-workflows';
 import { IncidentRepository } from '../db/incident-repository';
 import type { PolicyTable } from '../domain/policy';
 import { loadPolicy } from '../policy-file';
@@ -46,12 +51,24 @@ export async function startApi(options: ApiServiceOptions): Promise<RunningApi> 
   const client = new Client({ connection, namespace: options.temporalNamespace });
   const incidents = new IncidentRepository(options.pool);
   const metrics = new ApiMetrics();
+  const auditLog = new AuditLog(options.pool);
+  const taskQueue = options.taskQueue ?? TASK_QUEUE;
   const app = createApp({
     logger: options.logger,
     keys: new ApiKeyStore(options.pool),
-    intake: new Intake(client, new AlertRegister(options.pool), options.policy ?? loadPolicy(), options.taskQueue),
-    decisions: new IncidentDecisions(client, incidents, metrics),
+    intake: new Intake(client, new AlertRegister(options.pool), options.policy ?? loadPolicy(), taskQueue),
+    decisions: new IncidentDecisions(client, incidents, auditLog, metrics),
     incidents,
+    auditLog,
+    histories: new HistorySource(client, options.pool),
+    pool: options.pool,
+    replay: (incidentId) =>
+      client.workflow.execute<typeof replayAuditWorkflow>('replayAuditWorkflow', {
+        taskQueue,
+        workflowId: `replay-${incidentId}-${randomUUID()}`,
+        args: [incidentId],
+        workflowExecutionTimeout: '5m',
+      }),
     idempotency: new IdempotencyStore(options.pool),
     metrics,
     rateLimits: options.rateLimits,

@@ -13,9 +13,9 @@ import type { ApiMetrics } from './metrics';
 import { buildOpenApiDocument } from './openapi';
 import { HttpProblem, problems } from './problem';
 import { DEFAULT_RATE_LIMITS, rateLimitPerKey, type RateLimits } from './rate-limit';
-import { registerRoutes } from './routes';
+import { registerRoutes, type RouteDependencies } from './routes';
 
-export interface AppDependencies {
+export interface AppDependencies extends Omit<RouteDependencies, 'openapi'> {
   logger: Logger;
   keys: ApiKeyStore;
   intake: Intake;

@@ -23,12 +23,15 @@ export function authenticate(keys: ApiKeyStore): RequestHandler {
   };
 }
 
-/** 403 unless the authenticated key holds one of the roles. */
-export function allow(...roles: Role[]): RequestHandler {
-  return (req, _res, next) => {
-    const role = req.principal?.role;
-    if (!role) throw problems.unauthenticated('send Authorization: Bearer <api key>');
-    if (!roles.includes(role)) throw problems.forbidden(role, roles);
+/** 403 unless the authenticated key holds one of the roles; `onDenied` may record the refusal first. */
+export function allow(roles: readonly Role[], onDenied?: (req: Request, principal: Principal) => Promise<void>): RequestHandler {
+  return async (req, _res, next) => {
+    const principal = req.principal;
+    if (!principal) throw problems.unauthenticated('send Authorization: Bearer <api key>');
+    if (!roles.includes(principal.role)) {
+      await onDenied?.(req, principal);
+      throw problems.forbidden(principal.role, roles);
+    }
     next();
   };
 }

@@ -1,5 +1,7 @@
 import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure, WorkflowNotFoundError, type UpdateDefinition } from '@temporalio/common';
+import { randomUUID } from 'node:crypto';
+import type { AuditLog } from '../db/audit-log';
 import type { IncidentRepository } from '../db/incident-repository';
 import type { Decided } from '../domain/decisions';
 import type { IncidentState } from '../domain/incident';
@@ -19,8 +21,24 @@ export class IncidentDecisions {
   constructor(
     private readonly client: Client,
     private readonly incidents: IncidentRepository,
+    private readonly auditLog: AuditLog,
     private readonly metrics?: ApiMetrics,
   ) {}
+
+  /** A rejected decision never enters history, so the audit log is where it is kept. */
+  private async recordRejection(incidentId: string, action: string, principal: Principal, decision: unknown, reason: string): Promise<void> {
+    await this.auditLog.append(incidentId, [
+      {
+        entryKey: `rejected:${randomUUID()}`,
+        at: new Date().toISOString(),
+        actor: principal.name,
+        actorRole: principal.role,
+        action,
+        outcome: 'rejected',
+        details: { keyId: principal.keyId, decision: decision as Record<string, unknown>, reason },
+      },
+    ]);
+  }
 
   /** The live state from the workflow; the read model once the run is gone. */
   async state(incidentId: string): Promise<IncidentState> {
@@ -50,10 +68,15 @@ export class IncidentDecisions {
     } catch (err) {
       outcome = 'rejected';
       if (err instanceof WorkflowNotFoundError) {
-        if (await this.incidents.find(incidentId)) throw problems.decisionRejected(`incident ${incidentId} is no longer open`);
+        if (await this.incidents.find(incidentId)) {
+          const reason = `incident ${incidentId} is no longer open`;
+          await this.recordRejection(incidentId, update.name, principal, decision, reason);
+          throw problems.decisionRejected(reason);
+        }
         throw problems.notFound(`no incident ${incidentId}`);
       }
       if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure && err.cause.type === DECISION_REJECTED) {
+        await this.recordRejection(incidentId, update.name, principal, decision, err.cause.message);
         throw problems.decisionRejected(err.cause.message);
       }
       outcome = 'error';

@@ -15,6 +15,10 @@ import {
 import type { Role } from '../domain/principal';
 import {
   AlertmanagerResultSchema,
+  AuditReportSchema,
+  HistoryExportSchema,
+  ReplayReportSchema,
+  TimelineSchema,
   IncidentListQuerySchema,
   IncidentListSchema,
   IncidentStateSchema,
@@ -103,6 +107,22 @@ export const ROUTES = {
   close: {
     method: 'post', path: '/v1/incidents/:id/close', roles: ['manager'], summary: 'Close an incident in review',
     params: incidentParams, body: ClosureSchema, success: newState('Closed'),
+  },
+  timeline: {
+    method: 'get', path: '/v1/incidents/:id/timeline', roles: ['auditor', 'manager'], summary: 'Who did what when: history, rejected and denied requests, evidence hand-overs',
+    params: incidentParams, success: { status: 200, description: 'The timeline, oldest first', schema: TimelineSchema },
+  },
+  history: {
+    method: 'get', path: '/v1/incidents/:id/history', roles: ['auditor'], summary: 'The raw event history of every run, as `temporal workflow show --output json` prints it',
+    params: incidentParams, success: { status: 200, description: 'One document per run, in order', schema: HistoryExportSchema },
+  },
+  audit: {
+    method: 'get', path: '/v1/incidents/:id/audit', roles: ['auditor'], summary: 'Audit log entries with their hash chain, verified; custody chains too',
+    params: incidentParams, success: { status: 200, description: 'Entries and verification', schema: AuditReportSchema },
+  },
+  replay: {
+    method: 'post', path: '/v1/incidents/:id/replay', roles: ['auditor'], summary: 'Replay the stored history against the current workflow code',
+    params: incidentParams, body: AcknowledgeSchema, success: { status: 200, description: 'Per run: replayed cleanly, or the first divergence', schema: ReplayReportSchema },
   },
   createKey: {
     method: 'post', path: '/v1/admin/keys', roles: ['admin'], summary: 'Issue an API key (shown once)',

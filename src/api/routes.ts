@@ -1,6 +1,13 @@
 import type { Express, RequestHandler, Response } from 'express';
 import type { z } from 'zod';
+import { randomUUID } from 'node:crypto';
+import type { Pool } from 'pg';
+import type { ReplayReport } from '../activities/types';
+import type { HistorySource } from '../audit/history-source';
+import { buildTimeline } from '../audit/timeline';
 import type { ApiKeyStore } from '../db/api-key-store';
+import type { AuditLog } from '../db/audit-log';
+import { custodyOf } from '../db/evidence-register';
 import type { IdempotencyStore } from '../db/idempotency-store';
 import type { IncidentRepository } from '../db/incident-repository';
 import { toFirebreakAlert } from '../domain/alertmanager';
@@ -14,6 +21,7 @@ import {
   escalateUpdate,
   recordReviewUpdate,
 } from '../workflows/messages';
+import type { Principal } from '../domain/principal';
 import { allow, principalOf } from './auth';
 import { decodeCursor, encodeCursor } from './cursor';
 import { idempotent } from './idempotency';
@@ -62,6 +70,11 @@ const inputOf = <T extends OperationId>(res: Response): RouteInput<T> => res.loc
 
 export interface RouteDependencies {
   intake: Intake;
+  auditLog: AuditLog;
+  histories: HistorySource;
+  pool: Pool;
+  /** Runs the replay workflow on a worker (which has the workflow code) and returns its report. */
+  replay: (incidentId: string) => Promise<ReplayReport>;
   decisions: IncidentDecisions;
   incidents: IncidentRepository;
   keys: ApiKeyStore;
@@ -132,6 +145,31 @@ function handlers(deps: RouteDependencies): Handlers {
     async close({ params, body }, res, req) {
       res.json(await decide(closeUpdate, body)(params.id, req));
     },
+    async timeline({ params }, res) {
+      const history = await deps.histories.of(params.id);
+      if (!history) throw problems.notFound(`no incident ${params.id}`);
+      const [entries, custody] = await Promise.all([deps.auditLog.entries(params.id), custodyOf(deps.pool, params.id)]);
+      res.json({ incidentId: params.id, source: history.source, items: buildTimeline(history.runs, entries, custody) });
+    },
+    async history({ params }, res) {
+      const history = await deps.histories.of(params.id);
+      if (!history) throw problems.notFound(`no incident ${params.id}`);
+      res.json(history);
+    },
+    async audit({ params }, res) {
+      const [{ entries, verification }, custody] = await Promise.all([deps.auditLog.verified(params.id), custodyOf(deps.pool, params.id)]);
+      if (entries.length === 0 && !(await deps.incidents.find(params.id))) throw problems.notFound(`no incident ${params.id}`);
+      res.json({
+        incidentId: params.id,
+        entries: entries.map(({ incidentId: _omit, ...entry }) => entry),
+        verification,
+        custody: custody.map((c) => ({ artifactId: c.artifactId, artifactType: c.artifactType, asset: c.asset, links: c.links.length, verification: c.verification })),
+      });
+    },
+    async replay({ params }, res) {
+      if (!(await deps.histories.of(params.id))) throw problems.notFound(`no incident ${params.id}`);
+      res.json(await deps.replay(params.id));
+    },
     async createKey({ body }, res) {
       res.status(201).json(await deps.keys.create(body.name, body.role));
     },
@@ -164,10 +202,26 @@ function handlers(deps: RouteDependencies): Handlers {
 
 /** Registers every route of the table with its roles, idempotency, validation and handler. */
 export function registerRoutes(app: Express, deps: RouteDependencies): void {
+  // A refused request about an existing incident goes into its audit log; it never reaches history.
+  const recordDenied = async (req: Parameters<RequestHandler>[0], principal: Principal) => {
+    const id = req.params.id;
+    if (typeof id !== 'string' || !(await deps.incidents.find(id))) return;
+    await deps.auditLog.append(id, [
+      {
+        entryKey: `denied:${randomUUID()}`,
+        at: new Date().toISOString(),
+        actor: principal.name,
+        actorRole: principal.role,
+        action: `${req.method} ${req.route?.path ?? req.path}`,
+        outcome: 'denied',
+        details: { keyId: principal.keyId },
+      },
+    ]);
+  };
   const table = handlers(deps) as Record<OperationId, (input: unknown, res: Response, req: Parameters<RequestHandler>[0]) => Promise<void> | void>;
   for (const [operationId, spec] of Object.entries(ROUTES) as [OperationId, RouteSpec][]) {
     const chain: RequestHandler[] = [];
-    if (spec.roles !== 'public') chain.push(allow(...spec.roles));
+    if (spec.roles !== 'public') chain.push(allow(spec.roles, spec.params && 'id' in spec.params ? recordDenied : undefined));
     if (spec.idempotent) chain.push(idempotent(deps.idempotency));
     chain.push(validateRequest(spec));
     const handle = table[operationId];

@@ -87,3 +87,62 @@ export const KeyListSchema = z
     items: z.array(z.object({ keyId: z.string(), name: z.string(), role: z.enum(ROLES), createdAt: z.string(), revokedAt: z.string().nullable() })),
   })
   ;
+
+export const TimelineSchema = z.object({
+  incidentId: z.string(),
+  source: z.enum(['temporal', 'archive']),
+  items: z.array(
+    z.object({
+      at: z.string(),
+      kind: z.string(),
+      action: z.string(),
+      actor: z.string().optional(),
+      outcome: z.string(),
+      details: z.unknown().optional(),
+      source: z.enum(['history', 'audit-log', 'custody']),
+      runId: z.string().optional(),
+      eventId: z.number().int().optional(),
+      auditSeq: z.number().int().optional(),
+    }),
+  ),
+});
+
+export const HistoryExportSchema = z.object({
+  workflowId: z.string(),
+  source: z.enum(['temporal', 'archive']),
+  runs: z.array(z.object({ runId: z.string(), history: z.looseObject({ events: z.array(z.looseObject({})) }) })),
+});
+
+const Verdict = z.object({ valid: z.boolean(), entries: z.number().int(), brokenAt: z.number().int().optional(), reason: z.string().optional() });
+
+export const AuditReportSchema = z.object({
+  incidentId: z.string(),
+  entries: z.array(
+    z.object({
+      seq: z.number().int(),
+      entryKey: z.string(),
+      at: z.string(),
+      actor: z.string(),
+      actorRole: z.string(),
+      action: z.string(),
+      outcome: z.string(),
+      details: z.record(z.string(), z.unknown()),
+      prevHash: z.string(),
+      hash: z.string(),
+    }),
+  ),
+  verification: Verdict,
+  custody: z.array(z.object({ artifactId: z.string(), artifactType: z.string(), asset: z.string(), links: z.number().int(), verification: Verdict })),
+});
+
+export const ReplayReportSchema = z.object({
+  incidentId: z.string(),
+  source: z.enum(['temporal', 'archive']),
+  runs: z.array(
+    z.object({
+      runId: z.string(),
+      replayed: z.boolean(),
+      divergence: z.object({ eventId: z.number().int().optional(), kind: z.string(), reason: z.string() }).optional(),
+    }),
+  ),
+});

@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
 import type { Asset } from '../domain/asset';
+import { custodyHash, GENESIS_HASH, verifyChain, type ChainVerdict, type CustodyLink } from '../domain/audit-chain';
 
 export interface ArtifactRecord {
   incidentId: string;
@@ -46,12 +47,16 @@ export class EvidenceRegister {
       );
       const artifactId = inserted.rows[0]?.artifact_id;
       if (artifactId !== undefined) {
-        const source = `${a.asset.kind}:${a.asset.id}`;
-        await client.query(
-          `INSERT INTO custody_entries (artifact_id, seq, action, from_custodian, to_custodian, sha256, at)
-           VALUES ($1, 1, 'collected', $2, $3, $4, $5), ($1, 2, 'transferred', $3, $6, $4, $5)`,
-          [artifactId, source, a.collectedBy, a.sha256, a.collectedAt, EVIDENCE_STORE],
-        );
+        const at = a.collectedAt.toISOString();
+        const collected: CustodyLink = { artifactId: String(artifactId), seq: 1, action: 'collected', fromCustodian: `${a.asset.kind}:${a.asset.id}`, toCustodian: a.collectedBy, sha256: a.sha256, at, prevHash: GENESIS_HASH };
+        const transferred: CustodyLink = { artifactId: String(artifactId), seq: 2, action: 'transferred', fromCustodian: a.collectedBy, toCustodian: EVIDENCE_STORE, sha256: a.sha256, at, prevHash: custodyHash(collected) };
+        for (const link of [collected, transferred]) {
+          await client.query(
+            `INSERT INTO custody_entries (artifact_id, seq, action, from_custodian, to_custodian, sha256, at, prev_hash, hash)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+            [artifactId, link.seq, link.action, link.fromCustodian, link.toCustodian, link.sha256, link.at, link.prevHash, custodyHash(link)],
+          );
+        }
       }
       await client.query('COMMIT');
     } catch (err) {
@@ -61,6 +66,41 @@ export class EvidenceRegister {
       client.release();
     }
   }
+}
+
+export interface CustodyRecord extends CustodyLink {
+  hash: string;
+  assetKind: string;
+  assetId: string;
+  artifactType: string;
+}
+
+/** Every hand-over of an incident's evidence, per artifact, with each artifact's chain verified. */
+export async function custodyOf(pool: Pool, incidentId: string): Promise<Array<{ artifactId: string; artifactType: string; asset: string; links: CustodyRecord[]; verification: ChainVerdict }>> {
+  const { rows } = await pool.query(
+    `SELECT c.artifact_id, c.seq, c.action, c.from_custodian, c.to_custodian, c.sha256, c.at, c.prev_hash, c.hash,
+            a.asset_kind, a.asset_id, a.artifact_type
+       FROM custody_entries c JOIN evidence_artifacts a USING (artifact_id)
+      WHERE a.incident_id = $1 ORDER BY c.artifact_id, c.seq`,
+    [incidentId],
+  );
+  const byArtifact = new Map<string, CustodyRecord[]>();
+  for (const r of rows) {
+    const link: CustodyRecord = {
+      artifactId: String(r.artifact_id), seq: r.seq, action: r.action, fromCustodian: r.from_custodian, toCustodian: r.to_custodian,
+      sha256: r.sha256, at: r.at.toISOString(), prevHash: r.prev_hash, hash: r.hash, assetKind: r.asset_kind, assetId: r.asset_id, artifactType: r.artifact_type,
+    };
+    byArtifact.set(link.artifactId, [...(byArtifact.get(link.artifactId) ?? []), link]);
+  }
+  return [...byArtifact.entries()].map(([artifactId, links]) => ({
+    artifactId,
+    artifactType: links[0]!.artifactType,
+    asset: `${links[0]!.assetKind}:${links[0]!.assetId}`,
+    links,
+    verification: verifyChain(links, ({ artifactId: id, seq, action, fromCustodian, toCustodian, sha256, at, prevHash }) =>
+      custodyHash({ artifactId: id, seq, action, fromCustodian, toCustodian, sha256, at, prevHash }),
+    ),
+  }));
 }
 
 export class PatchRegister {

@@ -1,14 +1,20 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Pool } from 'pg';
+import { Client } from '@temporalio/client';
 import { createActivities, type ActivityDependencies } from '../activities';
+import { createAuditActivities } from '../activities/audit';
+import { HistorySource } from '../audit/history-source';
 import { adaptersFromEnvironment } from '../adapters/from-environment';
 import type { Adapters } from '../adapters/ports';
+import { AuditLog } from '../db/audit-log';
 import { EvidenceRegister, PatchRegister } from '../db/evidence-register';
 import { IncidentRepository } from '../db/incident-repository';
 import { TASK_QUEUE } from '../temporal/contract';
 
 export interface IncidentWorkerOptions {
   connection: NativeConnection;
+  /** For the audit activities, which read histories; by default a client on the worker's connection. */
+  client?: Client;
   namespace: string;
   pool: Pool;
   taskQueue?: string;
@@ -27,16 +33,23 @@ export function incidentWorkflowsPath(): string {
 export async function createIncidentWorker(options: IncidentWorkerOptions): Promise<Worker> {
   const activities = createActivities({
     incidents: new IncidentRepository(options.pool),
+    auditLog: new AuditLog(options.pool),
     evidence: new EvidenceRegister(options.pool),
     patches: new PatchRegister(options.pool),
     adapters: { ...adaptersFromEnvironment(options.pool), ...options.adapters },
     patchPoll: options.patchPoll,
   });
+  const client = options.client ?? new Client({ connection: options.connection, namespace: options.namespace });
+  const audit = createAuditActivities({
+    client,
+    histories: new HistorySource(client, options.pool),
+    workflowsPath: incidentWorkflowsPath(),
+  });
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue ?? TASK_QUEUE,
-    activities,
+    activities: { ...activities, ...audit },
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: incidentWorkflowsPath() }),
   });
 }

@@ -5,12 +5,15 @@ import {
   condition,
   continueAsNew,
   currentUpdateInfo,
+  ParentClosePolicy,
   proxyActivities,
   setHandler,
+  startChild,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { UpdateDefinition } from '@temporalio/common';
+import type { AuditEntryInput } from '../domain/audit-chain';
 import type { Decided } from '../domain/decisions';
 import {
   acknowledge,
@@ -67,6 +70,7 @@ import {
   stateQuery,
   type IncidentWorkflowInput,
 } from './messages';
+import { archiveIncidentWorkflow } from './audit-workflows';
 import { RETRY_POLICIES } from './retry-policies';
 
 const { recordIncident, notify } = proxyActivities<IncidentActivities>({
@@ -82,6 +86,9 @@ const { collectEvidence } = proxyActivities<IncidentActivities>({
   heartbeatTimeout: '2m',
   retry: RETRY_POLICIES.adapterAction,
 });
+
+/** Who the audit log names for what the workflow does by itself. */
+const SYSTEM_ACTOR = 'firebreak';
 
 /** Applied update ids kept across continue-as-new (a client retries within minutes, not thousands of decisions later). */
 const APPLIED_UPDATE_IDS_KEPT = 500;
@@ -101,11 +108,26 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   let state: IncidentState = input.carried?.state ?? openIncident(input, policy, new Date());
   const appliedUpdateIds = new Set(input.carried?.appliedUpdateIds ?? []);
 
+  // Audit entries wait here until the next publish writes them with the state they led to.
+  const pendingAudit: AuditEntryInput[] = [];
+  let auditedPhase = input.carried ? state.phase : undefined;
+  let auditedBreaches = state.slaBreaches.length;
+  const audit = (entry: Omit<AuditEntryInput, 'at' | 'actor' | 'actorRole' | 'outcome'> & Partial<AuditEntryInput>) =>
+    pendingAudit.push({ at: new Date().toISOString(), actor: SYSTEM_ACTOR, actorRole: 'system', outcome: 'recorded', ...entry });
+
   const shouldContinueAsNew = () =>
     workflowInfo().continueAsNewSuggested ||
     (input.continueAsNewAfterEvents !== undefined && workflowInfo().historyLength >= input.continueAsNewAfterEvents);
 
   async function publish(): Promise<void> {
+    if (auditedPhase !== state.phase) {
+      audit({ entryKey: `phase:${state.phase}`, action: 'enter_phase', details: { phase: state.phase, severity: state.severity } });
+      auditedPhase = state.phase;
+    }
+    for (const breach of state.slaBreaches.slice(auditedBreaches)) {
+      audit({ entryKey: `sla-breach:${breach.deadline}:${breach.phase}`, action: 'sla_breach', details: { ...breach } });
+    }
+    auditedBreaches = state.slaBreaches.length;
     upsertSearchAttributes([
       { key: SEARCH_ATTRIBUTES.phase, value: state.phase },
       { key: SEARCH_ATTRIBUTES.severity, value: state.severity },
@@ -113,11 +135,19 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
       { key: SEARCH_ATTRIBUTES.escalationLevel, value: state.escalationLevel },
       { key: SEARCH_ATTRIBUTES.commander, value: state.roles.commander?.person ?? '' },
     ]);
-    await recordIncident(state);
+    await recordIncident(state, pendingAudit.splice(0, pendingAudit.length));
   }
 
   const base = () => ({ incidentId: state.incidentId, title: state.title, severity: state.severity });
-  const page = (escalation: EscalationRecord) => notify({ ...base(), kind: 'escalation', escalation });
+  const page = (escalation: EscalationRecord) => {
+    audit({
+      entryKey: `page:${escalation.level}:${escalation.cause}`,
+      action: escalation.level === 0 || escalation.cause === 'approveContainment' ? 'notify' : 'escalate',
+      ...(escalation.by ? { actor: escalation.by.name, actorRole: escalation.by.role } : {}),
+      details: { ...escalation, by: escalation.by?.keyId },
+    });
+    return notify({ ...base(), kind: 'escalation', escalation });
+  };
 
   /**
    * Waits until `done()` holds or continue-as-new is due. Each time the pending deadline passes
@@ -158,6 +188,14 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
         if (alreadyApplied()) return state;
         const id = currentUpdateInfo()?.id;
         if (id) appliedUpdateIds.add(id);
+        audit({
+          entryKey: `decision:${id ?? `${definition.name}:${state.version}`}`,
+          actor: decided.principal.name,
+          actorRole: decided.principal.role,
+          action: definition.name,
+          outcome: 'applied',
+          details: { keyId: decided.principal.keyId, decision: decided.decision as Record<string, unknown> },
+        });
         await apply(decided);
         await publish();
         return state;
@@ -226,6 +264,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
       outcomes.push({ asset: planned.asset, action: planned.action, status: 'done' });
     }
     state = recordContainment(state, outcomes, policy, new Date());
+    audit({ entryKey: 'stage:containment', action: 'containment', details: { outcomes } });
   }
 
   /** The approval request goes to the current level of the chain; it is a notice, not an escalation. */
@@ -246,6 +285,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
       artifacts += collected.artifacts;
     }
     state = recordEvidence(state, artifacts);
+    audit({ entryKey: 'stage:forensics', action: 'forensics', details: { artifacts } });
   }
 
   /** Polls the scanner until every asset is patched; each missed deadline escalates. */
@@ -264,7 +304,10 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
       });
       state = recordPatchResults(state, await verifyPatches({ incidentId: state.incidentId, assets: state.assets, until: new Date(until).toISOString() }));
       await publish();
-      if (allPatched(state)) break;
+      if (allPatched(state)) {
+        audit({ entryKey: 'stage:eradication', action: 'patch_verification', details: { results: state.response?.patchResults } });
+        break;
+      }
       // The scanner answers at the deadline at the latest; wait for it if it answered early.
       if (await condition(shouldContinueAsNew, Math.max(until - Date.now(), 1))) return false;
       if (deadline) {
@@ -286,6 +329,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
       recovered += 1;
     }
     state = resolve(state, recovered, policy, new Date());
+    audit({ entryKey: 'stage:recovery', action: 'recovery', details: { recovered } });
   }
 
   async function runStep(step: ResponseStep): Promise<boolean> {
@@ -309,6 +353,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
       if (!(err instanceof ActivityFailure)) throw err;
       const failed = escalateForFailedStage(state, step, err.cause?.message ?? err.message, new Date());
       state = failed.state;
+      audit({ entryKey: `stage-failed:${step}:${state.escalations.length}`, action: step, outcome: 'failed', details: { error: err.cause?.message ?? err.message } });
       if (failed.escalation) await page(failed.escalation);
       await publish();
       await condition(() => !isOpen(state) || shouldContinueAsNew(), policy[state.severity].escalationRepeat);
@@ -358,6 +403,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
         if (missed.escalation) await page(missed.escalation);
       } else {
         state = reviewReminderSent(state);
+        audit({ entryKey: `reminder:${state.reviewRemindersSent}`, action: 'review_reminder', details: { recipient, dueAt: deadline?.dueAt } });
         await notify({ ...base(), kind: 'review_reminder', recipient, reminder: state.reviewRemindersSent, dueAt: deadline?.dueAt });
       }
       await publish();
@@ -367,6 +413,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   // --- the process --------------------------------------------------------------------------------
 
   if (!input.carried) {
+    audit({ entryKey: 'opened', action: 'open', details: { title: state.title, source: state.source, severity: state.severity, dedupKey: state.dedupKey } });
     await publish();
     await page({ level: 0, target: escalationTarget(0), cause: 'acknowledge', reason: 'incident opened', at: state.openedAt });
   }
@@ -390,6 +437,14 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
 
   await condition(allHandlersFinished);
   await publish();
+  if (!isOpen(state)) {
+    // Archive the whole history once this run has closed, so audits outlive Temporal's retention.
+    await startChild(archiveIncidentWorkflow, {
+      workflowId: `archive-${state.incidentId}`,
+      args: [state.incidentId],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+    });
+  }
   if (isOpen(state)) {
     return continueAsNew<typeof incidentWorkflow>({
       ...input,

@@ -1,1 +1,2 @@
 export { incidentWorkflow } from './incident-workflow';
+export { archiveIncidentWorkflow, replayAuditWorkflow } from './audit-workflows';

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import type { ActionRequest, EvidenceRequest, IncidentActivities, Notice, PatchVerificationRequest } from '../../src/activities/types';
+import type { ActionRequest, AuditActivities, EvidenceRequest, IncidentActivities, Notice, PatchVerificationRequest, ReplayReport } from '../../src/activities/types';
+import type { AuditEntryInput } from '../../src/domain/audit-chain';
 import type { IncidentState, PatchResult } from '../../src/domain/incident';
 import { temporalTestServerPath } from '../../src/temporal/binaries';
 import { registerSearchAttributes } from '../../src/temporal/register-search-attributes';
@@ -22,17 +23,20 @@ export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> 
  * Activities that record what the workflow asked of them: the adapter boundary of a workflow
  * test. The scanner's answer is scripted: `patchedAfter` says from which call on it says patched.
  */
-export class RecordingActivities implements IncidentActivities {
+export class RecordingActivities implements IncidentActivities, AuditActivities {
   readonly snapshots: IncidentState[] = [];
+  readonly audit: AuditEntryInput[] = [];
   readonly notices: Notice[] = [];
   readonly actions: ActionRequest[] = [];
   readonly recoveries: ActionRequest[] = [];
   readonly evidence: EvidenceRequest[] = [];
   readonly patchChecks: PatchVerificationRequest[] = [];
   patchedAfter = 1;
+  readonly archived: string[] = [];
 
-  async recordIncident(state: IncidentState): Promise<void> {
+  async recordIncident(state: IncidentState, audit: AuditEntryInput[]): Promise<void> {
     this.snapshots.push(state);
+    this.audit.push(...audit);
   }
   async notify(notice: Notice): Promise<void> {
     this.notices.push(notice);
@@ -53,6 +57,14 @@ export class RecordingActivities implements IncidentActivities {
     return request.assets.map((asset) => ({ asset, patched, checkedAt: new Date().toISOString() }));
   }
 
+  async archiveHistory(incidentId: string): Promise<{ runs: number }> {
+    this.archived.push(incidentId);
+    return { runs: 1 };
+  }
+  async replayIncident(incidentId: string): Promise<ReplayReport> {
+    return { incidentId, source: 'temporal', runs: [] };
+  }
+
   /** The notices of one kind, as `target@level` or the recipient. */
   escalationTargets(): string[] {
     return this.notices.flatMap((n) => (n.kind === 'escalation' ? [n.escalation.target] : []));
@@ -61,7 +73,7 @@ export class RecordingActivities implements IncidentActivities {
 
 export async function createTestWorker(env: TestWorkflowEnvironment, activities: RecordingActivities): Promise<Worker> {
   const bound = Object.fromEntries(
-    (['recordIncident', 'notify', 'contain', 'recover', 'collectEvidence', 'verifyPatches'] as const).map((name) => [name, activities[name].bind(activities)]),
+    (['recordIncident', 'notify', 'contain', 'recover', 'collectEvidence', 'verifyPatches', 'archiveHistory', 'replayIncident'] as const).map((name) => [name, activities[name].bind(activities)]),
   );
   return Worker.create({
     connection: env.nativeConnection,
@@ -93,6 +105,8 @@ export async function withIncident(
       await body(handle, activities);
     } finally {
       await handle.terminate('test finished').catch(() => undefined);
+      // A closed incident leaves its archiving child behind (parent-close policy ABANDON).
+      await env.client.workflow.getHandle(`archive-${input.incidentId}`).terminate('test finished').catch(() => undefined);
     }
   });
 }

@@ -33,6 +33,21 @@ describe('the incident lifecycle (time-skipping)', () => {
     await env?.teardown();
   });
 
+  /**
+   * A closed incident starts its archiving child; on the time-skipping test server a child workflow
+   * stops time from skipping for the rest of the server's life, so such tests get their own server.
+   */
+  async function withClosingEnv(body: (env: TestWorkflowEnvironment) => Promise<void>): Promise<void> {
+    const shared = env;
+    env = await createTimeSkippingEnv(); // the helpers above use `env`
+    try {
+      await body(env);
+    } finally {
+      await env.teardown();
+      env = shared;
+    }
+  }
+
   let n = 0;
   function input(severity: Severity): IncidentWorkflowInput {
     n += 1;
@@ -178,7 +193,7 @@ describe('the incident lifecycle (time-skipping)', () => {
   });
 
   it('reminds daily about a SEV1 review, escalates when it is 5 days overdue, and closes once it is recorded', async () => {
-    await withIncident(env, input('critical'), async (handle, activities) => {
+    await withClosingEnv(async (env) => withIncident(env, input('critical'), async (handle, activities) => {
       await alert(handle, 'critical', [host]);
       await triage(handle, { severity: 'critical', strategy: 'contain_first' });
       const inReview = await waitForPhase(handle, 'review');
@@ -210,11 +225,12 @@ describe('the incident lifecycle (time-skipping)', () => {
       const result: IncidentState = await handle.result();
       expect(Object.keys(result.phaseEnteredAt)).toEqual(['detected', 'triage', 'response', 'review', 'closed']);
       expect(result.closure).toMatchObject({ resolution: 'resolved', by: { name: 'maria' } });
-    });
+      expect(activities.archived).toEqual([result.incidentId]);
+    }));
   });
 
   it('ends a false positive at triage as dismissed', async () => {
-    await withIncident(env, input('medium'), async (handle, activities) => {
+    await withClosingEnv(async (env) => withIncident(env, input('medium'), async (handle, activities) => {
       await handle.executeUpdate(acknowledgeUpdate, { args: [{ principal: alice, decision: {} }] });
       const dismissed = await handle.executeUpdate(assessUpdate, {
         args: [{ principal: maria, decision: { severity: 'low', category: 'benign', strategy: 'contain_first', externalAssistance: false, dismiss: { reason: 'pen test traffic' } } }],
@@ -223,7 +239,9 @@ describe('the incident lifecycle (time-skipping)', () => {
       const result: IncidentState = await handle.result();
       expect(result.phase).toBe('dismissed');
       expect(activities.snapshots.at(-1)?.phase).toBe('dismissed');
-    });
+      await env.client.workflow.getHandle(`archive-${result.incidentId}`).result();
+      expect(activities.archived).toEqual([result.incidentId]);
+    }));
   });
 
   it('keeps its state, alert count and applied decisions across continue-as-new', async () => {

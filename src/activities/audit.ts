@@ -1,0 +1,32 @@
+import type { Client } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { HistorySource } from '../audit/history-source';
+import { replayRuns } from '../audit/replay';
+import { workflowIdFor } from '../temporal/contract';
+import type { AuditActivities } from './types';
+
+export interface AuditDependencies {
+  client: Client;
+  histories: HistorySource;
+  workflowsPath: string;
+}
+
+export function createAuditActivities(deps: AuditDependencies): AuditActivities {
+  return {
+    async archiveHistory(incidentId) {
+      const workflowId = workflowIdFor(incidentId);
+      const description = await deps.client.workflow.getHandle(workflowId).describe();
+      if (description.status.name === 'RUNNING') throw new Error(`incident ${incidentId} is still running; archiving waits for it to close`);
+      const runs = await deps.histories.fromTemporal(workflowId);
+      await deps.histories.archive(incidentId, runs);
+      return { runs: runs.length };
+    },
+
+    async replayIncident(incidentId) {
+      const history = await deps.histories.of(incidentId);
+      if (!history) throw ApplicationFailure.nonRetryable(`no history for incident ${incidentId}`, 'NotFound');
+      const runs = await replayRuns(history.workflowId, history.runs, { workflowsPath: deps.workflowsPath });
+      return { incidentId, source: history.source, runs };
+    },
+  };
+}

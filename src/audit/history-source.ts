@@ -1,0 +1,81 @@
+import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/common';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import type { Pool } from 'pg';
+import { workflowIdFor } from '../temporal/contract';
+
+/** One run's history as `temporal workflow show --output json` prints it: `{events: [...]}`. */
+export interface HistoryDocument {
+  events: Array<Record<string, unknown>>;
+}
+
+export interface RunHistory {
+  runId: string;
+  history: HistoryDocument;
+}
+
+export interface IncidentHistory {
+  workflowId: string;
+  /** Every run, first to last, across continue-as-new. */
+  runs: RunHistory[];
+  /** Where it came from: the live Temporal server, or the archive once Temporal forgot it. */
+  source: 'temporal' | 'archive';
+}
+
+function isNotFound(err: unknown): boolean {
+  return err instanceof WorkflowNotFoundError || (err as { code?: number })?.code === 5 || /not found/i.test((err as Error)?.message ?? '');
+}
+
+/**
+ * Reads an incident's full event history: from Temporal while it has it, from PostgreSQL after
+ * the incident was archived at close and Temporal's retention removed it.
+ */
+export class HistorySource {
+  constructor(
+    private readonly client: Client,
+    private readonly pool: Pool,
+  ) {}
+
+  async of(incidentId: string): Promise<IncidentHistory | undefined> {
+    const workflowId = workflowIdFor(incidentId);
+    try {
+      return { workflowId, runs: await this.fromTemporal(workflowId), source: 'temporal' };
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      const runs = await this.fromArchive(incidentId);
+      return runs.length ? { workflowId, runs, source: 'archive' } : undefined;
+    }
+  }
+
+  /** Walks the chain from the first run through each continue-as-new to the latest. */
+  async fromTemporal(workflowId: string): Promise<RunHistory[]> {
+    const latest = await this.client.workflow.getHandle(workflowId).fetchHistory();
+    const started = latest.events?.[0]?.workflowExecutionStartedEventAttributes;
+    let runId: string | null | undefined = started?.firstExecutionRunId;
+    const runs: RunHistory[] = [];
+    while (runId) {
+      const history = await this.client.workflow.getHandle(workflowId, runId).fetchHistory();
+      runs.push({ runId, history: JSON.parse(historyToJSON(history)) });
+      const last = history.events?.at(-1);
+      runId = last?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId;
+      if (runs.length > 10_000) throw new Error(`${workflowId}: more than 10,000 runs`);
+    }
+    return runs;
+  }
+
+  async fromArchive(incidentId: string): Promise<RunHistory[]> {
+    const { rows } = await this.pool.query('SELECT run_id, history FROM incident_histories WHERE incident_id = $1 ORDER BY run_index', [incidentId]);
+    return rows.map((r) => ({ runId: r.run_id, history: r.history }));
+  }
+
+  /** Copies every run into PostgreSQL; archiving twice is harmless. */
+  async archive(incidentId: string, runs: RunHistory[]): Promise<void> {
+    for (const [index, run] of runs.entries()) {
+      await this.pool.query(
+        `INSERT INTO incident_histories (incident_id, run_index, run_id, history) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (incident_id, run_index) DO NOTHING`,
+        [incidentId, index, run.runId, JSON.stringify(run.history)],
+      );
+    }
+  }
+}

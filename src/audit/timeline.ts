@@ -1,0 +1,152 @@
+import type { AuditEntry } from '../domain/audit-chain';
+import type { RunHistory } from './history-source';
+
+export interface TimelineItem {
+  at: string;
+  kind: 'opened' | 'alert' | 'note' | 'decision' | 'notification' | 'escalation' | 'stage' | 'phase' | 'run' | 'custody';
+  action: string;
+  actor?: string;
+  outcome: string;
+  details?: unknown;
+  /** Where the item comes from: the workflow history (the record of truth), the audit log, or the custody chain. */
+  source: 'history' | 'audit-log' | 'custody';
+  runId?: string;
+  eventId?: number;
+  auditSeq?: number;
+}
+
+type Event = Record<string, any>;
+
+/** `EVENT_TYPE_WORKFLOW_EXECUTION_STARTED` (CLI JSON) and `WorkflowExecutionStarted` name the same event. */
+function typeOf(event: Event): string {
+  const raw = String(event.eventType ?? '');
+  if (!raw.startsWith('EVENT_TYPE_')) return raw;
+  return raw
+    .slice('EVENT_TYPE_'.length)
+    .toLowerCase()
+    .replace(/(^|_)([a-z])/g, (_m, _s, c: string) => c.toUpperCase());
+}
+
+/** Decodes a JSON payload as the default payload converter wrote it (base64 in history JSON). */
+function decode(payload: Event | undefined): unknown {
+  if (!payload?.data) return undefined;
+  try {
+    return JSON.parse(Buffer.from(String(payload.data), 'base64').toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+const firstArg = (payloads: Event | undefined) => decode(payloads?.payloads?.[0]);
+
+const STAGE_ACTIVITIES = new Set(['contain', 'recover', 'collectEvidence', 'verifyPatches']);
+
+/**
+ * The timeline of an incident: every decision, signal, notification, escalation, stage result and
+ * phase change from its history, with the rejected and denied requests (which never enter
+ * history) from the audit log and every evidence hand-over from the custody chain, in time order.
+ */
+export function buildTimeline(runs: RunHistory[], audit: AuditEntry[], custody: Array<{ artifactType: string; asset: string; links: Array<{ seq: number; action: string; fromCustodian: string; toCustodian: string; sha256: string; at: string }> }>): TimelineItem[] {
+  const items: TimelineItem[] = [];
+  let phase: string | undefined;
+  for (const [runIndex, run] of runs.entries()) {
+    const scheduled = new Map<string, { type: string; input: any }>();
+    const updates = new Map<string, TimelineItem>();
+    for (const event of run.history.events as Event[]) {
+      const at = String(event.eventTime);
+      const eventId = Number(event.eventId);
+      const base = { at, source: 'history' as const, runId: run.runId, eventId };
+      switch (typeOf(event)) {
+        case 'WorkflowExecutionStarted':
+          if (runIndex === 0) items.push({ ...base, kind: 'opened', action: 'open', outcome: 'recorded', details: firstArg(event.workflowExecutionStartedEventAttributes?.input) });
+          else items.push({ ...base, kind: 'run', action: 'continued_as_new', outcome: 'recorded' });
+          break;
+        case 'WorkflowExecutionSignaled': {
+          const attrs = event.workflowExecutionSignaledEventAttributes;
+          const arg = firstArg(attrs?.input) as any;
+          if (attrs?.signalName === 'alert') items.push({ ...base, kind: 'alert', action: arg?.status === 'resolved' ? 'alert_resolved' : 'alert', actor: arg?.source, outcome: 'recorded', details: arg });
+          else if (attrs?.signalName === 'note') items.push({ ...base, kind: 'note', action: 'note', actor: arg?.principal?.name, outcome: 'recorded', details: arg?.decision });
+          break;
+        }
+        case 'WorkflowExecutionUpdateAccepted': {
+          const attrs = event.workflowExecutionUpdateAcceptedEventAttributes;
+          const request = attrs?.acceptedRequest;
+          const arg = firstArg(request?.input?.args) as any;
+          const item: TimelineItem = { ...base, kind: 'decision', action: String(request?.input?.name), actor: arg?.principal?.name, outcome: 'accepted', details: arg?.decision };
+          updates.set(String(attrs?.protocolInstanceId ?? request?.meta?.updateId), item);
+          items.push(item);
+          break;
+        }
+        case 'WorkflowExecutionUpdateCompleted': {
+          const attrs = event.workflowExecutionUpdateCompletedEventAttributes;
+          const item = updates.get(String(attrs?.meta?.updateId));
+          if (item) item.outcome = attrs?.outcome?.failure ? 'failed' : 'applied';
+          break;
+        }
+        case 'ActivityTaskScheduled': {
+          const attrs = event.activityTaskScheduledEventAttributes;
+          const type = String(attrs?.activityType?.name);
+          const input = firstArg(attrs?.input) as any;
+          scheduled.set(String(eventId), { type, input });
+          if (type === 'notify' && input?.kind === 'escalation') {
+            const e = input.escalation;
+            const escalation = e.level > 0 && e.cause !== 'approveContainment';
+            items.push({ ...base, kind: escalation ? 'escalation' : 'notification', action: escalation ? `escalate_to_${e.target}` : `notify_${e.target}`, actor: e.by?.name, outcome: 'scheduled', details: e });
+          } else if (type === 'notify') {
+            items.push({ ...base, kind: 'notification', action: String(input?.kind), outcome: 'scheduled', details: input });
+          }
+          break;
+        }
+        case 'ActivityTaskCompleted':
+        case 'ActivityTaskFailed':
+        case 'ActivityTaskTimedOut': {
+          const attrs = event.activityTaskCompletedEventAttributes ?? event.activityTaskFailedEventAttributes ?? event.activityTaskTimedOutEventAttributes;
+          const source = scheduled.get(String(attrs?.scheduledEventId));
+          if (!source || !STAGE_ACTIVITIES.has(source.type)) break;
+          const outcome = typeOf(event) === 'ActivityTaskCompleted' ? 'completed' : 'failed';
+          items.push({
+            ...base,
+            kind: 'stage',
+            action: source.input?.action ?? source.type,
+            outcome,
+            details: { activity: source.type, asset: source.input?.asset ?? source.input?.assets, result: firstArg(attrs?.result), failure: attrs?.failure?.message },
+          });
+          break;
+        }
+        case 'UpsertWorkflowSearchAttributes': {
+          const next = decode(event.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.FirebreakPhase) as string | undefined;
+          if (next && next !== phase) {
+            items.push({ ...base, kind: 'phase', action: `enter_${next}`, outcome: 'recorded', details: { from: phase ?? null, to: next } });
+            phase = next;
+          }
+          break;
+        }
+        case 'WorkflowExecutionCompleted':
+          items.push({ ...base, kind: 'run', action: 'completed', outcome: 'recorded' });
+          break;
+        case 'WorkflowExecutionTerminated':
+          items.push({ ...base, kind: 'run', action: 'terminated', outcome: 'recorded', details: event.workflowExecutionTerminatedEventAttributes?.reason });
+          break;
+      }
+    }
+  }
+  for (const entry of audit) {
+    if (entry.outcome !== 'rejected' && entry.outcome !== 'denied') continue;
+    items.push({ at: entry.at, kind: 'decision', action: entry.action, actor: entry.actor, outcome: entry.outcome, details: entry.details, source: 'audit-log', auditSeq: entry.seq });
+  }
+  for (const artifact of custody) {
+    for (const link of artifact.links) {
+      items.push({
+        at: link.at,
+        kind: 'custody',
+        action: link.action,
+        actor: link.toCustodian,
+        outcome: 'recorded',
+        details: { artifact: artifact.artifactType, asset: artifact.asset, from: link.fromCustodian, to: link.toCustodian, sha256: link.sha256, seq: link.seq },
+        source: 'custody',
+      });
+    }
+  }
+  // Stable: items at the same instant keep history order.
+  return items.map((item, i) => ({ item, i })).sort((a, b) => Date.parse(a.item.at) - Date.parse(b.item.at) || a.i - b.i).map(({ item }) => item);
+}

@@ -158,7 +158,7 @@ function handlers(deps: RouteDependencies): Handlers {
     },
     async audit({ params }, res) {
       const [{ entries, verification }, custody] = await Promise.all([deps.auditLog.verified(params.id), custodyOf(deps.pool, params.id)]);
-      if (entries.length === 0 && !(await deps.incidents.find(params.id))) throw problems.notFound(`no incident ${params.id}`);
+      if (entries.length === 0 && !(await deps.incidents.exists(params.id))) throw problems.notFound(`no incident ${params.id}`);
       res.json({
         incidentId: params.id,
         entries: entries.map(({ incidentId: _omit, ...entry }) => entry),
@@ -205,7 +205,7 @@ export function registerRoutes(app: Express, deps: RouteDependencies): void {
   // A refused request about an existing incident goes into its audit log; it never reaches history.
   const recordDenied = async (req: Parameters<RequestHandler>[0], principal: Principal) => {
     const id = req.params.id;
-    if (typeof id !== 'string' || !(await deps.incidents.find(id))) return;
+    if (typeof id !== 'string' || !(await deps.incidents.exists(id))) return;
     await deps.auditLog.append(id, [
       {
         entryKey: `denied:${randomUUID()}`,

@@ -72,6 +72,15 @@ export class IncidentRepository {
     );
   }
 
+  /** Whether an incident of this id was ever opened: its read-model row or any of its alerts. */
+  async exists(incidentId: string): Promise<boolean> {
+    const { rowCount } = await this.pool.query(
+      'SELECT 1 FROM incidents WHERE incident_id = $1 UNION ALL SELECT 1 FROM alerts WHERE incident_id = $1 LIMIT 1',
+      [incidentId],
+    );
+    return (rowCount ?? 0) > 0;
+  }
+
   async find(incidentId: string): Promise<IncidentRow | undefined> {
     const { rows } = await this.pool.query(
       `SELECT incident_id, title, source, severity, phase, escalation_level, alert_count, opened_at,

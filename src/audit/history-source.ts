@@ -26,6 +26,21 @@ function isNotFound(err: unknown): boolean {
   return err instanceof WorkflowNotFoundError || (err as { code?: number })?.code === 5 || /not found/i.test((err as Error)?.message ?? '');
 }
 
+/** Walks a workflow's runs from the first through each continue-as-new to the latest. */
+export async function runChain(client: Client, workflowId: string): Promise<RunHistory[]> {
+  const latest = await client.workflow.getHandle(workflowId).fetchHistory();
+  const started = latest.events?.[0]?.workflowExecutionStartedEventAttributes;
+  let runId: string | null | undefined = started?.firstExecutionRunId;
+  const runs: RunHistory[] = [];
+  while (runId) {
+    const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+    runs.push({ runId, history: JSON.parse(historyToJSON(history)) });
+    runId = history.events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId;
+    if (runs.length > 10_000) throw new Error(`${workflowId}: more than 10,000 runs`);
+  }
+  return runs;
+}
+
 /**
  * Reads an incident's full event history: from Temporal while it has it, from PostgreSQL after
  * the incident was archived at close and Temporal's retention removed it.
@@ -47,20 +62,8 @@ export class HistorySource {
     }
   }
 
-  /** Walks the chain from the first run through each continue-as-new to the latest. */
-  async fromTemporal(workflowId: string): Promise<RunHistory[]> {
-    const latest = await this.client.workflow.getHandle(workflowId).fetchHistory();
-    const started = latest.events?.[0]?.workflowExecutionStartedEventAttributes;
-    let runId: string | null | undefined = started?.firstExecutionRunId;
-    const runs: RunHistory[] = [];
-    while (runId) {
-      const history = await this.client.workflow.getHandle(workflowId, runId).fetchHistory();
-      runs.push({ runId, history: JSON.parse(historyToJSON(history)) });
-      const last = history.events?.at(-1);
-      runId = last?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId;
-      if (runs.length > 10_000) throw new Error(`${workflowId}: more than 10,000 runs`);
-    }
-    return runs;
+  fromTemporal(workflowId: string): Promise<RunHistory[]> {
+    return runChain(this.client, workflowId);
   }
 
   async fromArchive(incidentId: string): Promise<RunHistory[]> {

@@ -1,0 +1,15 @@
+/**
+ * The current workflows with one deliberately incompatible change: the incident workflow sleeps
+ * before doing anything, a command no saved history has. Replaying any fixture against this must
+ * fail with a nondeterminism error; that is what proves the fixture suite can catch a bad change.
+ */
+import { sleep } from '@temporalio/workflow';
+import type { IncidentWorkflowInput } from '../../../src/workflows/messages';
+import { incidentWorkflow as current } from '../../../src/workflows/incident-workflow';
+
+export { archiveIncidentWorkflow, replayAuditWorkflow } from '../../../src/workflows/audit-workflows';
+
+export async function incidentWorkflow(input: IncidentWorkflowInput) {
+  await sleep(1);
+  return current(input);
+}

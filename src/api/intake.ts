@@ -18,7 +18,7 @@ export interface IntakeResult {
 }
 
 /** How long intake waits for Temporal before answering 503 rather than keeping the caller waiting. */
-const TEMPORAL_CALL_MS = 5_000;
+const TEMPORAL_CALL_MS = 10_000;
 
 /**
  * Turns an alert into an incident: records it once, then `signalWithStart`s the incident

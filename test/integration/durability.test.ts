@@ -71,7 +71,12 @@ describe('an incident survives a Temporal server restart on the same database fi
     server = await start();
     await stack.startWorker();
 
-    const after = await stack.request('GET', `/v1/incidents/${id}`, { key: stack.keys.manager });
+    // Until the API's connection finds the restarted server, it answers 503 with Retry-After; a client retries.
+    const after = await waitFor('the API to reach the restarted server', async () => {
+      const res = await stack.request('GET', `/v1/incidents/${id}`, { key: stack.keys.manager });
+      if (res.status === 503) throw new Error('503');
+      return res;
+    }, 60_000, 1_000);
     expect(after.status).toBe(200);
     expect(after.body).toMatchObject({ incidentId: id, phase: 'detected', alertCount: 1, openedAt: before.body.openedAt });
 

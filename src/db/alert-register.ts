@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
+import { inTransaction } from './transaction';
 import { incidentIdFor } from '../domain/identity';
 
 export interface AlertRecord {
@@ -35,14 +36,11 @@ export class AlertRegister {
   constructor(private readonly pool: Pool) {}
 
   async register(alert: AlertRecord, options: { reopen: boolean }, deliver: (target: DeliveryTarget) => Promise<Delivery>): Promise<RegistrationOutcome> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    return inTransaction(this.pool, async (client) => {
       let target = await this.currentIncident(client, alert.dedupKey);
       if (!(await this.insertAlert(client, alert, target.incidentId))) {
         // On the same connection: taking a second one from the pool while holding this one deadlocks a busy pool.
         const { rows } = await client.query('SELECT incident_id FROM alerts WHERE source = $1 AND source_ref = $2', [alert.source, alert.sourceRef]);
-        await client.query('ROLLBACK');
         return { kind: 'replay', incidentId: rows[0]?.incident_id ?? target.incidentId };
       }
       for (let attempt = 0; (await deliver(target)) === 'incident-closed'; attempt++) {
@@ -51,14 +49,8 @@ export class AlertRegister {
         target = await this.nextGeneration(client, alert.dedupKey, target.incidentId);
         await client.query('UPDATE alerts SET incident_id = $1 WHERE alert_id = $2', [target.incidentId, alert.alertId]);
       }
-      await client.query('COMMIT');
       return { kind: 'new', incidentId: target.incidentId, opensIncident: target.opensIncident };
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   /** The key's current incident; the first alert of a key inserts the row and opens generation 1. */

@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
+import { inTransaction } from './transaction';
 import { auditHash, GENESIS_HASH, verifyChain, type AuditEntry, type AuditEntryInput, type ChainVerdict } from '../domain/audit-chain';
 
 /**
@@ -11,18 +12,10 @@ export class AuditLog {
 
   async append(incidentId: string, entries: readonly AuditEntryInput[]): Promise<void> {
     if (entries.length === 0) return;
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    await inTransaction(this.pool, async (client) => {
       await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 7))', [incidentId]);
       await this.appendLocked(client, incidentId, entries);
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   /** Appends within the caller's transaction; the caller must hold the incident's advisory lock. */

@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import { inTransaction } from './transaction';
 import type { Asset } from '../domain/asset';
 import { custodyHash, GENESIS_HASH, verifyChain, type ChainVerdict, type CustodyLink } from '../domain/audit-chain';
 
@@ -34,9 +35,7 @@ export class EvidenceRegister {
 
   /** Records the artifact and its first two hand-overs: asset → collector → evidence store. */
   async recordCollected(a: ArtifactRecord): Promise<void> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    await inTransaction(this.pool, async (client) => {
       const inserted = await client.query(
         `INSERT INTO evidence_artifacts (incident_id, asset_kind, asset_id, artifact_type, volatility_rank, sha256, size_bytes,
                                          location, collected_by, collected_at)
@@ -58,13 +57,7 @@ export class EvidenceRegister {
           );
         }
       }
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
   }
 }
 

@@ -1,20 +1,15 @@
-import { Client, Connection } from '@temporalio/client';
 import { waitFor } from '../../src/net';
 import { workflowIdFor } from '../../src/temporal/contract';
 import { mapConcurrently } from '../support/concurrency';
-import { testEnv } from '../support/servers';
 import { startTestStack, uniqueKey, type TestStack } from '../support/stack';
 
 /** 5,000 correlated alerts on one incident: it continues-as-new and loses nothing. */
 describe('an alert storm on one incident', () => {
   let stack: TestStack;
-  let connection: Connection;
   beforeAll(async () => {
     stack = await startTestStack();
-    connection = await Connection.connect({ address: testEnv('temporalAddress') });
   });
   afterAll(async () => {
-    await connection?.close();
     await stack?.close();
   });
 
@@ -23,7 +18,7 @@ describe('an alert storm on one incident', () => {
     const alert = (i: number) => ({ source: 'ids', sourceRef: `${dedupKey}-${i}`, title: 'Port scan from 203.0.113.50', severity: 'high', dedupKey });
     const first = await stack.request('POST', '/v1/alerts', { key: stack.keys.integration, body: alert(0) });
     const id = first.body.incidentId;
-    const handle = new Client({ connection }).workflow.getHandle(workflowIdFor(id));
+    const handle = stack.temporal.workflow.getHandle(workflowIdFor(id));
     const firstRunId = (await handle.describe()).runId;
     expect((await stack.request('POST', `/v1/incidents/${id}/acknowledge`, { key: stack.keys.responder, body: {} })).status).toBe(200);
 

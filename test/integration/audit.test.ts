@@ -1,4 +1,3 @@
-import { Client, Connection } from '@temporalio/client';
 import { Client as PgClient } from 'pg';
 import { replayRuns } from '../../src/audit/replay';
 import { DEFAULT_POLICY } from '../../src/domain/policy';
@@ -6,20 +5,14 @@ import { waitFor } from '../../src/net';
 import { workflowIdFor } from '../../src/temporal/contract';
 import { incidentWorkflowsPath } from '../../src/worker/incident-worker';
 import { alertSignal, type IncidentWorkflowInput } from '../../src/workflows/messages';
-import { testEnv } from '../support/servers';
 import { startTestStack, uniqueKey, type TestStack } from '../support/stack';
 
 describe('auditing an incident', () => {
   let stack: TestStack;
-  let connection: Connection;
-  let client: Client;
   beforeAll(async () => {
     stack = await startTestStack();
-    connection = await Connection.connect({ address: testEnv('temporalAddress') });
-    client = new Client({ connection });
   });
   afterAll(async () => {
-    await connection?.close();
     await stack?.close();
   });
 
@@ -109,7 +102,7 @@ describe('auditing an incident', () => {
   it('exports the history of an incident that continued as new, and every run replays against today’s code', async () => {
     const incidentId = uniqueKey('can').replace(/[^0-9a-f]/g, '').padEnd(16, 'a').slice(0, 16);
     const input: IncidentWorkflowInput = { incidentId, dedupKey: incidentId, title: 'Noisy scanner', source: 'ids', severity: 'low', policy: DEFAULT_POLICY, continueAsNewAfterEvents: 40 };
-    const handle = await client.workflow.start('incidentWorkflow', { workflowId: workflowIdFor(incidentId), taskQueue: stack.taskQueue, args: [input] });
+    const handle = await stack.temporal.workflow.start('incidentWorkflow', { workflowId: workflowIdFor(incidentId), taskQueue: stack.taskQueue, args: [input] });
     for (let i = 0; i < 60; i++) {
       await handle.signal(alertSignal, { alertId: `a${i}`, source: 'ids', sourceRef: `s${i}`, title: 't', severity: 'low', receivedAt: new Date().toISOString(), assets: [] });
     }
@@ -144,10 +137,10 @@ describe('auditing an incident', () => {
     }, 30_000, 200);
     const before = await stack.request('GET', `/v1/incidents/${id}/history`, { key: as('auditor') });
     for (const run of before.body.runs) {
-      await connection.workflowService.deleteWorkflowExecution({ namespace: 'default', workflowExecution: { workflowId: workflowIdFor(id), runId: run.runId } });
+      await stack.temporal.connection.workflowService.deleteWorkflowExecution({ namespace: 'default', workflowExecution: { workflowId: workflowIdFor(id), runId: run.runId } });
     }
     await waitFor('Temporal to forget the run', async () => {
-      const gone = await client.workflow.getHandle(workflowIdFor(id)).describe().then((d) => d.status.name, (e: Error) => `gone: ${e.message}`);
+      const gone = await stack.temporal.workflow.getHandle(workflowIdFor(id)).describe().then((d) => d.status.name, (e: Error) => `gone: ${e.message}`);
       if (!gone.startsWith('gone')) throw new Error(`still there: ${gone}`);
     }, 90_000, 500); // the dev server deletes in the background, in 10-30 s here
 

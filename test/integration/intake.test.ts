@@ -1,19 +1,14 @@
-import { Client, Connection } from '@temporalio/client';
 import { waitFor } from '../../src/net';
 import { workflowIdFor } from '../../src/temporal/contract';
 import { mapConcurrently } from '../support/concurrency';
-import { testEnv } from '../support/servers';
 import { startTestStack, uniqueKey, type TestStack } from '../support/stack';
 
 describe('intake', () => {
   let stack: TestStack;
-  let connection: Connection;
   beforeAll(async () => {
     stack = await startTestStack();
-    connection = await Connection.connect({ address: testEnv('temporalAddress') });
   });
   afterAll(async () => {
-    await connection?.close();
     await stack?.close();
   });
 
@@ -45,10 +40,9 @@ describe('intake', () => {
     expect(counts.rows.every((r) => r.n === 100)).toBe(true);
 
     // Each workflow counted its 100 alerts.
-    const client = new Client({ connection });
-    for (const id of [...incidentIds].slice(0, 5)) {
+        for (const id of [...incidentIds].slice(0, 5)) {
       await waitFor(`incident ${id} counting its alerts`, async () => {
-        const state = await client.workflow.getHandle(workflowIdFor(id)).query<{ alertCount: number }>('state');
+        const state = await stack.temporal.workflow.getHandle(workflowIdFor(id)).query<{ alertCount: number }>('state');
         if (state.alertCount !== 100) throw new Error(`alertCount ${state.alertCount}`);
       }, 30_000, 200);
     }
@@ -72,7 +66,7 @@ describe('intake', () => {
     });
     expect(dismissed.body.phase).toBe('dismissed');
     await waitFor('the workflow to end', async () => {
-      const d = await new Client({ connection }).workflow.getHandle(workflowIdFor(id)).describe();
+      const d = await stack.temporal.workflow.getHandle(workflowIdFor(id)).describe();
       if (d.status.name !== 'COMPLETED') throw new Error(d.status.name);
     }, 10_000, 100);
 

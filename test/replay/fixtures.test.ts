@@ -32,6 +32,7 @@ describe('saved histories replay against the current workflow code', () => {
       expect(verdict.replayed).toBe(false);
       expect(verdict.divergence?.kind).toBe('DeterminismViolationError');
       expect(verdict.divergence?.reason).toMatch(/[Nn]ondeterminism/);
+      expect(verdict.divergence?.eventId).toBeGreaterThan(0); // the first event the code could not match
     }
   });
 });

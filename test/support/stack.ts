@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import pino from 'pino';
 import { startApi, type RunningApi } from '../../src/api/api-service';
@@ -19,6 +20,8 @@ export interface HttpResponse {
 
 export interface TestStack {
   db: TestDatabase;
+  /** A client on the stack's Temporal server, for what tests check behind the API. */
+  temporal: Client;
   api: RunningApi;
   taskQueue: string;
   /** One key per role, named `test-<role>`. */
@@ -75,8 +78,10 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     taskQueue,
   });
 
+  const clientConnection = await Connection.connect({ address: temporalAddress });
   return {
     db,
+    temporal: new Client({ connection: clientConnection }),
     api,
     taskQueue,
     keys,
@@ -102,6 +107,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       return { status: response.status, headers: response.headers, body: parsed };
     },
     async close() {
+      await clientConnection.close();
       await api.close();
       await stopWorker();
       await db.drop();

@@ -27,6 +27,14 @@ export function notificationFor(notice: Notice): Notification {
         subject: `[${sev}] ${notice.title} — post-incident review scheduled`,
         body: notice.dueAt ? `record the review outcome by ${notice.dueAt}` : 'record the review outcome when it is held',
       };
+    case 'regulatory_reminder':
+      return {
+        idempotencyKey: `regulatory-reminder:${notice.incidentId}:${notice.regime}:${notice.stage}:${notice.reminder}`,
+        incidentId: notice.incidentId,
+        recipient: notice.recipient,
+        subject: `[${sev}] ${notice.title} — ${notice.regime} ${notice.stage} due ${notice.dueAt}`,
+        body: `file ${notice.regime} ${notice.stage} by ${notice.dueAt} and record it with POST /v1/incidents/${notice.incidentId}/filings`,
+      };
     case 'review_reminder':
       return {
         idempotencyKey: `review-reminder:${notice.incidentId}:${notice.reminder}`,

@@ -13,7 +13,8 @@ interface NoticeBase {
 export type Notice =
   | (NoticeBase & { kind: 'escalation'; escalation: EscalationRecord })
   | (NoticeBase & { kind: 'review_scheduled'; recipient: string; dueAt?: string })
-  | (NoticeBase & { kind: 'review_reminder'; recipient: string; reminder: number; dueAt?: string });
+  | (NoticeBase & { kind: 'review_reminder'; recipient: string; reminder: number; dueAt?: string })
+  | (NoticeBase & { kind: 'regulatory_reminder'; recipient: string; regime: string; stage: string; reminder: number; dueAt: string });
 
 export interface ActionRequest {
   incidentId: string;

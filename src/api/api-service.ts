@@ -15,7 +15,7 @@ import { TASK_QUEUE } from '../temporal/contract';
 import type { replayAuditWorkflow } from '../workflows/audit-workflows';
 import { IncidentRepository } from '../db/incident-repository';
 import type { PolicyTable } from '../domain/policy';
-import { loadPolicy } from '../policy-file';
+import { loadPolicy, loadRegulatoryConfig } from '../policy-file';
 import { createApp } from './app';
 import { IncidentDecisions } from './incident-decisions';
 import { Intake } from './intake';
@@ -61,6 +61,7 @@ export async function startApi(options: ApiServiceOptions): Promise<RunningApi> 
     incidents,
     auditLog,
     histories: new HistorySource(client, options.pool),
+    regulatory: loadRegulatoryConfig(),
     pool: options.pool,
     replay: (incidentId) =>
       client.workflow.execute<typeof replayAuditWorkflow>('replayAuditWorkflow', {

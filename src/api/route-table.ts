@@ -7,6 +7,9 @@ import {
   ClosureSchema,
   ContainmentApprovalSchema,
   EscalationSchema,
+  FilingSchema,
+  MaterialitySchema,
+  RegimeSchema,
   NoteSchema,
   ReviewSchema,
   RoleAssignmentSchema,
@@ -107,6 +110,18 @@ export const ROUTES = {
   close: {
     method: 'post', path: '/v1/incidents/:id/close', roles: ['manager'], summary: 'Close an incident in review',
     params: incidentParams, body: ClosureSchema, success: newState('Closed'),
+  },
+  declareRegime: {
+    method: 'post', path: '/v1/incidents/:id/regimes', roles: ['manager'], summary: 'Start a regulator’s clocks (GDPR, NIS2, HIPAA, custom), counted from the event it counts from',
+    params: incidentParams, body: RegimeSchema, success: newState('Clocks running'),
+  },
+  determineMateriality: {
+    method: 'post', path: '/v1/incidents/:id/materiality', roles: ['manager'], summary: 'Record the materiality determination; when material, the SEC 8-K clock starts from it',
+    params: incidentParams, body: MaterialitySchema, success: newState('Determined'),
+  },
+  recordFiling: {
+    method: 'post', path: '/v1/incidents/:id/filings', roles: ['manager'], summary: 'Record a regulatory filing (late GDPR filings must carry their reasons)',
+    params: incidentParams, body: FilingSchema, success: newState('Filed'),
   },
   timeline: {
     method: 'get', path: '/v1/incidents/:id/timeline', roles: ['auditor', 'manager'], summary: 'Who did what when: history, rejected and denied requests, evidence hand-overs',

@@ -11,6 +11,8 @@ import { custodyOf } from '../db/evidence-register';
 import type { IdempotencyStore } from '../db/idempotency-store';
 import type { IncidentRepository } from '../db/incident-repository';
 import { toFirebreakAlert } from '../domain/alertmanager';
+import type { RegulatoryConfig } from '../domain/policy-schema';
+import { clocksFor } from '../domain/regulatory-deadlines';
 import {
   acknowledgeUpdate,
   addNoteUpdate,
@@ -18,7 +20,10 @@ import {
   assessUpdate,
   assignRoleUpdate,
   closeUpdate,
+  declareRegimeUpdate,
+  determineMaterialityUpdate,
   escalateUpdate,
+  recordFilingUpdate,
   recordReviewUpdate,
 } from '../workflows/messages';
 import type { Principal } from '../domain/principal';
@@ -70,6 +75,8 @@ const inputOf = <T extends OperationId>(res: Response): RouteInput<T> => res.loc
 
 export interface RouteDependencies {
   intake: Intake;
+  /** Regimes and holidays regulatory deadlines are computed with. */
+  regulatory: RegulatoryConfig;
   auditLog: AuditLog;
   histories: HistorySource;
   pool: Pool;
@@ -144,6 +151,32 @@ function handlers(deps: RouteDependencies): Handlers {
     },
     async close({ params, body }, res, req) {
       res.json(await decide(closeUpdate, body)(params.id, req));
+    },
+    async declareRegime({ params, body }, res, req) {
+      const definition = deps.regulatory.regimes[body.regime];
+      if (!definition) {
+        throw new HttpProblem(400, 'validation-failed', 'The request is not valid', `regime: unknown regime ${body.regime}`, {
+          errors: [{ field: 'regime', message: `unknown regime; known: ${Object.keys(deps.regulatory.regimes).join(', ')}` }],
+        });
+      }
+      if (definition.startsFrom === 'materiality') {
+        throw new HttpProblem(400, 'validation-failed', 'The request is not valid', `regime: ${body.regime} counts from the materiality determination; record it at /materiality`, {
+          errors: [{ field: 'regime', message: 'counts from the materiality determination' }],
+        });
+      }
+      const clocks = clocksFor(body.regime, definition, new Date(body.startedAt), deps.regulatory.holidays);
+      res.json(await decide(declareRegimeUpdate, { ...body, clocks })(params.id, req));
+    },
+    async determineMateriality({ params, body }, res, req) {
+      const clocks = body.material
+        ? Object.entries(deps.regulatory.regimes)
+            .filter(([, r]) => r.startsFrom === 'materiality')
+            .flatMap(([id, r]) => clocksFor(id, r, new Date(body.determinedAt), deps.regulatory.holidays))
+        : [];
+      res.json(await decide(determineMaterialityUpdate, { ...body, clocks })(params.id, req));
+    },
+    async recordFiling({ params, body }, res, req) {
+      res.json(await decide(recordFilingUpdate, { ...body, filedAt: body.filedAt ?? new Date().toISOString() })(params.id, req));
     },
     async timeline({ params }, res) {
       const history = await deps.histories.of(params.id);

@@ -44,3 +44,27 @@ export const ClosureSchema = z.strictObject({
   resolution: z.enum(RESOLUTIONS),
   summary: boundedText(10_000),
 });
+
+const pastInstant = z.iso
+  .datetime({ offset: true })
+  .refine((v) => Date.parse(v) <= Date.now() + 5 * 60_000, { message: 'must not be in the future' });
+
+export const RegimeSchema = z.strictObject({
+  regime: identifier(64),
+  /** The event the regime counts from: awareness (GDPR, NIS2), discovery (HIPAA); may precede the incident. */
+  startedAt: pastInstant,
+});
+
+export const MaterialitySchema = z.strictObject({
+  material: z.boolean(),
+  determinedAt: pastInstant,
+  rationale: boundedText(5_000),
+});
+
+export const FilingSchema = z.strictObject({
+  regime: identifier(64),
+  stage: identifier(64),
+  reference: boundedText(500),
+  filedAt: pastInstant.optional(),
+  lateReason: boundedText(5_000).optional(),
+});

@@ -1,4 +1,5 @@
 import type { Principal } from './principal';
+import type { RegulatoryClock } from './regulatory';
 import type { Strategy } from './response-plan';
 import type { Severity } from './severity';
 
@@ -50,6 +51,29 @@ export interface ReviewOutcome {
 export interface Closure {
   resolution: Resolution;
   summary: string;
+}
+
+/** Regulators whose clocks apply, each counted from its start event. Clocks are computed at the API. */
+export interface RegimeDeclaration {
+  regime: string;
+  startedAt: string;
+  clocks: RegulatoryClock[];
+}
+
+/** The materiality determination (SEC 8-K Item 1.05 counts from it). */
+export interface MaterialityDetermination {
+  material: boolean;
+  determinedAt: string;
+  rationale: string;
+  clocks: RegulatoryClock[];
+}
+
+export interface FilingRecord {
+  regime: string;
+  stage: string;
+  reference: string;
+  filedAt: string;
+  lateReason?: string;
 }
 
 /** A decision as it travels to the workflow: what was decided, and by whom (from the API key). */

@@ -4,6 +4,7 @@ import { escalationTarget, TOP_ESCALATION_LEVEL, type DeadlineKind, type Escalat
 import type { Principal } from './principal';
 import { severityLevel, type Severity } from './severity';
 import type { ResponseStep } from './response-plan';
+import type { Filing, RegulatoryClock } from './regulatory';
 
 /** ISO/IEC 27035 phases as Firebreak names them. */
 export const PHASES = ['detected', 'triage', 'response', 'review', 'closed', 'dismissed'] as const;
@@ -27,8 +28,8 @@ export interface AlertSummary {
 export interface EscalationRecord {
   level: number;
   target: EscalationTarget;
-  /** The deadline whose miss caused it, `manual` when a person escalated, `stageFailed` when an adapter refused. */
-  cause: DeadlineKind | 'manual' | 'stageFailed';
+  /** The deadline whose miss caused it, `manual` when a person escalated, `stageFailed` when an adapter refused, `regulatory` when a filing deadline passed. */
+  cause: DeadlineKind | 'manual' | 'stageFailed' | 'regulatory';
   reason: string;
   at: string;
   by?: Principal;
@@ -115,6 +116,9 @@ export interface IncidentState {
   escalations: EscalationRecord[];
   slaBreaches: SlaBreach[];
   nextDeadline?: PendingDeadline;
+  /** Regulators' clocks (GDPR, NIS2, SEC, HIPAA, custom); absent on incidents from before they existed. */
+  regulatoryClocks?: RegulatoryClock[];
+  materiality?: { material: boolean; determinedAt: string; rationale: string } & Attribution;
   /** Bumped on every change, so the read model keeps only the newest snapshot. */
   version: number;
 }
@@ -339,6 +343,8 @@ export function closeRejection(state: IncidentState, policy: PolicyTable): strin
   if (policy[state.severity].reviewRequired && !state.review) {
     return `a ${severityLevel(state.severity)} incident needs a recorded post-incident review before it can be closed`;
   }
+  const open = (state.regulatoryClocks ?? []).filter((c) => !c.filing && !c.missed);
+  if (open.length) return `regulatory filings still due: ${open.map((c) => `${c.regime} ${c.stage} by ${c.dueAt}`).join(', ')}`;
   return undefined;
 }
 
@@ -425,4 +431,67 @@ export function escalateForMissedDeadline(
     at,
   };
   return { state: bump(state, { slaBreaches, escalationLevel: level, escalations: [...state.escalations, escalation], nextDeadline }), escalation };
+}
+
+// --- regulatory clocks -----------------------------------------------------------------------------
+
+const clocksOf = (state: IncidentState) => state.regulatoryClocks ?? [];
+
+export function regimeRejection(state: IncidentState, regime: string): string | undefined {
+  const closed = closedRejection(state);
+  if (closed) return closed;
+  if (clocksOf(state).some((c) => c.regime === regime)) return `${regime} is already running on incident ${state.incidentId}`;
+  return undefined;
+}
+
+/** Starts a regime's clocks (computed at the edge, where the regime's calendar lives). */
+export function startClocks(state: IncidentState, clocks: RegulatoryClock[]): IncidentState {
+  return bump(state, { regulatoryClocks: [...clocksOf(state), ...clocks] });
+}
+
+export function materialityRejection(state: IncidentState): string | undefined {
+  const closed = closedRejection(state);
+  if (closed) return closed;
+  if (state.materiality) return `materiality was already determined by ${state.materiality.by.name} at ${state.materiality.determinedAt}`;
+  return undefined;
+}
+
+export function determineMateriality(
+  state: IncidentState,
+  determination: { material: boolean; determinedAt: string; rationale: string },
+  clocks: RegulatoryClock[],
+  by: Principal,
+  now: Date,
+): IncidentState {
+  const determined = bump(state, { materiality: { ...determination, by, at: now.toISOString() } });
+  return determination.material ? startClocks(determined, clocks) : determined;
+}
+
+export function recordFiling(state: IncidentState, regime: string, stage: string, filing: Omit<Filing, 'late'>): IncidentState {
+  return bump(state, {
+    regulatoryClocks: clocksOf(state).map((c) =>
+      c.regime === regime && c.stage === stage ? { ...c, filing: { ...filing, late: Date.parse(filing.filedAt) > Date.parse(c.dueAt) } } : c,
+    ),
+  });
+}
+
+export function clockReminderSent(state: IncidentState, index: number): IncidentState {
+  return bump(state, { regulatoryClocks: clocksOf(state).map((c, i) => (i === index ? { ...c, remindersSent: c.remindersSent + 1 } : c)) });
+}
+
+/** A filing deadline passed unfiled: recorded on the clock, and one level up the chain is told. */
+export function clockMissed(state: IncidentState, index: number, now: Date): { state: IncidentState; escalation?: EscalationRecord } {
+  const clock = clocksOf(state)[index];
+  if (!clock) return { state };
+  const marked = bump(state, { regulatoryClocks: clocksOf(state).map((c, i) => (i === index ? { ...c, missed: true } : c)) });
+  if (state.escalationLevel >= TOP_ESCALATION_LEVEL) return { state: marked };
+  const level = state.escalationLevel + 1;
+  const escalation: EscalationRecord = {
+    level,
+    target: escalationTarget(level),
+    cause: 'regulatory',
+    reason: `${clock.regime} ${clock.stage} was due ${clock.dueAt} and is not filed`,
+    at: now.toISOString(),
+  };
+  return { state: bump(marked, { escalationLevel: level, escalations: [...marked.escalations, escalation] }), escalation };
 }

@@ -24,8 +24,15 @@ import {
   assessmentRejection,
   assignRole,
   awaitContainmentApproval,
+  clockMissed,
+  clockReminderSent,
   close,
   closeRejection,
+  determineMateriality,
+  materialityRejection,
+  recordFiling,
+  regimeRejection,
+  startClocks,
   completeStep,
   containmentApprovalRejection,
   decideContainment,
@@ -52,6 +59,7 @@ import {
   type IncidentState,
 } from '../domain/incident';
 import { escalationTarget } from '../domain/policy';
+import { filingRejection, nextClockEvent } from '../domain/regulatory';
 import { containmentPlan, CONTAINMENT_BY_ASSET, responseOrder, type ResponseStep } from '../domain/response-plan';
 import type { IncidentActivities } from '../activities/types';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
@@ -64,6 +72,9 @@ import {
   assignRoleUpdate,
   closeUpdate,
   DECISION_REJECTED,
+  declareRegimeUpdate,
+  determineMaterialityUpdate,
+  recordFilingUpdate,
   escalateUpdate,
   noteSignal,
   recordReviewUpdate,
@@ -238,6 +249,60 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   decision(closeUpdate, () => closeRejection(state, policy), ({ decision: closure, principal }) => {
     state = close(state, closure, principal, policy, new Date());
   });
+  decision(declareRegimeUpdate, ({ decision: d }) => regimeRejection(state, d.regime), ({ decision: d }) => {
+    state = startClocks(state, d.clocks);
+    clocksChanged += 1;
+  });
+  decision(determineMaterialityUpdate, () => materialityRejection(state), ({ decision: d, principal }) => {
+    const { clocks, ...determination } = d;
+    state = determineMateriality(state, determination, clocks, principal, new Date());
+    clocksChanged += 1;
+  });
+  decision(
+    recordFilingUpdate,
+    ({ decision: d }) => filingRejection(state.regulatoryClocks ?? [], d.regime, d.stage, new Date(d.filedAt), d.lateReason),
+    ({ decision: d, principal }) => {
+      state = recordFiling(state, d.regime, d.stage, { reference: d.reference, filedAt: d.filedAt, by: principal, ...(d.lateReason ? { lateReason: d.lateReason } : {}) });
+      clocksChanged += 1;
+    },
+  );
+
+  // --- regulatory clocks --------------------------------------------------------------------------
+
+  /**
+   * Runs beside the lifecycle: reminds before each filing deadline and escalates when one passes
+   * unfiled. It sleeps without a timer while no clock runs, so incidents without regulators add
+   * nothing to their history.
+   */
+  async function watchClocks(): Promise<void> {
+    for (;;) {
+      const seen = clocksChanged;
+      const next = nextClockEvent(state.regulatoryClocks ?? []);
+      if (!next) {
+        await condition(() => clocksChanged !== seen);
+        continue;
+      }
+      if (await condition(() => clocksChanged !== seen, Math.max(next.at - Date.now(), 1))) continue;
+      clockWork = true;
+      const clock = (state.regulatoryClocks ?? [])[next.index]!;
+      if (next.kind === 'reminder') {
+        state = clockReminderSent(state, next.index);
+        const reminder = state.regulatoryClocks![next.index]!.remindersSent;
+        audit({ entryKey: `regulatory-reminder:${clock.regime}:${clock.stage}:${reminder}`, action: 'regulatory_reminder', details: { regime: clock.regime, stage: clock.stage, dueAt: clock.dueAt } });
+        await notify({ ...base(), kind: 'regulatory_reminder', recipient: state.roles.commander?.person ?? escalationTarget(state.escalationLevel), regime: clock.regime, stage: clock.stage, reminder, dueAt: clock.dueAt });
+      } else {
+        const missed = clockMissed(state, next.index, new Date());
+        state = missed.state;
+        audit({ entryKey: `regulatory-missed:${clock.regime}:${clock.stage}`, action: 'regulatory_deadline_missed', outcome: 'missed', details: { regime: clock.regime, stage: clock.stage, dueAt: clock.dueAt } });
+        if (missed.escalation) await page(missed.escalation);
+      }
+      await publish();
+      clockWork = false;
+    }
+  }
+  let clocksChanged = 0;
+  let clockWork = false;
+  void watchClocks();
 
   // --- response stages --------------------------------------------------------------------------
 
@@ -435,7 +500,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     }
   }
 
-  await condition(allHandlersFinished);
+  await condition(() => allHandlersFinished() && !clockWork);
   await publish();
   if (!isOpen(state)) {
     // Archive the whole history once this run has closed, so audits outlive Temporal's retention.

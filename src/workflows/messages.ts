@@ -10,7 +10,10 @@ import type {
   ContainmentApproval,
   Decided,
   EscalationRequest,
+  FilingRecord,
+  MaterialityDetermination,
   Note,
+  RegimeDeclaration,
   ReviewOutcome,
   RoleAssignment,
 } from '../domain/decisions';
@@ -54,3 +57,6 @@ export const escalateUpdate = defineUpdate<IncidentState, [Decided<EscalationReq
 export const addNoteUpdate = defineUpdate<IncidentState, [Decided<Note>]>('addNote');
 export const recordReviewUpdate = defineUpdate<IncidentState, [Decided<ReviewOutcome>]>('recordReview');
 export const closeUpdate = defineUpdate<IncidentState, [Decided<Closure>]>('close');
+export const declareRegimeUpdate = defineUpdate<IncidentState, [Decided<RegimeDeclaration>]>('declareRegime');
+export const determineMaterialityUpdate = defineUpdate<IncidentState, [Decided<MaterialityDetermination>]>('determineMateriality');
+export const recordFilingUpdate = defineUpdate<IncidentState, [Decided<FilingRecord>]>('recordFiling');

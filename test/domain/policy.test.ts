@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { days, hours, minutes } from '../../src/domain/duration';
 import { DEFAULT_POLICY, escalationTarget } from '../../src/domain/policy';
-import { policyFrom } from '../../src/domain/policy-schema';
+import { policyFrom, regulatoryFrom } from '../../src/domain/policy-schema';
 import { loadPolicy } from '../../src/policy-file';
 
 describe('the policy table', () => {
@@ -52,5 +52,37 @@ describe('a policy file', () => {
     const bad = path.join(dir, 'bad.json');
     writeFileSync(bad, '{"medium": ');
     expect(() => loadPolicy({ FIREBREAK_POLICY_FILE: bad })).toThrow(/FIREBREAK_POLICY_FILE .*bad\.json/);
+  });
+});
+
+describe('the regulatory section of a policy file', () => {
+  it('adds a custom regime and replaces the holiday list', () => {
+    const config = regulatoryFrom({
+      regulatory: {
+        holidays: ['2026-12-24'],
+        regimes: {
+          dora_major: {
+            name: 'DORA major ICT incident report',
+            startsFrom: 'awareness',
+            timeZone: 'Europe/Brussels',
+            stages: [{ stage: 'initial', rule: { hours: 4 } }, { stage: 'intermediate', rule: { hours: 72 } }],
+            remindBeforeHours: [1],
+          },
+        },
+      },
+    });
+    expect(Object.keys(config.regimes)).toEqual(expect.arrayContaining(['gdpr_art33', 'sec_8k_105', 'dora_major']));
+    expect(config.regimes.dora_major?.stages.map((s) => s.lateNeedsReason)).toEqual([false, false]);
+    expect(config.holidays).toEqual(['2026-12-24']);
+    expect(regulatoryFrom({}).holidays).toContain('2026-11-26');
+  });
+
+  it.each([
+    [{ regulatory: { regimes: { x: { name: 'X', startsFrom: 'lunch', timeZone: 'UTC', stages: [{ stage: 's', rule: { hours: 1 } }] } } } }, 'regulatory.regimes.x.startsFrom'],
+    [{ regulatory: { regimes: { x: { name: 'X', startsFrom: 'awareness', timeZone: 'Mars/Base', stages: [{ stage: 's', rule: { hours: 1 } }] } } } }, 'regulatory.regimes.x.timeZone'],
+    [{ regulatory: { regimes: { x: { name: 'X', startsFrom: 'awareness', timeZone: 'UTC', stages: [{ stage: 's', rule: { weeks: 1 } }] } } } }, 'regulatory.regimes.x.stages.0.rule'],
+    [{ regulatory: { holidays: ['next friday'] } }, 'regulatory.holidays.0'],
+  ])('rejects %j naming %s', (file, where) => {
+    expect(() => regulatoryFrom(file)).toThrow(new RegExp(where.replace(/\./g, '\\.')));
   });
 });

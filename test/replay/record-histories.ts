@@ -14,6 +14,8 @@ import type { Assessment } from '../../src/domain/decisions';
 import { hours, minutes, seconds } from '../../src/domain/duration';
 import type { IncidentState } from '../../src/domain/incident';
 import { DEFAULT_POLICY } from '../../src/domain/policy';
+import { DEFAULT_REGIMES } from '../../src/domain/regulatory';
+import { clocksFor } from '../../src/domain/regulatory-deadlines';
 import type { Severity } from '../../src/domain/severity';
 import { workflowIdFor } from '../../src/temporal/contract';
 import {
@@ -22,7 +24,9 @@ import {
   approveContainmentUpdate,
   assessUpdate,
   closeUpdate,
+  declareRegimeUpdate,
   escalateUpdate,
+  recordFilingUpdate,
   recordReviewUpdate,
   stateQuery,
   type IncidentWorkflowInput,
@@ -30,7 +34,7 @@ import {
 import { alice, maria } from '../support/principals';
 import { createTimeSkippingEnv, RecordingActivities, withIncident } from '../support/time-skipping';
 
-export const FIXTURE_VERSION = '0.1.0';
+export const FIXTURE_VERSION = '0.2.0';
 export const FIXTURE_DIR = path.join(__dirname, '..', 'fixtures', 'histories');
 const host: Asset = { kind: 'host', id: 'web-01' };
 
@@ -170,6 +174,17 @@ describe('record replay fixtures', () => {
       activities,
     );
   });
+
+  it('regulatory clocks: a reminder, a missed GDPR deadline, a late filing with reasons', () =>
+    record('regulatory-clocks', input('regulatory-clocks', 'high'), async (env, handle) => {
+      const { openedAt } = await handle.query(stateQuery);
+      const clocks = clocksFor('gdpr_art33', DEFAULT_REGIMES.gdpr_art33!, new Date(openedAt), []);
+      await handle.executeUpdate(declareRegimeUpdate, { args: [{ principal: maria, decision: { regime: 'gdpr_art33', startedAt: openedAt, clocks } }] });
+      await env.sleep(hours(73));
+      await handle.executeUpdate(recordFilingUpdate, {
+        args: [{ principal: maria, decision: { regime: 'gdpr_art33', stage: 'notification', reference: 'DPA-1', filedAt: new Date(Date.parse(clocks[0]!.dueAt) + hours(1)).toISOString(), lateReason: 'fixture' } }],
+      });
+    }));
 
   it('an alert storm that continued as new', () =>
     record('continued-as-new', input('continued-as-new', 'low', { continueAsNewAfterEvents: 40 }), async (env, handle) => {

@@ -3,6 +3,7 @@ import type { Adapters } from '../adapters/ports';
 import type { AuditLog } from '../db/audit-log';
 import type { EvidenceRegister, PatchRegister } from '../db/evidence-register';
 import type { IncidentRepository } from '../db/incident-repository';
+import type { Roster } from '../db/roster';
 import type { PatchResult } from '../domain/incident';
 import { EVIDENCE_BY_ASSET } from '../domain/response-plan';
 import { notificationFor } from './notices';
@@ -11,6 +12,7 @@ import type { IncidentActivities } from './types';
 export interface ActivityDependencies {
   incidents: IncidentRepository;
   auditLog: AuditLog;
+  roster: Roster;
   evidence: EvidenceRegister;
   patches: PatchRegister;
   adapters: Adapters;
@@ -30,7 +32,10 @@ export function createActivities(deps: ActivityDependencies): IncidentActivities
     },
 
     async notify(notice) {
-      await deps.adapters.notifier.send(notificationFor(notice));
+      const notification = notificationFor(notice);
+      // The roster is read now, at escalation time: a change reaches incidents already running.
+      const people = notice.kind === 'escalation' ? await deps.roster.peopleFor(notice.escalation.target) : undefined;
+      await deps.adapters.notifier.send(people ? { ...notification, people } : notification);
     },
 
     async contain({ incidentId, asset, action }) {

@@ -10,7 +10,10 @@ import type { Asset } from '../domain/asset';
 export interface Notification {
   idempotencyKey: string;
   incidentId: string;
+  /** The escalation level or role addressed, e.g. `ir_manager`. */
   recipient: string;
+  /** Who that is right now, from the roster (the level's name when nobody is rostered). */
+  people?: string[];
   subject: string;
   body: string;
 }

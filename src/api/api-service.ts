@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { HistorySource } from '../audit/history-source';
 import { AuditLog } from '../db/audit-log';
 import { IdempotencyStore } from '../db/idempotency-store';
+import { Roster } from '../db/roster';
 import { TASK_QUEUE } from '../temporal/contract';
 import type { replayAuditWorkflow } from '../workflows/audit-workflows';
 import { IncidentRepository } from '../db/incident-repository';
@@ -62,6 +63,7 @@ export async function startApi(options: ApiServiceOptions): Promise<RunningApi> 
     auditLog,
     histories: new HistorySource(client, options.pool),
     regulatory: loadRegulatoryConfig(),
+    roster: new Roster(options.pool),
     pool: options.pool,
     replay: (incidentId) =>
       client.workflow.execute<typeof replayAuditWorkflow>('replayAuditWorkflow', {

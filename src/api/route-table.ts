@@ -7,6 +7,7 @@ import {
   ClosureSchema,
   ContainmentApprovalSchema,
   EscalationSchema,
+  ExternalAssistanceSchema,
   FilingSchema,
   MaterialitySchema,
   RegimeSchema,
@@ -29,7 +30,10 @@ import {
   IssuedKeySchema,
   KeyListSchema,
   NewKeySchema,
+  RosterSchema,
+  RosterUpdateSchema,
 } from './schemas';
+import { ESCALATION_CHAIN } from '../domain/policy';
 
 export interface RouteSpec {
   method: 'get' | 'post' | 'put' | 'delete';
@@ -123,6 +127,10 @@ export const ROUTES = {
     method: 'post', path: '/v1/incidents/:id/filings', roles: ['manager'], summary: 'Record a regulatory filing (late GDPR filings must carry their reasons)',
     params: incidentParams, body: FilingSchema, success: newState('Filed'),
   },
+  engageExternalAssistance: {
+    method: 'post', path: '/v1/incidents/:id/external-assistance', roles: ['manager'], summary: 'Record external help engaged (provider, contract or insurance policy reference)',
+    params: incidentParams, body: ExternalAssistanceSchema, success: newState('Recorded'),
+  },
   timeline: {
     method: 'get', path: '/v1/incidents/:id/timeline', roles: ['auditor', 'manager'], summary: 'Who did what when: history, rejected and denied requests, evidence hand-overs',
     params: incidentParams, success: { status: 200, description: 'The timeline, oldest first', schema: TimelineSchema },
@@ -150,6 +158,14 @@ export const ROUTES = {
   revokeKey: {
     method: 'delete', path: '/v1/admin/keys/:keyId', roles: ['admin'], summary: 'Revoke an API key',
     params: { keyId: KeyId }, success: { status: 204, description: 'Revoked' },
+  },
+  listRoster: {
+    method: 'get', path: '/v1/admin/roster', roles: ['admin'], summary: 'Who each escalation level pages',
+    success: { status: 200, description: 'The roster', schema: RosterSchema },
+  },
+  setRoster: {
+    method: 'put', path: '/v1/admin/roster/:target', roles: ['admin'], summary: 'Set the people or teams behind one escalation level (running incidents page them from now on)',
+    params: { target: z.enum(ESCALATION_CHAIN) }, body: RosterUpdateSchema, success: { status: 200, description: 'Updated', schema: RosterSchema.shape.items.element },
   },
   health: {
     method: 'get', path: '/healthz', roles: 'public', summary: 'Liveness',

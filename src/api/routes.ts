@@ -10,6 +10,7 @@ import type { AuditLog } from '../db/audit-log';
 import { custodyOf } from '../db/evidence-register';
 import type { IdempotencyStore } from '../db/idempotency-store';
 import type { IncidentRepository } from '../db/incident-repository';
+import type { Roster } from '../db/roster';
 import { toFirebreakAlert } from '../domain/alertmanager';
 import type { RegulatoryConfig } from '../domain/policy-schema';
 import { clocksFor } from '../domain/regulatory-deadlines';
@@ -22,6 +23,7 @@ import {
   closeUpdate,
   declareRegimeUpdate,
   determineMaterialityUpdate,
+  engageExternalAssistanceUpdate,
   escalateUpdate,
   recordFilingUpdate,
   recordReviewUpdate,
@@ -75,6 +77,7 @@ const inputOf = <T extends OperationId>(res: Response): RouteInput<T> => res.loc
 
 export interface RouteDependencies {
   intake: Intake;
+  roster: Roster;
   /** Regimes and holidays regulatory deadlines are computed with. */
   regulatory: RegulatoryConfig;
   auditLog: AuditLog;
@@ -178,6 +181,9 @@ function handlers(deps: RouteDependencies): Handlers {
     async recordFiling({ params, body }, res, req) {
       res.json(await decide(recordFilingUpdate, { ...body, filedAt: body.filedAt ?? new Date().toISOString() })(params.id, req));
     },
+    async engageExternalAssistance({ params, body }, res, req) {
+      res.json(await decide(engageExternalAssistanceUpdate, { ...body, engagedAt: body.engagedAt ?? new Date().toISOString() })(params.id, req));
+    },
     async timeline({ params }, res) {
       const history = await deps.histories.of(params.id);
       if (!history) throw problems.notFound(`no incident ${params.id}`);
@@ -212,6 +218,12 @@ function handlers(deps: RouteDependencies): Handlers {
     async revokeKey({ params }, res) {
       if (!(await deps.keys.revoke(params.keyId))) throw problems.notFound(`no active key ${params.keyId}`);
       res.status(204).end();
+    },
+    async listRoster(_input, res) {
+      res.json({ items: await deps.roster.list() });
+    },
+    async setRoster({ params, body }, res, req) {
+      res.json(await deps.roster.set(params.target, body.people, principalOf(req).name));
     },
     health(_input, res) {
       res.json({ status: 'ok' });

@@ -146,3 +146,9 @@ export const ReplayReportSchema = z.object({
     }),
   ),
 });
+
+export const RosterUpdateSchema = z.strictObject({ people: z.array(boundedText(200)).min(1).max(50) });
+
+export const RosterSchema = z.object({
+  items: z.array(z.object({ target: z.string(), people: z.array(z.string()), updatedBy: z.string(), updatedAt: z.string() })),
+});

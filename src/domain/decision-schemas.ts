@@ -68,3 +68,9 @@ export const FilingSchema = z.strictObject({
   filedAt: pastInstant.optional(),
   lateReason: boundedText(5_000).optional(),
 });
+
+export const ExternalAssistanceSchema = z.strictObject({
+  provider: boundedText(200),
+  reference: boundedText(200),
+  engagedAt: pastInstant.optional(),
+});

@@ -76,6 +76,14 @@ export interface FilingRecord {
   lateReason?: string;
 }
 
+/** External incident-response help engaged under a contract or an insurance policy. */
+export interface ExternalAssistanceEngagement {
+  provider: string;
+  /** Contract number or insurance policy reference. */
+  reference: string;
+  engagedAt: string;
+}
+
 /** A decision as it travels to the workflow: what was decided, and by whom (from the API key). */
 export interface Decided<T> {
   principal: Principal;

@@ -1,5 +1,5 @@
 import { mergeAssets, type Asset } from './asset';
-import type { Assessment, Closure, ContainmentApproval, EscalationRequest, IncidentRole, Note, ReviewOutcome, RoleAssignment } from './decisions';
+import type { Assessment, Closure, ExternalAssistanceEngagement, ContainmentApproval, EscalationRequest, IncidentRole, Note, ReviewOutcome, RoleAssignment } from './decisions';
 import { escalationTarget, TOP_ESCALATION_LEVEL, type DeadlineKind, type EscalationTarget, type PolicyTable } from './policy';
 import type { Principal } from './principal';
 import { severityLevel, type Severity } from './severity';
@@ -119,6 +119,7 @@ export interface IncidentState {
   /** Regulators' clocks (GDPR, NIS2, SEC, HIPAA, custom); absent on incidents from before they existed. */
   regulatoryClocks?: RegulatoryClock[];
   materiality?: { material: boolean; determinedAt: string; rationale: string } & Attribution;
+  externalAssistance?: Array<ExternalAssistanceEngagement & Attribution>;
   /** Bumped on every change, so the read model keeps only the newest snapshot. */
   version: number;
 }
@@ -343,6 +344,9 @@ export function closeRejection(state: IncidentState, policy: PolicyTable): strin
   if (policy[state.severity].reviewRequired && !state.review) {
     return `a ${severityLevel(state.severity)} incident needs a recorded post-incident review before it can be closed`;
   }
+  if (policy[state.severity].externalAssistanceAtTop && state.escalationLevel >= TOP_ESCALATION_LEVEL && !state.externalAssistance?.length) {
+    return `this ${severityLevel(state.severity)} incident reached the top of the escalation chain; record the external assistance engaged before closing`;
+  }
   const open = (state.regulatoryClocks ?? []).filter((c) => !c.filing && !c.missed);
   if (open.length) return `regulatory filings still due: ${open.map((c) => `${c.regime} ${c.stage} by ${c.dueAt}`).join(', ')}`;
   return undefined;
@@ -494,4 +498,12 @@ export function clockMissed(state: IncidentState, index: number, now: Date): { s
     at: now.toISOString(),
   };
   return { state: bump(marked, { escalationLevel: level, escalations: [...marked.escalations, escalation] }), escalation };
+}
+
+export function engagementRejection(state: IncidentState): string | undefined {
+  return closedRejection(state);
+}
+
+export function engageExternalAssistance(state: IncidentState, engagement: ExternalAssistanceEngagement, by: Principal, now: Date): IncidentState {
+  return bump(state, { externalAssistance: [...(state.externalAssistance ?? []), { ...engagement, by, at: now.toISOString() }] });
 }

@@ -24,6 +24,7 @@ const SeverityOverride = z.strictObject({
   preApprovedContainment: z.boolean().optional(),
   reviewRequired: z.boolean().optional(),
   reviewReminderEvery: Duration.optional(),
+  externalAssistanceAtTop: z.boolean().optional(),
 });
 
 const DeadlineRuleSchema = z.union([

@@ -24,6 +24,8 @@ export interface SeverityPolicy {
   reviewRequired: boolean;
   /** Milliseconds between reminders while the review is outstanding. */
   reviewReminderEvery: number;
+  /** Once escalated to the top of the chain, closing needs external assistance recorded as engaged. */
+  externalAssistanceAtTop: boolean;
 }
 
 export type PolicyTable = Record<Severity, SeverityPolicy>;
@@ -47,6 +49,7 @@ export const DEFAULT_POLICY: PolicyTable = {
     preApprovedContainment: true,
     reviewRequired: true,
     reviewReminderEvery: days(1),
+    externalAssistanceAtTop: true,
   },
   high: {
     deadlines: {
@@ -61,6 +64,7 @@ export const DEFAULT_POLICY: PolicyTable = {
     preApprovedContainment: false,
     reviewRequired: true,
     reviewReminderEvery: days(2),
+    externalAssistanceAtTop: false,
   },
   medium: {
     deadlines: {
@@ -75,6 +79,7 @@ export const DEFAULT_POLICY: PolicyTable = {
     preApprovedContainment: false,
     reviewRequired: false,
     reviewReminderEvery: days(7),
+    externalAssistanceAtTop: false,
   },
   low: {
     deadlines: {
@@ -89,6 +94,7 @@ export const DEFAULT_POLICY: PolicyTable = {
     preApprovedContainment: false,
     reviewRequired: false,
     reviewReminderEvery: days(14),
+    externalAssistanceAtTop: false,
   },
 };
 

@@ -9,6 +9,7 @@ import type { Adapters } from '../adapters/ports';
 import { AuditLog } from '../db/audit-log';
 import { EvidenceRegister, PatchRegister } from '../db/evidence-register';
 import { IncidentRepository } from '../db/incident-repository';
+import { Roster } from '../db/roster';
 import { TASK_QUEUE } from '../temporal/contract';
 
 export interface IncidentWorkerOptions {
@@ -34,6 +35,7 @@ export async function createIncidentWorker(options: IncidentWorkerOptions): Prom
   const activities = createActivities({
     incidents: new IncidentRepository(options.pool),
     auditLog: new AuditLog(options.pool),
+    roster: new Roster(options.pool),
     evidence: new EvidenceRegister(options.pool),
     patches: new PatchRegister(options.pool),
     adapters: { ...adaptersFromEnvironment(options.pool), ...options.adapters },

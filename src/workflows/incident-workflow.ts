@@ -29,6 +29,8 @@ import {
   close,
   closeRejection,
   determineMateriality,
+  engageExternalAssistance,
+  engagementRejection,
   materialityRejection,
   recordFiling,
   regimeRejection,
@@ -74,6 +76,7 @@ import {
   DECISION_REJECTED,
   declareRegimeUpdate,
   determineMaterialityUpdate,
+  engageExternalAssistanceUpdate,
   recordFilingUpdate,
   escalateUpdate,
   noteSignal,
@@ -248,6 +251,9 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   });
   decision(closeUpdate, () => closeRejection(state, policy), ({ decision: closure, principal }) => {
     state = close(state, closure, principal, policy, new Date());
+  });
+  decision(engageExternalAssistanceUpdate, () => engagementRejection(state), ({ decision: d, principal }) => {
+    state = engageExternalAssistance(state, d, principal, new Date());
   });
   decision(declareRegimeUpdate, ({ decision: d }) => regimeRejection(state, d.regime), ({ decision: d }) => {
     state = startClocks(state, d.clocks);

@@ -10,6 +10,7 @@ import type {
   ContainmentApproval,
   Decided,
   EscalationRequest,
+  ExternalAssistanceEngagement,
   FilingRecord,
   MaterialityDetermination,
   Note,
@@ -60,3 +61,4 @@ export const closeUpdate = defineUpdate<IncidentState, [Decided<Closure>]>('clos
 export const declareRegimeUpdate = defineUpdate<IncidentState, [Decided<RegimeDeclaration>]>('declareRegime');
 export const determineMaterialityUpdate = defineUpdate<IncidentState, [Decided<MaterialityDetermination>]>('determineMateriality');
 export const recordFilingUpdate = defineUpdate<IncidentState, [Decided<FilingRecord>]>('recordFiling');
+export const engageExternalAssistanceUpdate = defineUpdate<IncidentState, [Decided<ExternalAssistanceEngagement>]>('engageExternalAssistance');

@@ -2,6 +2,13 @@ import { hours, minutes } from '../../src/domain/duration';
 import {
   acknowledge,
   acknowledgeRejection,
+  assess,
+  closeRejection,
+  engageExternalAssistance,
+  escalateManually,
+  recordReview,
+  resolve,
+  startClocks,
   escalateForMissedDeadline,
   openIncident,
   recordAlert,
@@ -81,5 +88,29 @@ describe('a missed deadline', () => {
     const low = openIncident({ incidentId: 'i', dedupKey: 'k', title: 't', source: 's', severity: 'low' }, DEFAULT_POLICY, t0);
     const { state } = escalateForMissedDeadline(low, low.nextDeadline!, DEFAULT_POLICY, at(hours(24)));
     expect(state.nextDeadline).toEqual({ kind: 'acknowledge', dueAt: at(hours(48)).toISOString() });
+  });
+});
+
+describe('closing', () => {
+  const inReview = () => {
+    let state = acknowledge(opened(), alice, DEFAULT_POLICY, at(minutes(1)));
+    state = assess(state, { severity: 'critical', category: 'malware', strategy: 'contain_first', externalAssistance: false }, alice, DEFAULT_POLICY, at(minutes(2)));
+    state = resolve(state, 0, DEFAULT_POLICY, at(minutes(30)));
+    return recordReview(state, { lessons: 'l', actionItems: [] }, alice, at(hours(2)));
+  };
+
+  it('needs external assistance recorded for a SEV1 that reached the top of the chain', () => {
+    let state = inReview();
+    expect(closeRejection(state, DEFAULT_POLICY)).toBeUndefined();
+    for (let i = 0; i < 3; i++) state = escalateManually(state, { reason: 'r' }, alice, at(hours(3))).state;
+    expect(closeRejection(state, DEFAULT_POLICY)).toMatch(/record the external assistance engaged/);
+    state = engageExternalAssistance(state, { provider: 'IR firm', reference: 'C-1', engagedAt: at(hours(3)).toISOString() }, alice, at(hours(3)));
+    expect(closeRejection(state, DEFAULT_POLICY)).toBeUndefined();
+  });
+
+  it('waits for every regulatory filing due', () => {
+    const clock = { regime: 'gdpr_art33', stage: 'notification', startsFrom: 'awareness' as const, startedAt: t0.toISOString(), dueAt: at(hours(72)).toISOString(), lateNeedsReason: true, remindAt: [], remindersSent: 0, missed: false };
+    const state = startClocks(inReview(), [clock]);
+    expect(closeRejection(state, DEFAULT_POLICY)).toMatch(/regulatory filings still due: gdpr_art33 notification/);
   });
 });

@@ -1,4 +1,6 @@
+import { Client } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
+import { ensureWeeklyReportSchedule } from '../src/temporal/schedules';
 import { loadConfig } from '../src/config';
 import { createPool } from '../src/db/pool';
 import { createLogger } from '../src/logger';
@@ -11,6 +13,7 @@ async function main(): Promise<void> {
   const pool = createPool(config.databaseUrl);
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
   const worker = await createIncidentWorker({ connection, namespace: config.temporalNamespace, pool });
+  await ensureWeeklyReportSchedule(new Client({ connection, namespace: config.temporalNamespace }));
   logger.info({ taskQueue: worker.options.taskQueue, temporal: config.temporalAddress }, 'worker polling');
   // Worker.run installs SIGINT/SIGTERM handlers that drain in-flight tasks before resolving.
   await worker.run();

@@ -3,16 +3,19 @@ import type { Adapters } from '../adapters/ports';
 import type { AuditLog } from '../db/audit-log';
 import type { EvidenceRegister, PatchRegister } from '../db/evidence-register';
 import type { IncidentRepository } from '../db/incident-repository';
+import type { ReportRepository } from '../db/report-repository';
 import type { Roster } from '../db/roster';
+import { summaryMarkdown } from '../reports/summary';
 import type { PatchResult } from '../domain/incident';
 import { EVIDENCE_BY_ASSET } from '../domain/response-plan';
 import { notificationFor } from './notices';
-import type { IncidentActivities } from './types';
+import type { IncidentActivities, ReportActivities } from './types';
 
 export interface ActivityDependencies {
   incidents: IncidentRepository;
   auditLog: AuditLog;
   roster: Roster;
+  reports: ReportRepository;
   evidence: EvidenceRegister;
   patches: PatchRegister;
   adapters: Adapters;
@@ -23,6 +26,23 @@ export interface ActivityDependencies {
 const DEFAULT_PATCH_POLL = { initialMs: 5_000, maxMs: 5 * 60_000 };
 
 /** Thin activities: each validates little, calls one adapter or repository, and returns a small result. */
+/** The weekly report: computed from the read model, sent to whoever is rostered as CISO. */
+export function createReportActivities(deps: Pick<ActivityDependencies, 'reports' | 'roster' | 'adapters'>): ReportActivities {
+  return {
+    async sendSummaryReport({ from, to }) {
+      const report = await deps.reports.summary(new Date(from), new Date(to));
+      await deps.adapters.notifier.send({
+        idempotencyKey: `summary-report:${from}:${to}`,
+        incidentId: '',
+        recipient: 'ciso',
+        people: await deps.roster.peopleFor('ciso'),
+        subject: `Security incidents ${from.slice(0, 10)} – ${to.slice(0, 10)}: ${report.opened.total} opened, ${report.slaBreaches.total} SLA breaches`,
+        body: summaryMarkdown(report),
+      });
+    },
+  };
+}
+
 export function createActivities(deps: ActivityDependencies): IncidentActivities {
   const poll = deps.patchPoll ?? DEFAULT_PATCH_POLL;
   return {

@@ -68,3 +68,8 @@ export interface ReplayReport {
   source: 'temporal' | 'archive';
   runs: Array<{ runId: string; replayed: boolean; divergence?: { eventId?: number; kind: string; reason: string } }>;
 }
+
+export interface ReportActivities {
+  /** Computes the summary for the period and sends it, as Markdown, to the CISO through the notifier. */
+  sendSummaryReport(period: { from: string; to: string }): Promise<void>;
+}

@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { HistorySource } from '../audit/history-source';
 import { AuditLog } from '../db/audit-log';
 import { IdempotencyStore } from '../db/idempotency-store';
+import { ReportRepository } from '../db/report-repository';
 import { Roster } from '../db/roster';
 import { TASK_QUEUE } from '../temporal/contract';
 import type { replayAuditWorkflow } from '../workflows/audit-workflows';
@@ -64,6 +65,7 @@ export async function startApi(options: ApiServiceOptions): Promise<RunningApi> 
     histories: new HistorySource(client, options.pool),
     regulatory: loadRegulatoryConfig(),
     roster: new Roster(options.pool),
+    reports: new ReportRepository(options.pool),
     pool: options.pool,
     replay: (incidentId) =>
       client.workflow.execute<typeof replayAuditWorkflow>('replayAuditWorkflow', {

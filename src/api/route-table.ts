@@ -32,6 +32,8 @@ import {
   NewKeySchema,
   RosterSchema,
   RosterUpdateSchema,
+  SummaryQuerySchema,
+  SummaryReportSchema,
 } from './schemas';
 import { ESCALATION_CHAIN } from '../domain/policy';
 
@@ -146,6 +148,10 @@ export const ROUTES = {
   replay: {
     method: 'post', path: '/v1/incidents/:id/replay', roles: ['auditor'], summary: 'Replay the stored history against the current workflow code',
     params: incidentParams, body: AcknowledgeSchema, success: { status: 200, description: 'Per run: replayed cleanly, or the first divergence', schema: ReplayReportSchema },
+  },
+  summaryReport: {
+    method: 'get', path: '/v1/reports/summary', roles: ['auditor', 'manager'], summary: 'Counts, MTTA / MTTC / MTTR (median, p90) by severity, SLA breaches, regulatory deadlines, action items (default: the last 7 days)',
+    query: SummaryQuerySchema, success: { status: 200, description: 'The report (JSON, or Markdown with format=markdown)', schema: SummaryReportSchema },
   },
   createKey: {
     method: 'post', path: '/v1/admin/keys', roles: ['admin'], summary: 'Issue an API key (shown once)',

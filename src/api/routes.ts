@@ -10,7 +10,9 @@ import type { AuditLog } from '../db/audit-log';
 import { custodyOf } from '../db/evidence-register';
 import type { IdempotencyStore } from '../db/idempotency-store';
 import type { IncidentRepository } from '../db/incident-repository';
+import type { ReportRepository } from '../db/report-repository';
 import type { Roster } from '../db/roster';
+import { summaryMarkdown } from '../reports/summary';
 import { toFirebreakAlert } from '../domain/alertmanager';
 import type { RegulatoryConfig } from '../domain/policy-schema';
 import { clocksFor } from '../domain/regulatory-deadlines';
@@ -37,6 +39,8 @@ import type { Intake } from './intake';
 import type { ApiMetrics } from './metrics';
 import { HttpProblem, problems, validationProblem } from './problem';
 import { ROUTES, type OperationId, type RouteSpec } from './route-table';
+
+const WEEK_MS = 7 * 86_400_000;
 
 type Spec<T extends OperationId> = (typeof ROUTES)[T];
 type Infer<S> = S extends z.ZodType ? z.infer<S> : undefined;
@@ -78,6 +82,7 @@ const inputOf = <T extends OperationId>(res: Response): RouteInput<T> => res.loc
 export interface RouteDependencies {
   intake: Intake;
   roster: Roster;
+  reports: ReportRepository;
   /** Regimes and holidays regulatory deadlines are computed with. */
   regulatory: RegulatoryConfig;
   auditLog: AuditLog;
@@ -208,6 +213,13 @@ function handlers(deps: RouteDependencies): Handlers {
     async replay({ params }, res) {
       if (!(await deps.histories.of(params.id))) throw problems.notFound(`no incident ${params.id}`);
       res.json(await deps.replay(params.id));
+    },
+    async summaryReport({ query }, res) {
+      const to = query.to ? new Date(query.to) : new Date();
+      const from = query.from ? new Date(query.from) : new Date(to.getTime() - WEEK_MS);
+      const report = await deps.reports.summary(from, to);
+      if (query.format === 'markdown') res.type('text/markdown; charset=utf-8').send(summaryMarkdown(report));
+      else res.json(report);
     },
     async createKey({ body }, res) {
       res.status(201).json(await deps.keys.create(body.name, body.role));

@@ -152,3 +152,28 @@ export const RosterUpdateSchema = z.strictObject({ people: z.array(boundedText(2
 export const RosterSchema = z.object({
   items: z.array(z.object({ target: z.string(), people: z.array(z.string()), updatedBy: z.string(), updatedAt: z.string() })),
 });
+
+export const SummaryQuerySchema = z
+  .strictObject({
+    from: z.iso.datetime({ offset: true }).optional(),
+    to: z.iso.datetime({ offset: true }).optional(),
+    format: z.enum(['json', 'markdown']).default('json'),
+  })
+  .refine((q) => !q.from || !q.to || Date.parse(q.from) < Date.parse(q.to), { message: 'from must be before to', path: ['from'] });
+
+const Percentiles = z.object({ count: z.number().int(), median: z.number().nullable(), p90: z.number().nullable() });
+const Counts = z.record(z.string(), z.number().int());
+
+export const SummaryReportSchema = z.object({
+  from: z.string(),
+  to: z.string(),
+  opened: z.object({ total: z.number().int(), bySeverity: Counts, byCategory: Counts }),
+  closed: z.object({ total: z.number().int(), bySeverity: Counts }),
+  dismissed: z.object({ total: z.number().int(), bySeverity: Counts }),
+  mtta: z.record(z.string(), Percentiles),
+  mttc: z.record(z.string(), Percentiles),
+  mttr: z.record(z.string(), Percentiles),
+  slaBreaches: z.object({ total: z.number().int(), byPhase: Counts, byDeadline: Counts }),
+  regulatory: z.record(z.string(), z.object({ met: z.number().int(), late: z.number().int(), missed: z.number().int(), due: z.number().int() })),
+  actionItems: z.array(z.object({ incidentId: z.string(), title: z.string(), owner: z.string(), dueAt: z.string() })),
+});

@@ -1,6 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { Client } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
+import { ensureWeeklyReportSchedule } from '../temporal/schedules';
 import { startApi } from '../api/api-service';
 import { ApiKeyStore } from '../db/api-key-store';
 import { migrateUp } from '../db/migrate';
@@ -59,6 +61,7 @@ async function main(): Promise<void> {
 
   const connection = await NativeConnection.connect({ address: temporalAddress });
   const worker = await createIncidentWorker({ connection, namespace: env.TEMPORAL_NAMESPACE ?? 'default', pool });
+  await ensureWeeklyReportSchedule(new Client({ connection, namespace: env.TEMPORAL_NAMESPACE ?? 'default' }));
   const workerRun = worker.run();
   stops.unshift(async () => {
     // The SDK's runtime already drains the worker on SIGINT/SIGTERM; shut it down only if not.

@@ -1,7 +1,7 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Pool } from 'pg';
 import { Client } from '@temporalio/client';
-import { createActivities, type ActivityDependencies } from '../activities';
+import { createActivities, createReportActivities, type ActivityDependencies } from '../activities';
 import { createAuditActivities } from '../activities/audit';
 import { HistorySource } from '../audit/history-source';
 import { adaptersFromEnvironment } from '../adapters/from-environment';
@@ -9,6 +9,7 @@ import type { Adapters } from '../adapters/ports';
 import { AuditLog } from '../db/audit-log';
 import { EvidenceRegister, PatchRegister } from '../db/evidence-register';
 import { IncidentRepository } from '../db/incident-repository';
+import { ReportRepository } from '../db/report-repository';
 import { Roster } from '../db/roster';
 import { TASK_QUEUE } from '../temporal/contract';
 
@@ -32,13 +33,17 @@ export function incidentWorkflowsPath(): string {
 
 /** A worker that runs incident workflows and their activities. */
 export async function createIncidentWorker(options: IncidentWorkerOptions): Promise<Worker> {
+  const adapters = { ...adaptersFromEnvironment(options.pool), ...options.adapters };
+  const roster = new Roster(options.pool);
+  const reports = new ReportRepository(options.pool);
   const activities = createActivities({
     incidents: new IncidentRepository(options.pool),
     auditLog: new AuditLog(options.pool),
-    roster: new Roster(options.pool),
+    roster,
+    reports,
     evidence: new EvidenceRegister(options.pool),
     patches: new PatchRegister(options.pool),
-    adapters: { ...adaptersFromEnvironment(options.pool), ...options.adapters },
+    adapters,
     patchPoll: options.patchPoll,
   });
   const client = options.client ?? new Client({ connection: options.connection, namespace: options.namespace });
@@ -51,7 +56,7 @@ export async function createIncidentWorker(options: IncidentWorkerOptions): Prom
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue ?? TASK_QUEUE,
-    activities: { ...activities, ...audit },
+    activities: { ...activities, ...audit, ...createReportActivities({ reports, roster, adapters }) },
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: incidentWorkflowsPath() }),
   });
 }

@@ -1,2 +1,3 @@
 export { incidentWorkflow } from './incident-workflow';
 export { archiveIncidentWorkflow, replayAuditWorkflow } from './audit-workflows';
+export { weeklyReportWorkflow } from './report-workflows';

@@ -21,6 +21,7 @@ const MATRIX: Array<{ method: string; path: string; body?: unknown; allowed: Rol
   { method: 'POST', path: '/v1/incidents/0000000000000000/filings', body: {}, allowed: ['manager'] },
   { method: 'POST', path: '/v1/incidents/0000000000000000/external-assistance', body: {}, allowed: ['manager'] },
   { method: 'GET', path: '/v1/admin/roster', allowed: ['admin'] },
+  { method: 'GET', path: '/v1/reports/summary', allowed: ['auditor', 'manager'] },
   { method: 'PUT', path: '/v1/admin/roster/ciso', body: {}, allowed: ['admin'] },
   { method: 'GET', path: '/v1/incidents/0000000000000000/timeline', allowed: ['auditor', 'manager'] },
   { method: 'GET', path: '/v1/incidents/0000000000000000/history', allowed: ['auditor'] },

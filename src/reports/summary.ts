@@ -1,0 +1,64 @@
+/** The CISO's summary of a period, computed from the read model (whose timestamps come from workflow history). */
+export interface Percentiles {
+  count: number;
+  /** Seconds. */
+  median: number | null;
+  /** Seconds. */
+  p90: number | null;
+}
+
+export interface SummaryReport {
+  from: string;
+  to: string;
+  opened: { total: number; bySeverity: Record<string, number>; byCategory: Record<string, number> };
+  closed: { total: number; bySeverity: Record<string, number> };
+  dismissed: { total: number; bySeverity: Record<string, number> };
+  /** Time to acknowledge, contain and resolve, from opening, for incidents opened in the period. */
+  mtta: Record<string, Percentiles>;
+  mttc: Record<string, Percentiles>;
+  mttr: Record<string, Percentiles>;
+  slaBreaches: { total: number; byPhase: Record<string, number>; byDeadline: Record<string, number> };
+  regulatory: Record<string, { met: number; late: number; missed: number; due: number }>;
+  actionItems: Array<{ incidentId: string; title: string; owner: string; dueAt: string }>;
+}
+
+const duration = (seconds: number | null) => {
+  if (seconds === null) return '—';
+  if (seconds < 3_600) return `${Math.round(seconds / 60)} min`;
+  if (seconds < 86_400) return `${(seconds / 3_600).toFixed(1)} h`;
+  return `${(seconds / 86_400).toFixed(1)} d`;
+};
+
+const SEVERITY_ORDER = ['critical', 'high', 'medium', 'low'];
+
+/** The same report as Markdown, for e-mail, chat or a wiki. */
+export function summaryMarkdown(r: SummaryReport): string {
+  const lines = [
+    `# Security incidents ${r.from.slice(0, 10)} – ${r.to.slice(0, 10)}`,
+    '',
+    `Opened **${r.opened.total}**, closed **${r.closed.total}**, dismissed **${r.dismissed.total}**; SLA breaches **${r.slaBreaches.total}**.`,
+    '',
+    '| severity | opened | closed | dismissed | MTTA median / p90 | MTTC median / p90 | MTTR median / p90 |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+    ...SEVERITY_ORDER.map((s) => {
+      const p = (m: Record<string, Percentiles>) => `${duration(m[s]?.median ?? null)} / ${duration(m[s]?.p90 ?? null)}`;
+      return `| ${s} | ${r.opened.bySeverity[s] ?? 0} | ${r.closed.bySeverity[s] ?? 0} | ${r.dismissed.bySeverity[s] ?? 0} | ${p(r.mtta)} | ${p(r.mttc)} | ${p(r.mttr)} |`;
+    }),
+    '',
+    '## SLA breaches by phase',
+    '',
+    ...(Object.keys(r.slaBreaches.byPhase).length ? Object.entries(r.slaBreaches.byPhase).map(([phase, n]) => `- ${phase}: ${n}`) : ['- none']),
+    '',
+    '## Regulatory deadlines',
+    '',
+    ...(Object.keys(r.regulatory).length
+      ? Object.entries(r.regulatory).map(([regime, c]) => `- ${regime}: ${c.met} met, ${c.late} filed late, ${c.missed} missed and unfiled, ${c.due} still due`)
+      : ['- none']),
+    '',
+    '## Action items from reviews',
+    '',
+    ...(r.actionItems.length ? r.actionItems.map((a) => `- ${a.title} — ${a.owner}, due ${a.dueAt.slice(0, 10)} (incident ${a.incidentId})`) : ['- none']),
+    '',
+  ];
+  return lines.join('\n');
+}

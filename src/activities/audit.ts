@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import { bundleWorkflowCode, DefaultLogger, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { HistorySource } from '../audit/history-source';
 import { replayRuns } from '../audit/replay';
 import { workflowIdFor } from '../temporal/contract';
@@ -12,6 +13,12 @@ export interface AuditDependencies {
 }
 
 export function createAuditActivities(deps: AuditDependencies): AuditActivities {
+  // Bundling the workflow code takes seconds; one bundle serves every replay of this worker.
+  let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+  const currentCode = async () => {
+    bundle ??= bundleWorkflowCode({ workflowsPath: deps.workflowsPath, logger: new DefaultLogger('WARN') });
+    return { workflowBundle: await bundle };
+  };
   return {
     async archiveHistory(incidentId) {
       const workflowId = workflowIdFor(incidentId);
@@ -25,7 +32,7 @@ export function createAuditActivities(deps: AuditDependencies): AuditActivities 
     async replayIncident(incidentId) {
       const history = await deps.histories.of(incidentId);
       if (!history) throw ApplicationFailure.nonRetryable(`no history for incident ${incidentId}`, 'NotFound');
-      const runs = await replayRuns(history.workflowId, history.runs, { workflowsPath: deps.workflowsPath });
+      const runs = await replayRuns(history.workflowId, history.runs, await currentCode());
       return { incidentId, source: history.source, runs };
     },
   };

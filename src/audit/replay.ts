@@ -15,6 +15,35 @@ function eventIdIn(message: string): number | undefined {
   return match ? Number(match[1]) : undefined;
 }
 
+const CLOSING_EVENTS = new Set([
+  'WorkflowExecutionCompleted',
+  'WorkflowExecutionFailed',
+  'WorkflowExecutionTimedOut',
+  'WorkflowExecutionCanceled',
+  'WorkflowExecutionTerminated',
+  'WorkflowExecutionContinuedAsNew',
+]);
+
+const typeName = (event: Record<string, unknown>) =>
+  String(event.eventType ?? '')
+    .replace(/^EVENT_TYPE_/, '')
+    .toLowerCase()
+    .replace(/(^|_)([a-z])/g, (_m, _s, c: string) => c.toUpperCase());
+
+/**
+ * The part of a history the workflow code has already answered. A running workflow's history can
+ * end with a task scheduled but not yet completed; replaying that tail would wait for a task that
+ * never comes, and it holds no decision of the code to check anyway.
+ */
+export function answeredPrefix(history: RunHistory['history']): RunHistory['history'] {
+  const events = history.events;
+  const last = events.at(-1);
+  if (!last || CLOSING_EVENTS.has(typeName(last))) return history;
+  let end = events.length;
+  while (end > 0 && typeName(events[end - 1]!) !== 'WorkflowTaskCompleted') end -= 1;
+  return end === events.length || end === 0 ? history : { ...history, events: events.slice(0, end) };
+}
+
 /**
  * Replays each run against the workflow code given (by default the current code) and says, per
  * run, whether it replayed cleanly or where it first diverged.
@@ -25,7 +54,7 @@ export async function replayRuns(
   code: { workflowsPath: string } | { workflowBundle: WorkflowBundleWithSourceMap },
 ): Promise<ReplayVerdict[]> {
   const verdicts: ReplayVerdict[] = [];
-  const histories = runs.map((run) => ({ workflowId, history: historyFromJSON(run.history) }));
+  const histories = runs.map((run) => ({ workflowId, history: historyFromJSON(answeredPrefix(run.history)) }));
   let index = 0;
   for await (const result of Worker.runReplayHistories({ ...code, replayName: `audit-${workflowId}` }, histories)) {
     const run = runs[index++]!;

@@ -3,9 +3,9 @@ import { replayRuns } from '../../src/audit/replay';
 import { DEFAULT_POLICY } from '../../src/domain/policy';
 import { waitFor } from '../../src/net';
 import { workflowIdFor } from '../../src/temporal/contract';
-import { incidentWorkflowsPath } from '../../src/worker/incident-worker';
 import { alertSignal, type IncidentWorkflowInput } from '../../src/workflows/messages';
 import { startTestStack, uniqueKey, type TestStack } from '../support/stack';
+import { incidentWorkflowsPath } from '../../src/worker/incident-worker';
 
 describe('auditing an incident', () => {
   let stack: TestStack;
@@ -127,7 +127,7 @@ describe('auditing an incident', () => {
     expect(overHttp.body.runs.length).toBeGreaterThanOrEqual(res.body.runs.length);
     expect(overHttp.body.runs.every((r: { replayed: boolean }) => r.replayed)).toBe(true);
     await handle.terminate('test finished');
-  });
+  }, 150_000); // bundles the workflow code in the worker for the HTTP replay; slow on a loaded machine
 
   it('keeps answering timeline, history and replay from PostgreSQL after Temporal deleted the closed run', async () => {
     const id = await closedIncident();

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { replayRuns } from '../../src/audit/replay';
+import { answeredPrefix, replayRuns } from '../../src/audit/replay';
 import { incidentWorkflowsPath } from '../../src/worker/incident-worker';
 
 const FIXTURE_DIR = path.join(__dirname, '..', 'fixtures', 'histories');
@@ -34,5 +34,22 @@ describe('saved histories replay against the current workflow code', () => {
       expect(verdict.divergence?.reason).toMatch(/[Nn]ondeterminism/);
       expect(verdict.divergence?.eventId).toBeGreaterThan(0); // the first event the code could not match
     }
+  });
+});
+
+describe('replaying a running workflow', () => {
+  it('stops at the last task the code answered, so a task still in flight cannot stall the replay', () => {
+    const events = [
+      { eventId: '1', eventType: 'EVENT_TYPE_WORKFLOW_EXECUTION_STARTED' },
+      { eventId: '2', eventType: 'EVENT_TYPE_WORKFLOW_TASK_SCHEDULED' },
+      { eventId: '3', eventType: 'EVENT_TYPE_WORKFLOW_TASK_STARTED' },
+      { eventId: '4', eventType: 'EVENT_TYPE_WORKFLOW_TASK_COMPLETED' },
+      { eventId: '5', eventType: 'EVENT_TYPE_TIMER_STARTED' },
+      { eventId: '6', eventType: 'EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED' },
+      { eventId: '7', eventType: 'EVENT_TYPE_WORKFLOW_TASK_SCHEDULED' },
+    ];
+    expect(answeredPrefix({ events }).events.map((e) => e.eventId)).toEqual(['1', '2', '3', '4']);
+    const closed = [...events.slice(0, 4), { eventId: '5', eventType: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED' }];
+    expect(answeredPrefix({ events: closed }).events).toHaveLength(5);
   });
 });

@@ -1,5 +1,8 @@
 import type { Express, RequestHandler, Response } from 'express';
+import type { UpdateDefinition } from '@temporalio/common';
 import type { z } from 'zod';
+import type { Decided } from '../domain/decisions';
+import type { IncidentState } from '../domain/incident';
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import type { ReplayReport } from '../activities/types';
@@ -103,8 +106,14 @@ type Handlers = { [T in OperationId]: (input: RouteInput<T>, res: Response, req:
 
 function handlers(deps: RouteDependencies): Handlers {
   const { decisions, intake, metrics } = deps;
-  const decide = <T>(update: Parameters<IncidentDecisions['decide']>[1], decision: T) => (id: string, req: Parameters<RequestHandler>[0]) =>
-    decisions.decide(id, update as never, decision, principalOf(req));
+  const decide = <T>(update: UpdateDefinition<IncidentState, [Decided<T>]>, decision: T) => (id: string, req: Parameters<RequestHandler>[0]) =>
+    decisions.decide(id, update, decision, principalOf(req));
+  /** A decision endpoint whose body is the decision itself. */
+  const decision =
+    <T>(update: UpdateDefinition<IncidentState, [Decided<T>]>) =>
+    async ({ params, body }: { params: { id: string }; body: T }, res: Response, req: Parameters<RequestHandler>[0]) => {
+      res.json(await decide(update, body)(params.id, req));
+    };
   const countIntake = (r: { deduplicated: boolean }) => metrics.alerts.inc({ outcome: r.deduplicated ? 'joined_or_replayed' : 'opened_incident' });
 
   return {
@@ -136,30 +145,16 @@ function handlers(deps: RouteDependencies): Handlers {
     async getIncident({ params }, res) {
       res.json(await decisions.state(params.id));
     },
-    async acknowledge({ params, body }, res, req) {
-      res.json(await decide(acknowledgeUpdate, body)(params.id, req));
-    },
-    async assess({ params, body }, res, req) {
-      res.json(await decide(assessUpdate, body)(params.id, req));
-    },
-    async approveContainment({ params, body }, res, req) {
-      res.json(await decide(approveContainmentUpdate, body)(params.id, req));
-    },
+    acknowledge: decision(acknowledgeUpdate),
+    assess: decision(assessUpdate),
+    approveContainment: decision(approveContainmentUpdate),
     async assignRole({ params, body }, res, req) {
       res.json(await decide(assignRoleUpdate, { role: params.role, person: body.person })(params.id, req));
     },
-    async escalate({ params, body }, res, req) {
-      res.json(await decide(escalateUpdate, body)(params.id, req));
-    },
-    async addNote({ params, body }, res, req) {
-      res.json(await decide(addNoteUpdate, body)(params.id, req));
-    },
-    async recordReview({ params, body }, res, req) {
-      res.json(await decide(recordReviewUpdate, body)(params.id, req));
-    },
-    async close({ params, body }, res, req) {
-      res.json(await decide(closeUpdate, body)(params.id, req));
-    },
+    escalate: decision(escalateUpdate),
+    addNote: decision(addNoteUpdate),
+    recordReview: decision(recordReviewUpdate),
+    close: decision(closeUpdate),
     async declareRegime({ params, body }, res, req) {
       const definition = deps.regulatory.regimes[body.regime];
       if (!definition) {

@@ -60,7 +60,9 @@ async function record(name: string, workflowInput: IncidentWorkflowInput, drive:
         mkdirSync(FIXTURE_DIR, { recursive: true });
         for (const [i, run] of runs.entries()) {
           const suffix = runs.length > 1 ? `.run${i + 1}` : '';
-          writeFileSync(path.join(FIXTURE_DIR, `${FIXTURE_VERSION}-${name}${suffix}.json`), JSON.stringify(run.history, null, 1) + '\n');
+          // Stack traces name the recording machine's folders and mean nothing to a replay.
+          const scrubbed = JSON.stringify(run.history, (key, value) => (key === 'stackTrace' ? '' : value), 1);
+          writeFileSync(path.join(FIXTURE_DIR, `${FIXTURE_VERSION}-${name}${suffix}.json`), scrubbed + '\n');
         }
       },
       activities,

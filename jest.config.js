@@ -14,5 +14,7 @@ module.exports = {
   // Server-backed suites share those servers and two cores: run them one at a time.
   maxWorkers: 1,
   testTimeout: 60_000,
+  // A suite that fails mid-way can leave a worker or replay polling a server; the run must still end.
+  forceExit: true,
   reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
 };

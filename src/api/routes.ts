@@ -17,6 +17,7 @@ import type { ReportRepository } from '../db/report-repository';
 import type { Roster } from '../db/roster';
 import { summaryMarkdown } from '../reports/summary';
 import { toFirebreakAlert } from '../domain/alertmanager';
+import { days } from '../domain/duration';
 import type { RegulatoryConfig } from '../domain/policy-schema';
 import { clocksFor } from '../domain/regulatory-deadlines';
 import {
@@ -42,8 +43,6 @@ import type { Intake } from './intake';
 import type { ApiMetrics } from './metrics';
 import { HttpProblem, problems, validationProblem } from './problem';
 import { ROUTES, type OperationId, type RouteSpec } from './route-table';
-
-const WEEK_MS = 7 * 86_400_000;
 
 type Spec<T extends OperationId> = (typeof ROUTES)[T];
 type Infer<S> = S extends z.ZodType ? z.infer<S> : undefined;
@@ -211,7 +210,7 @@ function handlers(deps: RouteDependencies): Handlers {
     },
     async summaryReport({ query }, res) {
       const to = query.to ? new Date(query.to) : new Date();
-      const from = query.from ? new Date(query.from) : new Date(to.getTime() - WEEK_MS);
+      const from = query.from ? new Date(query.from) : new Date(to.getTime() - days(7));
       const report = await deps.reports.summary(from, to);
       if (query.format === 'markdown') res.type('text/markdown; charset=utf-8').send(summaryMarkdown(report));
       else res.json(report);

@@ -9,6 +9,16 @@ export interface HistoryDocument {
   events: Array<Record<string, unknown>>;
 }
 
+/** `EVENT_TYPE_WORKFLOW_EXECUTION_STARTED` (CLI JSON) and `WorkflowExecutionStarted` name the same event. */
+export function eventTypeName(event: Record<string, unknown>): string {
+  const raw = String(event.eventType ?? '');
+  if (!raw.startsWith('EVENT_TYPE_')) return raw;
+  return raw
+    .slice('EVENT_TYPE_'.length)
+    .toLowerCase()
+    .replace(/(^|_)([a-z])/g, (_m, _s, c: string) => c.toUpperCase());
+}
+
 export interface RunHistory {
   runId: string;
   history: HistoryDocument;

@@ -1,6 +1,6 @@
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import type { RunHistory } from './history-source';
+import { eventTypeName, type RunHistory } from './history-source';
 
 export interface ReplayVerdict {
   runId: string;
@@ -24,12 +24,6 @@ const CLOSING_EVENTS = new Set([
   'WorkflowExecutionContinuedAsNew',
 ]);
 
-const typeName = (event: Record<string, unknown>) =>
-  String(event.eventType ?? '')
-    .replace(/^EVENT_TYPE_/, '')
-    .toLowerCase()
-    .replace(/(^|_)([a-z])/g, (_m, _s, c: string) => c.toUpperCase());
-
 /**
  * The part of a history the workflow code has already answered. A running workflow's history can
  * end with a task scheduled but not yet completed; replaying that tail would wait for a task that
@@ -38,9 +32,9 @@ const typeName = (event: Record<string, unknown>) =>
 export function answeredPrefix(history: RunHistory['history']): RunHistory['history'] {
   const events = history.events;
   const last = events.at(-1);
-  if (!last || CLOSING_EVENTS.has(typeName(last))) return history;
+  if (!last || CLOSING_EVENTS.has(eventTypeName(last))) return history;
   let end = events.length;
-  while (end > 0 && typeName(events[end - 1]!) !== 'WorkflowTaskCompleted') end -= 1;
+  while (end > 0 && eventTypeName(events[end - 1]!) !== 'WorkflowTaskCompleted') end -= 1;
   return end === events.length || end === 0 ? history : { ...history, events: events.slice(0, end) };
 }
 

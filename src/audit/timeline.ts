@@ -1,5 +1,5 @@
 import type { AuditEntry } from '../domain/audit-chain';
-import type { RunHistory } from './history-source';
+import { eventTypeName, type RunHistory } from './history-source';
 
 export interface TimelineItem {
   at: string;
@@ -16,16 +16,6 @@ export interface TimelineItem {
 }
 
 type Event = Record<string, any>;
-
-/** `EVENT_TYPE_WORKFLOW_EXECUTION_STARTED` (CLI JSON) and `WorkflowExecutionStarted` name the same event. */
-function typeOf(event: Event): string {
-  const raw = String(event.eventType ?? '');
-  if (!raw.startsWith('EVENT_TYPE_')) return raw;
-  return raw
-    .slice('EVENT_TYPE_'.length)
-    .toLowerCase()
-    .replace(/(^|_)([a-z])/g, (_m, _s, c: string) => c.toUpperCase());
-}
 
 /** Decodes a JSON payload as the default payload converter wrote it (base64 in history JSON). */
 function decode(payload: Event | undefined): unknown {
@@ -56,7 +46,7 @@ export function buildTimeline(runs: RunHistory[], audit: AuditEntry[], custody: 
       const at = String(event.eventTime);
       const eventId = Number(event.eventId);
       const base = { at, source: 'history' as const, runId: run.runId, eventId };
-      switch (typeOf(event)) {
+      switch (eventTypeName(event)) {
         case 'WorkflowExecutionStarted':
           if (runIndex === 0) items.push({ ...base, kind: 'opened', action: 'open', outcome: 'recorded', details: firstArg(event.workflowExecutionStartedEventAttributes?.input) });
           else items.push({ ...base, kind: 'run', action: 'continued_as_new', outcome: 'recorded' });
@@ -103,7 +93,7 @@ export function buildTimeline(runs: RunHistory[], audit: AuditEntry[], custody: 
           const attrs = event.activityTaskCompletedEventAttributes ?? event.activityTaskFailedEventAttributes ?? event.activityTaskTimedOutEventAttributes;
           const source = scheduled.get(String(attrs?.scheduledEventId));
           if (!source || !STAGE_ACTIVITIES.has(source.type)) break;
-          const outcome = typeOf(event) === 'ActivityTaskCompleted' ? 'completed' : 'failed';
+          const outcome = eventTypeName(event) === 'ActivityTaskCompleted' ? 'completed' : 'failed';
           items.push({
             ...base,
             kind: 'stage',

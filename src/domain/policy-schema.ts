@@ -69,11 +69,16 @@ export interface RegulatoryConfig {
   holidays: readonly string[];
 }
 
+/** Validates a policy file, naming every offending path. */
+function parsePolicyFile(file: unknown): z.infer<typeof PolicyFileSchema> {
+  const parsed = PolicyFileSchema.safeParse(file);
+  if (!parsed.success) throw new Error(`invalid policy: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(file)'}: ${i.message}`).join('; ')}`);
+  return parsed.data;
+}
+
 /** The regimes and holidays deadlines are computed with: the defaults, overridden by a validated file. */
 export function regulatoryFrom(file: unknown): RegulatoryConfig {
-  const parsed = PolicyFileSchema.safeParse(file ?? {});
-  if (!parsed.success) throw new Error(`invalid policy: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(file)'}: ${i.message}`).join('; ')}`);
-  const regulatory = parsed.data.regulatory;
+  const regulatory = parsePolicyFile(file ?? {}).regulatory;
   return {
     regimes: { ...DEFAULT_REGIMES, ...(regulatory?.regimes ?? {}) },
     holidays: regulatory?.holidays ?? US_FEDERAL_HOLIDAYS,
@@ -84,13 +89,10 @@ export type PolicyFile = z.input<typeof PolicyFileSchema>;
 
 /** The default table with a validated file's overrides applied; throws naming the offending path. */
 export function policyFrom(file: unknown, base: PolicyTable = DEFAULT_POLICY): PolicyTable {
-  const parsed = PolicyFileSchema.safeParse(file);
-  if (!parsed.success) {
-    throw new Error(`invalid policy: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(file)'}: ${i.message}`).join('; ')}`);
-  }
+  const parsed = parsePolicyFile(file);
   const table = structuredClone(base);
   for (const severity of SEVERITIES) {
-    const override = parsed.data[severity] as z.infer<typeof SeverityOverride> | undefined;
+    const override = parsed[severity] as z.infer<typeof SeverityOverride> | undefined;
     if (!override) continue;
     const current: SeverityPolicy = table[severity];
     const deadlines = Object.fromEntries(Object.entries(override.deadlines ?? {}).filter(([, v]) => v !== undefined));

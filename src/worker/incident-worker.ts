@@ -25,6 +25,8 @@ export interface IncidentWorkerOptions {
   patchPoll?: ActivityDependencies['patchPoll'];
   /** A prebuilt workflow bundle; by default the workflows are bundled from source at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /** How many workflows stay cached between tasks; by default the SDK's, which grows with the heap limit. */
+  maxCachedWorkflows?: number;
 }
 
 export function incidentWorkflowsPath(): string {
@@ -58,5 +60,6 @@ export async function createIncidentWorker(options: IncidentWorkerOptions): Prom
     taskQueue: options.taskQueue ?? TASK_QUEUE,
     activities: { ...activities, ...audit, ...createReportActivities({ reports, roster, adapters }) },
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: incidentWorkflowsPath() }),
+    ...(options.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: options.maxCachedWorkflows } : {}),
   });
 }

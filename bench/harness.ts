@@ -1,0 +1,340 @@
+/**
+ * What every benchmark shares: the stack it starts and stops (dev server, embedded PostgreSQL,
+ * migrations, worker, API), the load loop, percentiles, and the Markdown it prints.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, NativeConnection, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import type { Pool } from 'pg';
+import pino from 'pino';
+import { startApi, type RunningApi } from '../src/api/api-service';
+import { ApiKeyStore } from '../src/db/api-key-store';
+import { migrateUp } from '../src/db/migrate';
+import { createPool } from '../src/db/pool';
+import type { AlertSummary } from '../src/domain/incident';
+import type { Role } from '../src/domain/principal';
+import { freePort } from '../src/net';
+import { startEmbeddedPostgres } from '../src/stack/embedded-postgres';
+import { temporalCliPath } from '../src/temporal/binaries';
+import { startDevServer } from '../src/temporal/dev-server';
+import { createIncidentWorker, incidentWorkflowsPath } from '../src/worker/incident-worker';
+import type { FromChild, ToChild, WorkerProcessSettings } from './worker-process';
+import type { TrivialActivities } from './workflows/trivial';
+
+export const SDK_VERSION: string = require('@temporalio/client/package.json').version;
+
+/** The header every result carries: the machine and the versions that produced it. */
+export const machine = () => `${os.cpus().length} cores, Node ${process.version}, @temporalio ${SDK_VERSION}, ${os.platform()}`;
+
+/** Positional numeric arguments, each falling back to its default. */
+export function numericArgs(...defaults: number[]): number[] {
+  const given = process.argv.slice(2);
+  return defaults.map((d, i) => (given[i] === undefined || given[i] === '' ? d : Number(given[i])));
+}
+
+export interface Timed {
+  seconds: number;
+  /** Milliseconds, sorted ascending. */
+  latencies: number[];
+}
+
+/** Runs `task` for 0..n-1 with at most `limit` in flight; wall time and each call's latency. */
+export async function timed(n: number, limit: number, task: (i: number) => Promise<void>): Promise<Timed> {
+  const latencies: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: Math.min(limit, n) }, async () => {
+      while (next < n) {
+        const i = next++;
+        const t = performance.now();
+        await task(i);
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
+  return { seconds: (performance.now() - started) / 1000, latencies: latencies.sort((a, b) => a - b) };
+}
+
+export const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
+
+export function table(head: string[], rows: Array<Array<string | number>>): string {
+  return [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+}
+
+export const ratio = (firebreak: number, raw: number) => (firebreak / raw).toFixed(2);
+
+export async function sleep(ms: number): Promise<void> {
+  await new Promise((r) => setTimeout(r, ms));
+}
+
+/** Polls `check` until it holds; fails with `what` and the last value seen after `timeoutMs`. */
+export async function waitUntil(what: string, check: () => Promise<boolean | string>, timeoutMs: number, intervalMs = 250): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last: boolean | string = false;
+  while (Date.now() < deadline) {
+    last = await check();
+    if (last === true) return;
+    await sleep(intervalMs);
+  }
+  throw new Error(`${what} not reached after ${timeoutMs} ms${typeof last === 'string' ? `: ${last}` : ''}`);
+}
+
+/** The alert body intake takes, for alert `i` of a run. */
+export const alertBody = (run: string, i: number, dedupKey: string) => ({ source: 'bench', sourceRef: `${run}${i}`, title: 'Bench alert', severity: 'low', dedupKey });
+
+/** The summary intake signals for an alert, for the raw loops to send the same payload. */
+export const alertSummary = (run: string, i: number): AlertSummary => ({
+  alertId: `${run}${i}`,
+  source: 'bench',
+  sourceRef: `${run}${i}`,
+  title: 'Bench alert',
+  severity: 'low',
+  receivedAt: new Date().toISOString(),
+  assets: [],
+});
+
+export const trivialWorkflowsPath = () => require.resolve('./workflows/trivial');
+
+const quietBundler = { trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: console.error, log: () => undefined };
+
+/** Bundles workflow code to a file once, so worker processes start without webpack. */
+export async function bundleToFile(workflowsPath: string, file: string): Promise<string> {
+  const { code } = await bundleWorkflowCode({ workflowsPath, logger: quietBundler });
+  writeFileSync(file, code);
+  return file;
+}
+
+export interface WorkerLoad {
+  cachedWorkflows: number;
+  /** Workflow activations and activities in progress. */
+  busy: number;
+  rss: number;
+  heapUsed: number;
+}
+
+/** A worker process (bench/worker-process.ts) that can be asked for its load, stopped, or killed. */
+export class WorkerProcess {
+  private constructor(
+    private readonly child: ChildProcess,
+    /** Milliseconds from fork until its workers were polling. */
+    readonly startMs: number,
+  ) {}
+
+  static async start(settings: WorkerProcessSettings): Promise<WorkerProcess> {
+    const started = performance.now();
+    const child = fork(require.resolve('./worker-process'), [JSON.stringify(settings)], {
+      execArgv: [...process.execArgv, '--expose-gc'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    const first = await new Promise<FromChild>((resolve, reject) => {
+      child.once('message', (m: FromChild) => resolve(m));
+      child.once('exit', (code) => reject(new Error(`worker process exited with code ${code} before it was ready`)));
+    });
+    if (first.type !== 'ready') {
+      child.kill('SIGKILL');
+      throw new Error(`worker process: ${first.type === 'failed' ? first.message : first.type}`);
+    }
+    return new WorkerProcess(child, performance.now() - started);
+  }
+
+  get alive(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  async load(): Promise<WorkerLoad> {
+    const answer = new Promise<FromChild>((resolve) => this.child.once('message', resolve));
+    this.child.send({ type: 'status' } satisfies ToChild);
+    const m = await answer;
+    if (m.type !== 'status') throw new Error(`worker process answered ${m.type}`);
+    return m;
+  }
+
+  /** SIGKILL: no drain, no goodbye to the server; what a crash or an OOM kill looks like. */
+  async kill(): Promise<void> {
+    if (!this.alive) return;
+    const exited = once(this.child, 'exit');
+    this.child.kill('SIGKILL');
+    await exited;
+  }
+
+  /** Graceful shutdown; killed if it has not ended within 30 s. */
+  async stop(): Promise<void> {
+    if (!this.alive) return;
+    const exited = once(this.child, 'exit');
+    this.child.send({ type: 'stop' } satisfies ToChild);
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 30_000);
+    await exited;
+    clearTimeout(timer);
+  }
+}
+
+export interface StackOptions {
+  /** Where the incident worker runs: in this process (default), in a child process, or nowhere yet. */
+  worker?: 'in-process' | 'child';
+  /** Also run the trivial workflow, on its own task queue, beside the incident worker. */
+  trivial?: boolean;
+  maxCachedWorkflows?: number;
+}
+
+export interface BenchStack {
+  client: Client;
+  pool: Pool;
+  api: RunningApi;
+  taskQueue: string;
+  trivialQueue: string;
+  /** An API key of the role, named `bench-<role>`. */
+  key(role: Role): Promise<string>;
+  /** The worker process, when the stack runs its worker in one. */
+  workerProcess?: WorkerProcess;
+  /** Starts a new worker process (the previous one must be gone); it becomes `workerProcess`. */
+  startWorkerProcess(): Promise<WorkerProcess>;
+  /** The workers' load, whichever process they run in. */
+  workerLoad(): Promise<WorkerLoad>;
+  /** Waits until no workflow task or activity has been in progress for a second. */
+  waitIdle(timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a private stack on free ports in a temporary folder: a Temporal dev server (fast SQLite),
+ * embedded PostgreSQL migrated to the latest schema, the incident worker (and the trivial worker)
+ * on their own task queues, and the API. `stop` stops everything that was started, in reverse.
+ */
+export async function startStack(options: StackOptions = {}): Promise<BenchStack> {
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  const stops: Array<() => Promise<void> | void> = [];
+  const stop = async () => {
+    for (const s of stops.splice(0).reverse()) await s();
+  };
+  const onSignal = () => void stop().finally(() => process.exit(130));
+  process.once('SIGINT', onSignal);
+  stops.push(() => void process.off('SIGINT', onSignal));
+  try {
+    const work = mkdtempSync(path.join(os.tmpdir(), 'firebreak-bench-'));
+    chmodSync(work, 0o755);
+    stops.push(() => rmSync(work, { recursive: true, force: true }));
+    const temporal = await startDevServer({ cliPath: temporalCliPath(), port: await freePort(), dbFile: path.join(work, 't.sqlite'), fastSqlite: true });
+    stops.push(() => temporal.stop());
+    const postgres = await startEmbeddedPostgres({ dataDir: path.join(work, 'pg'), port: await freePort(), persistent: false });
+    stops.push(() => postgres.stop());
+    await postgres.createDatabase('bench');
+    const databaseUrl = postgres.urlFor('bench');
+    await migrateUp(databaseUrl);
+    const pool = createPool(databaseUrl);
+    stops.push(() => pool.end());
+    const taskQueue = 'bench-incidents';
+    const trivialQueue = 'bench-trivial';
+
+    const inProcess: Worker[] = [];
+    let workerProcess: WorkerProcess | undefined;
+    let bundles: { incident: string; trivial: string } | undefined;
+    const startWorkerProcess = async () => {
+      if (workerProcess?.alive) throw new Error('a worker process is running already');
+      bundles ??= {
+        incident: await bundleToFile(incidentWorkflowsPath(), path.join(work, 'incident-bundle.js')),
+        trivial: await bundleToFile(trivialWorkflowsPath(), path.join(work, 'trivial-bundle.js')),
+      };
+      workerProcess = await WorkerProcess.start({
+        temporalAddress: temporal.address,
+        databaseUrl,
+        taskQueue,
+        incidentBundle: bundles.incident,
+        ...(options.trivial ? { trivialQueue, trivialBundle: bundles.trivial } : {}),
+        maxCachedWorkflows: options.maxCachedWorkflows,
+      });
+      return workerProcess;
+    };
+    stops.push(() => workerProcess?.stop());
+
+    if (options.worker === 'child') {
+      await startWorkerProcess();
+    } else {
+      const nativeConnection = await NativeConnection.connect({ address: temporal.address });
+      stops.push(() => nativeConnection.close());
+      inProcess.push(await createIncidentWorker({ connection: nativeConnection, namespace: 'default', pool, taskQueue, maxCachedWorkflows: options.maxCachedWorkflows }));
+      if (options.trivial) {
+        const activities: TrivialActivities = { touch: async () => undefined };
+        inProcess.push(await Worker.create({ connection: nativeConnection, namespace: 'default', taskQueue: trivialQueue, workflowsPath: trivialWorkflowsPath(), activities }));
+      }
+      const running = inProcess.map((w) => w.run());
+      stops.push(async () => {
+        for (const w of inProcess) w.shutdown();
+        await Promise.all(running);
+      });
+    }
+
+    const api = await startApi({ pool, temporalAddress: temporal.address, temporalNamespace: 'default', host: '127.0.0.1', port: 0, logger: pino({ level: 'silent' }), taskQueue });
+    stops.push(() => api.close());
+    const client = new Client({ connection: await Connection.connect({ address: temporal.address }) });
+    stops.push(() => client.connection.close());
+
+    const workerLoad = async (): Promise<WorkerLoad> => {
+      if (workerProcess) return workerProcess.load();
+      const statuses = inProcess.map((w) => w.getStatus());
+      const { rss, heapUsed } = process.memoryUsage();
+      return {
+        rss,
+        heapUsed,
+        cachedWorkflows: statuses.reduce((n, s) => n + s.numCachedWorkflows, 0),
+        busy: statuses.reduce((n, s) => n + s.numInFlightWorkflowActivations + s.numInFlightActivities, 0),
+      };
+    };
+    const keyStore = new ApiKeyStore(pool);
+    return {
+      client,
+      pool,
+      api,
+      taskQueue,
+      trivialQueue,
+      key: async (role) => (await keyStore.create(`bench-${role}`, role)).token,
+      get workerProcess() {
+        return workerProcess;
+      },
+      startWorkerProcess,
+      workerLoad,
+      async waitIdle(timeoutMs = 600_000) {
+        let quiet = 0;
+        await waitUntil(
+          'workers idle',
+          async () => {
+            const { busy } = await workerLoad();
+            quiet = busy === 0 ? quiet + 1 : 0;
+            return quiet >= 5 || `${busy} in progress`;
+          },
+          timeoutMs,
+          200,
+        );
+      },
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** POSTs JSON with a bearer key; the status and the parsed answer. */
+export async function post(url: string, key: string, body: unknown): Promise<{ status: number; body: any }> {
+  const res = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // not JSON: keep the text for the error message
+  }
+  return { status: res.status, body: parsed };
+}
+
+/** Runs `main`, printing its failure and exiting non-zero. */
+export function run(main: () => Promise<void>): void {
+  main().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

@@ -1,8 +1,10 @@
 import { z } from 'zod';
+import { TASK_QUEUE } from './temporal/contract';
 
 const EnvSchema = z.object({
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default(TASK_QUEUE),
   DATABASE_URL: z.string().min(1, 'DATABASE_URL is required (a postgres:// URL)'),
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   HOST: z.string().default('127.0.0.1'),
@@ -12,6 +14,8 @@ const EnvSchema = z.object({
 export interface Config {
   temporalAddress: string;
   temporalNamespace: string;
+  /** Where the API starts incidents and the worker polls: separate deployments can share a namespace. */
+  taskQueue: string;
   databaseUrl: string;
   port: number;
   host: string;
@@ -29,6 +33,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     temporalAddress: e.TEMPORAL_ADDRESS,
     temporalNamespace: e.TEMPORAL_NAMESPACE,
+    taskQueue: e.TEMPORAL_TASK_QUEUE,
     databaseUrl: e.DATABASE_URL,
     port: e.PORT,
     host: e.HOST,

@@ -12,8 +12,8 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel, 'firebreak-worker');
   const pool = createPool(config.databaseUrl);
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
-  const worker = await createIncidentWorker({ connection, namespace: config.temporalNamespace, pool });
-  await ensureWeeklyReportSchedule(new Client({ connection, namespace: config.temporalNamespace }));
+  const worker = await createIncidentWorker({ connection, namespace: config.temporalNamespace, pool, taskQueue: config.taskQueue });
+  await ensureWeeklyReportSchedule(new Client({ connection, namespace: config.temporalNamespace }), { taskQueue: config.taskQueue });
   logger.info({ taskQueue: worker.options.taskQueue, temporal: config.temporalAddress }, 'worker polling');
   // Worker.run installs SIGINT/SIGTERM handlers that drain in-flight tasks before resolving.
   await worker.run();

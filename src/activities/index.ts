@@ -8,6 +8,7 @@ import type { Roster } from '../db/roster';
 import { summaryMarkdown } from '../reports/summary';
 import type { PatchResult } from '../domain/incident';
 import { EVIDENCE_BY_ASSET } from '../domain/response-plan';
+import { keepAlive } from './keep-alive';
 import { notificationFor } from './notices';
 import type { IncidentActivities, ReportActivities } from './types';
 
@@ -59,11 +60,11 @@ export function createActivities(deps: ActivityDependencies): IncidentActivities
     },
 
     async contain({ incidentId, asset, action }) {
-      await deps.adapters.containment.execute({ idempotencyKey: `contain:${incidentId}:${asset.kind}:${asset.id}:${action}`, incidentId, asset, action });
+      await keepAlive(deps.adapters.containment.execute({ idempotencyKey: `contain:${incidentId}:${asset.kind}:${asset.id}:${action}`, incidentId, asset, action }), { action });
     },
 
     async recover({ incidentId, asset, action }) {
-      await deps.adapters.containment.execute({ idempotencyKey: `recover:${incidentId}:${asset.kind}:${asset.id}:${action}`, incidentId, asset, action });
+      await keepAlive(deps.adapters.containment.execute({ idempotencyKey: `recover:${incidentId}:${asset.kind}:${asset.id}:${action}`, incidentId, asset, action }), { action });
     },
 
     async collectEvidence({ incidentId, asset, collector }) {
@@ -72,12 +73,10 @@ export function createActivities(deps: ActivityDependencies): IncidentActivities
       for (const [rank, artifactType] of types.entries()) {
         Context.current().heartbeat({ artifactType });
         if (!(await deps.evidence.has(incidentId, asset, artifactType))) {
-          const artifact = await deps.adapters.forensics.collect({
-            idempotencyKey: `evidence:${incidentId}:${asset.kind}:${asset.id}:${artifactType}`,
-            incidentId,
-            asset,
-            artifactType,
-          });
+          const artifact = await keepAlive(
+            deps.adapters.forensics.collect({ idempotencyKey: `evidence:${incidentId}:${asset.kind}:${asset.id}:${artifactType}`, incidentId, asset, artifactType }),
+            { artifactType },
+          );
           await deps.evidence.recordCollected({ incidentId, asset, artifactType, volatilityRank: rank + 1, collectedBy: collector, collectedAt: new Date(), ...artifact });
         }
         collected += 1;
@@ -93,15 +92,16 @@ export function createActivities(deps: ActivityDependencies): IncidentActivities
         for (const asset of assets) {
           const key = `${asset.kind}:${asset.id}`;
           if (results.get(key)?.patched) continue;
-          const status = await deps.adapters.scanner.patchStatus({ incidentId, asset });
+          const status = await keepAlive(deps.adapters.scanner.patchStatus({ incidentId, asset }), { asset: key });
           const checkedAt = new Date();
           await deps.patches.recordCheck(incidentId, asset, status.patched, status.detail, checkedAt);
           results.set(key, { asset, patched: status.patched, checkedAt: checkedAt.toISOString() });
         }
         const all = [...results.values()];
-        Context.current().heartbeat({ patched: all.filter((r) => r.patched).length, of: assets.length });
+        const progress = { patched: all.filter((r) => r.patched).length, of: assets.length };
         if (all.every((r) => r.patched) || Date.now() >= deadline) return all;
-        await Context.current().sleep(Math.min(wait, Math.max(deadline - Date.now(), 0)));
+        // The backoff grows past the heartbeat timeout: keep heartbeating through the wait.
+        await keepAlive(Context.current().sleep(Math.min(wait, Math.max(deadline - Date.now(), 0))), progress);
         wait = Math.min(wait * 2, poll.maxMs);
       }
     },

@@ -91,13 +91,17 @@ const { recordIncident, notify } = proxyActivities<IncidentActivities>({
   startToCloseTimeout: '30s',
   retry: RETRY_POLICIES.untilDelivered,
 });
+// Adapter calls heartbeat while they wait (see keepAlive), so a worker that dies mid-action is
+// noticed within the heartbeat timeout and the action is retried elsewhere under its idempotency key.
+const ADAPTER_HEARTBEAT_TIMEOUT = '30s';
 const { contain, recover } = proxyActivities<IncidentActivities>({
   startToCloseTimeout: '2m',
+  heartbeatTimeout: ADAPTER_HEARTBEAT_TIMEOUT,
   retry: RETRY_POLICIES.adapterAction,
 });
 const { collectEvidence } = proxyActivities<IncidentActivities>({
   startToCloseTimeout: '2h',
-  heartbeatTimeout: '2m',
+  heartbeatTimeout: ADAPTER_HEARTBEAT_TIMEOUT,
   retry: RETRY_POLICIES.adapterAction,
 });
 
@@ -370,7 +374,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
       const until = deadline ? Date.parse(deadline.dueAt) : Date.now() + policy[state.severity].escalationRepeat;
       const { verifyPatches } = proxyActivities<IncidentActivities>({
         startToCloseTimeout: Math.max(until - Date.now(), 0) + 5 * 60_000,
-        heartbeatTimeout: '2m',
+        heartbeatTimeout: ADAPTER_HEARTBEAT_TIMEOUT,
         retry: RETRY_POLICIES.adapterAction,
       });
       state = recordPatchResults(state, await verifyPatches({ incidentId: state.incidentId, assets: state.assets, until: new Date(until).toISOString() }));

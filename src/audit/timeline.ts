@@ -41,6 +41,7 @@ export function buildTimeline(runs: RunHistory[], audit: AuditEntry[], custody: 
   let phase: string | undefined;
   for (const [runIndex, run] of runs.entries()) {
     const scheduled = new Map<string, { type: string; input: any }>();
+    const started = new Map<string, { attempt: number; lastFailure?: string }>();
     const updates = new Map<string, TimelineItem>();
     for (const event of run.history.events as Event[]) {
       const at = String(event.eventTime);
@@ -87,6 +88,12 @@ export function buildTimeline(runs: RunHistory[], audit: AuditEntry[], custody: 
           }
           break;
         }
+        case 'ActivityTaskStarted': {
+          // Recorded once, for the attempt that ended: earlier attempts show as its number and last failure.
+          const attrs = event.activityTaskStartedEventAttributes;
+          started.set(String(eventId), { attempt: Number(attrs?.attempt ?? 1), lastFailure: attrs?.lastFailure?.message });
+          break;
+        }
         case 'ActivityTaskCompleted':
         case 'ActivityTaskFailed':
         case 'ActivityTaskTimedOut': {
@@ -99,7 +106,14 @@ export function buildTimeline(runs: RunHistory[], audit: AuditEntry[], custody: 
             kind: 'stage',
             action: source.input?.action ?? source.type,
             outcome,
-            details: { activity: source.type, asset: source.input?.asset ?? source.input?.assets, result: firstArg(attrs?.result), failure: attrs?.failure?.message },
+            details: {
+              activity: source.type,
+              asset: source.input?.asset ?? source.input?.assets,
+              result: firstArg(attrs?.result),
+              failure: attrs?.failure?.message,
+              attempts: started.get(String(attrs?.startedEventId))?.attempt ?? 1,
+              lastRetriedFailure: started.get(String(attrs?.startedEventId))?.lastFailure,
+            },
           });
           break;
         }

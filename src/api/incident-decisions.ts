@@ -9,12 +9,18 @@ import type { Principal } from '../domain/principal';
 import { workflowIdFor } from '../temporal/contract';
 import { DECISION_REJECTED, stateQuery } from '../workflows/messages';
 import type { ApiMetrics } from './metrics';
+import { unavailableDependency } from './dependency-errors';
 import { problems } from './problem';
 
 /** How long a decision waits for the workflow before answering 503 (a worker may be restarting). */
 const DECISION_DEADLINE_MS = 30_000;
 /** A query needs a worker too; past this the API answers 503. */
 const QUERY_DEADLINE_MS = 5_000;
+
+/** Where a state came from: the running workflow, or the read model's last snapshot of it. */
+export type StateSource = 'workflow' | 'read-model';
+/** Tells a reader of `GET /v1/incidents/:id` whether the state is live or the last snapshot. */
+export const STATE_SOURCE_HEADER = 'Firebreak-State-Source';
 
 /** Reads and decides on incidents through their workflows, mapping outcomes to HTTP problems. */
 export class IncidentDecisions {
@@ -40,15 +46,21 @@ export class IncidentDecisions {
     ]);
   }
 
-  /** The live state from the workflow; the read model once the run is gone. */
-  async state(incidentId: string): Promise<IncidentState> {
+  /**
+   * The live state from the workflow. The read model answers instead once the run is gone, and
+   * while Temporal or every worker is down (the query times out): then `source` says it may lag.
+   */
+  async state(incidentId: string): Promise<{ state: IncidentState; source: StateSource }> {
     try {
-      return await this.client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => this.client.workflow.getHandle(workflowIdFor(incidentId)).query(stateQuery));
+      const state = await this.client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => this.client.workflow.getHandle(workflowIdFor(incidentId)).query(stateQuery));
+      return { state, source: 'workflow' };
     } catch (err) {
-      if (!(err instanceof WorkflowNotFoundError)) throw err;
+      const gone = err instanceof WorkflowNotFoundError;
+      if (!gone && unavailableDependency(err) !== 'Temporal') throw err;
       const row = await this.incidents.find(incidentId);
-      if (!row) throw problems.notFound(`no incident ${incidentId}`);
-      return row.state;
+      if (row) return { state: row.state, source: 'read-model' };
+      if (gone) throw problems.notFound(`no incident ${incidentId}`);
+      throw err;
     }
   }
 

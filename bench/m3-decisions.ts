@@ -1,0 +1,132 @@
+/**
+ * M3 decisions: latency of an acknowledge through `POST /v1/incidents/:id/acknowledge` (a
+ * manager's key, an empty body), beside the same update sent straight to the incident workflow,
+ * and a raw `executeUpdate` on a trivial workflow on its own task queue of the same server, with
+ * and without one no-op activity before it answers. Every incident and every trivial workflow is
+ * open, cached and idle before the clock starts; each takes one decision. The paths take turns in
+ * rounds, so a noisy neighbour on the machine weighs on all of them alike.
+ *
+ *   npm run build && node dist/bench/m3-decisions.js [decisions=500] [concurrency=1] [rounds=5]
+ */
+import type { Decided } from '../src/domain/decisions';
+import type { Principal } from '../src/domain/principal';
+import { workflowIdFor } from '../src/temporal/contract';
+import { acknowledgeUpdate } from '../src/workflows/messages';
+import { alertBody, machine, numericArgs, pct, post, ratio, run, startStack, table, timed, waitUntil, type Timed } from './harness';
+import { bumpUpdate, bumpWithActivityUpdate, trivialWorkflow } from './workflows/trivial';
+
+const [decisions = 500, concurrency = 1, rounds = 5] = numericArgs(500, 1, 5);
+/** Decisions per path before the clock starts (connections, JIT, the first workflow tasks). */
+const WARMUP = 20;
+
+/** Sum and count of the API's own decision histogram: the time spent waiting on the workflow. */
+async function decisionHistogram(apiUrl: string): Promise<{ sum: number; count: number }> {
+  const text = await (await fetch(`${apiUrl}/metrics`)).text();
+  const read = (suffix: string) => {
+    const line = text.split('\n').find((l) => l.startsWith(`firebreak_decision_duration_seconds_${suffix}{`) && l.includes('decision="acknowledge"') && l.includes('outcome="applied"'));
+    return line ? Number(line.split(' ').at(-1)) : 0;
+  };
+  return { sum: read('sum'), count: read('count') };
+}
+
+run(async () => {
+  const stack = await startStack({ trivial: true });
+  const { client } = stack;
+  try {
+    const integration = await stack.key('integration');
+    const manager = await stack.key('manager');
+    const each = WARMUP + decisions;
+
+    // Two incidents per decision: one acknowledged over HTTP, one by an update sent straight to it.
+    const incidents: string[] = [];
+    await timed(2 * each, 32, async (i) => {
+      const res = await post(`${stack.api.url}/v1/alerts`, integration, alertBody('m3-', i, `m3-key-${i}`));
+      if (res.status !== 202) throw new Error(`intake answered ${res.status}: ${JSON.stringify(res.body)}`);
+      incidents[i] = res.body.incidentId;
+    });
+    await timed(each, 32, async (i) => {
+      await client.workflow.start(trivialWorkflow, { workflowId: `m3-trivial-${i}`, taskQueue: stack.trivialQueue, args: [] });
+    });
+    await waitUntil(
+      'every incident in the read model',
+      async () => {
+        const { rows } = await stack.pool.query(`SELECT count(*)::int AS n FROM incidents WHERE dedup_key LIKE 'm3-key-%'`);
+        return rows[0].n === 2 * each || `${rows[0].n} of ${2 * each}`;
+      },
+      600_000,
+    );
+    await stack.waitIdle();
+
+    const principal: Principal = { keyId: '0000000000000000', name: 'bench-manager', role: 'manager' };
+    const decided: Decided<Record<string, never>> = { principal, decision: {} };
+    const paths: Array<{ name: string; offset: number; task: (i: number) => Promise<void> }> = [
+      {
+        name: 'Firebreak POST /v1/incidents/:id/acknowledge',
+        offset: 0,
+        task: async (i) => {
+          const res = await post(`${stack.api.url}/v1/incidents/${incidents[i]}/acknowledge`, manager, {});
+          if (res.status !== 200 || res.body.phase !== 'triage') throw new Error(`acknowledge answered ${res.status}: ${JSON.stringify(res.body)}`);
+        },
+      },
+      {
+        name: 'executeUpdate acknowledge on the incident workflow (no API)',
+        offset: each,
+        task: async (i) => {
+          const state = await client.workflow.getHandle(workflowIdFor(incidents[i]!)).executeUpdate(acknowledgeUpdate, { args: [decided] });
+          if (state.phase !== 'triage') throw new Error(`incident ${incidents[i]} is in ${state.phase}`);
+        },
+      },
+      {
+        name: 'raw executeUpdate, trivial workflow',
+        offset: 0,
+        task: async (i) => {
+          await client.workflow.getHandle(`m3-trivial-${i}`).executeUpdate(bumpUpdate, { args: [decided] });
+        },
+      },
+      {
+        name: 'raw executeUpdate + 1 no-op activity, trivial workflow',
+        offset: 0,
+        task: async (i) => {
+          await client.workflow.getHandle(`m3-trivial-${i}`).executeUpdate(bumpWithActivityUpdate, { args: [decided] });
+        },
+      },
+    ];
+
+    for (const p of paths) await timed(WARMUP, concurrency, (i) => p.task(p.offset + i));
+    const before = await decisionHistogram(stack.api.url);
+    const results: Timed[] = paths.map(() => ({ seconds: 0, latencies: [] }));
+    const chunk = Math.ceil(decisions / rounds);
+    for (let start = 0; start < decisions; start += chunk) {
+      const n = Math.min(chunk, decisions - start);
+      for (const [k, p] of paths.entries()) {
+        const r = await timed(n, concurrency, (i) => p.task(p.offset + WARMUP + start + i));
+        results[k]!.seconds += r.seconds;
+        results[k]!.latencies.push(...r.latencies);
+      }
+    }
+    for (const r of results) r.latencies.sort((a, b) => a - b);
+    const after = await decisionHistogram(stack.api.url);
+    const insideUpdateMs = ((after.sum - before.sum) / Math.max(after.count - before.count, 1)) * 1000;
+
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const [firebreak, direct, raw, rawActivity] = results as [Timed, Timed, Timed, Timed];
+    console.log(
+      [
+        `M3 decisions — ${decisions} acknowledges per path (after ${WARMUP} unmeasured), concurrency ${concurrency}, ${rounds} rounds, ${machine()}`,
+        '',
+        table(
+          ['path', 'decisions/s', 'p50 ms', 'p99 ms', 'mean ms'],
+          results.map((r, k) => [paths[k]!.name, (decisions / r.seconds).toFixed(0), pct(r.latencies, 0.5).toFixed(1), pct(r.latencies, 0.99).toFixed(1), mean(r.latencies).toFixed(1)]),
+        ),
+        '',
+        `Of Firebreak's mean ${mean(firebreak.latencies).toFixed(1)} ms, the API waited ${insideUpdateMs.toFixed(1)} ms on the workflow's update (its firebreak_decision_duration_seconds histogram).`,
+        '',
+        `ratio (Firebreak / raw executeUpdate): p50 ${ratio(pct(firebreak.latencies, 0.5), pct(raw.latencies, 0.5))}, p99 ${ratio(pct(firebreak.latencies, 0.99), pct(raw.latencies, 0.99))}`,
+        `ratio (Firebreak / raw executeUpdate + 1 activity): p50 ${ratio(pct(firebreak.latencies, 0.5), pct(rawActivity.latencies, 0.5))}, p99 ${ratio(pct(firebreak.latencies, 0.99), pct(rawActivity.latencies, 0.99))}`,
+        `ratio (Firebreak / the same update without the API): p50 ${ratio(pct(firebreak.latencies, 0.5), pct(direct.latencies, 0.5))}, p99 ${ratio(pct(firebreak.latencies, 0.99), pct(direct.latencies, 0.99))}`,
+      ].join('\n'),
+    );
+  } finally {
+    await stack.stop();
+  }
+});

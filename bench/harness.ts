@@ -60,6 +60,22 @@ export async function timed(n: number, limit: number, task: (i: number) => Promi
   return { seconds: (performance.now() - started) / 1000, latencies: latencies.sort((a, b) => a - b) };
 }
 
+const profiling = process.execArgv.some((a) => a.startsWith('--cpu-prof'));
+
+/**
+ * Runs one measured phase. Under `--cpu-prof` it prints the phase's window on the monotonic clock
+ * the profiles use (`cpu-window <name> <start µs>:<end µs>` on stderr), so that
+ * bench/profile-summary.ts can keep the samples of that phase alone, in every thread and process.
+ */
+export async function phase<T>(name: string, measure: () => Promise<T>): Promise<T> {
+  const start = process.hrtime.bigint() / 1000n;
+  try {
+    return await measure();
+  } finally {
+    if (profiling) console.error(`cpu-window ${name} ${start}:${process.hrtime.bigint() / 1000n}`);
+  }
+}
+
 export const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
 
 export function table(head: string[], rows: Array<Array<string | number>>): string {

@@ -12,7 +12,7 @@ import type { Decided } from '../src/domain/decisions';
 import type { Principal } from '../src/domain/principal';
 import { workflowIdFor } from '../src/temporal/contract';
 import { acknowledgeUpdate } from '../src/workflows/messages';
-import { alertBody, machine, numericArgs, pct, post, ratio, run, startStack, table, timed, waitUntil, type Timed } from './harness';
+import { alertBody, machine, numericArgs, pct, phase, post, ratio, run, startStack, table, timed, waitUntil, type Timed } from './harness';
 import { bumpUpdate, bumpWithActivityUpdate, trivialWorkflow } from './workflows/trivial';
 
 const [decisions = 500, concurrency = 1, rounds = 5] = numericArgs(500, 1, 5);
@@ -99,7 +99,7 @@ run(async () => {
     for (let start = 0; start < decisions; start += chunk) {
       const n = Math.min(chunk, decisions - start);
       for (const [k, p] of paths.entries()) {
-        const r = await timed(n, concurrency, (i) => p.task(p.offset + WARMUP + start + i));
+        const r = await phase(p.name, () => timed(n, concurrency, (i) => p.task(p.offset + WARMUP + start + i)));
         results[k]!.seconds += r.seconds;
         results[k]!.latencies.push(...r.latencies);
       }

@@ -23,7 +23,7 @@ export function unavailableDependency(err: unknown): 'Temporal' | 'PostgreSQL' |
     if (e instanceof ServiceError && /unavailable|deadline|connect/i.test(e.message)) return 'Temporal';
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string' && UNAVAILABLE_PG_CODES.has(code)) return 'PostgreSQL';
-    if (e instanceof Error && /timeout exceeded when trying to connect|Connection terminated/i.test(e.message)) return 'PostgreSQL';
+    if (e instanceof Error && /timeout exceeded when trying to connect|Connection terminated|is not queryable/i.test(e.message)) return 'PostgreSQL';
   }
   return undefined;
 }

@@ -51,7 +51,9 @@ const TASK_QUEUE = 'incidents-under-fault';
  * server, an embedded PostgreSQL, the API in this process and workers as real child processes.
  */
 export async function startFaultStack(options: FaultStackOptions = {}): Promise<FaultStack> {
-  const workDir = mkdtempSync(path.join(testEnv('workDir'), 'fault-'));
+  // FIREBREAK_FAULT_LOGS=<folder> keeps each scenario's server, worker and API logs there.
+  const keepIn = process.env.FIREBREAK_FAULT_LOGS;
+  const workDir = mkdtempSync(path.join(keepIn ? path.resolve(keepIn) : testEnv('workDir'), 'fault-'));
   chmodSync(workDir, 0o755);
   const temporalPort = await freePort();
   const postgresPort = await freePort();
@@ -79,7 +81,7 @@ export async function startFaultStack(options: FaultStackOptions = {}): Promise<
     temporalNamespace: 'default',
     host: '127.0.0.1',
     port: 0,
-    logger: pino({ level: 'silent' }),
+    logger: pino({ level: 'warn' }, pino.destination({ dest: path.join(workDir, 'api.log'), sync: true })),
     policy: options.policy,
     taskQueue: TASK_QUEUE,
   });
@@ -129,7 +131,7 @@ export async function startFaultStack(options: FaultStackOptions = {}): Promise<
       await pool.end();
       await postgres?.kill('SIGTERM');
       await temporalServer?.stop();
-      rmSync(workDir, { recursive: true, force: true });
+      if (!keepIn) rmSync(workDir, { recursive: true, force: true });
     },
   };
 }

@@ -38,26 +38,49 @@ export function answeredPrefix(history: RunHistory['history']): RunHistory['hist
   return end === events.length || end === 0 ? history : { ...history, events: events.slice(0, end) };
 }
 
+/** How long a replay may take before its verdict is "inconclusive" rather than a wait without end. */
+export const REPLAY_DEADLINE_MS = 120_000;
+
 /**
  * Replays each run against the workflow code given (by default the current code) and says, per
- * run, whether it replayed cleanly or where it first diverged.
+ * run, whether it replayed cleanly or where it first diverged. Runs not replayed by the deadline
+ * get the verdict `ReplayTimedOut`: not proof of a divergence, and not a clean bill either.
  */
 export async function replayRuns(
   workflowId: string,
   runs: RunHistory[],
   code: { workflowsPath: string } | { workflowBundle: WorkflowBundleWithSourceMap },
+  deadlineMs: number = REPLAY_DEADLINE_MS,
 ): Promise<ReplayVerdict[]> {
   const verdicts: ReplayVerdict[] = [];
   const histories = runs.map((run) => ({ workflowId, history: historyFromJSON(answeredPrefix(run.history)) }));
-  let index = 0;
-  for await (const result of Worker.runReplayHistories({ ...code, replayName: `audit-${workflowId}` }, histories)) {
-    const run = runs[index++]!;
-    if (!result.error) {
-      verdicts.push({ runId: run.runId, replayed: true });
-      continue;
+  const results = Worker.runReplayHistories({ ...code, replayName: `audit-${workflowId}` }, histories)[Symbol.asyncIterator]();
+  const deadline = Date.now() + deadlineMs;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    while (verdicts.length < runs.length) {
+      const run = runs[verdicts.length]!;
+      const expired = new Promise<'expired'>((resolve) => {
+        timer = setTimeout(() => resolve('expired'), Math.max(0, deadline - Date.now()));
+      });
+      const next = await Promise.race([results.next(), expired]);
+      clearTimeout(timer);
+      if (next === 'expired') {
+        const reason = `replay did not finish within ${Math.round(deadlineMs / 1000)} s`;
+        for (const rest of runs.slice(verdicts.length)) verdicts.push({ runId: rest.runId, replayed: false, divergence: { kind: 'ReplayTimedOut', reason } });
+        // The replay worker is left to finish on its own; asking it to stop would wait for it.
+        break;
+      }
+      if (next.done) break;
+      const { error } = next.value;
+      if (!error) {
+        verdicts.push({ runId: run.runId, replayed: true });
+        continue;
+      }
+      verdicts.push({ runId: run.runId, replayed: false, divergence: { eventId: eventIdIn(error.message), kind: error.name, reason: error.message } });
     }
-    const reason = result.error.message;
-    verdicts.push({ runId: run.runId, replayed: false, divergence: { eventId: eventIdIn(reason), kind: result.error.name, reason } });
+  } finally {
+    clearTimeout(timer);
   }
   return verdicts;
 }

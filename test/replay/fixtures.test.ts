@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { answeredPrefix, replayRuns } from '../../src/audit/replay';
 import { incidentWorkflowsPath } from '../../src/worker/incident-worker';
+import { incidentWorkflowBundle } from '../support/workflow-bundle';
 
 const FIXTURE_DIR = path.join(__dirname, '..', 'fixtures', 'histories');
 const fixtures = readdirSync(FIXTURE_DIR)
@@ -51,5 +52,17 @@ describe('replaying a running workflow', () => {
     expect(answeredPrefix({ events }).events.map((e) => e.eventId)).toEqual(['1', '2', '3', '4']);
     const closed = [...events.slice(0, 4), { eventId: '5', eventType: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED' }];
     expect(answeredPrefix({ events: closed }).events).toHaveLength(5);
+  });
+});
+
+describe('a replay that cannot finish in time', () => {
+  it('answers ReplayTimedOut for every run it did not get to, instead of waiting without end', async () => {
+    const some = fixtures.slice(0, 3).map(load);
+    const code = { workflowBundle: await incidentWorkflowBundle() };
+    const verdicts = await replayRuns('fixtures', some, code, 1);
+    expect(verdicts.map((v) => [v.runId, v.replayed, v.divergence?.kind])).toEqual(some.map((f) => [f.runId, false, 'ReplayTimedOut']));
+    expect(verdicts[0]?.divergence?.reason).toMatch(/did not finish within/);
+    // Given time, the same runs replay cleanly (and the abandoned replay has finished by then).
+    expect((await replayRuns('fixtures', some, code)).every((v) => v.replayed)).toBe(true);
   });
 });

@@ -1,10 +1,18 @@
 import { createHash } from 'node:crypto';
-import type { RequestHandler } from 'express';
+import type { RequestHandler, Response } from 'express';
 import type { IdempotencyStore } from '../db/idempotency-store';
 import { principalOf } from './auth';
 import { HttpProblem } from './problem';
 
 const KEY_PATTERN = /^[\x21-\x7e]{1,200}$/;
+
+const UPDATE_ID_LOCAL = 'idempotentUpdateId';
+
+/** The update id for a decision sent under an Idempotency-Key, or undefined (a fresh id per request). */
+export function idempotentUpdateId(res: Response): string | undefined {
+  const id: unknown = res.locals[UPDATE_ID_LOCAL];
+  return typeof id === 'string' ? id : undefined;
+}
 
 /**
  * Honours `Idempotency-Key`: the same key with the same body answers what the first request
@@ -30,6 +38,9 @@ export function idempotent(store: IdempotencyStore): RequestHandler {
       res.set('Idempotent-Replayed', 'true').status(previous.status).json(previous.response);
       return;
     }
+    // A decision sent twice at once under one key must not race itself: both reach the workflow as
+    // one update id, which Temporal and the workflow apply once and answer alike.
+    res.locals[UPDATE_ID_LOCAL] = 'idempotency-' + createHash('sha256').update(`${principal.keyId}\n${key}\n${requestHash}`).digest('hex');
     const json = res.json.bind(res);
     res.json = (body: unknown) => {
       if (res.statusCode >= 200 && res.statusCode < 300) {

@@ -65,15 +65,16 @@ export class IncidentDecisions {
   }
 
   /**
-   * Sends a decision as an update and waits for the new state. The workflow's validator rejects a
+   * Sends a decision as an update and waits for the new state. `updateId` (from an Idempotency-Key)
+   * makes a repeat of the same request the same update, applied once. The workflow's validator rejects a
    * decision that does not fit (409); a closed incident's workflow has no handler left (409 too).
    */
-  async decide<T>(incidentId: string, update: UpdateDefinition<IncidentState, [Decided<T>]>, decision: T, principal: Principal): Promise<IncidentState> {
+  async decide<T>(incidentId: string, update: UpdateDefinition<IncidentState, [Decided<T>]>, decision: T, principal: Principal, updateId?: string): Promise<IncidentState> {
     const timer = this.metrics?.decisionSeconds.startTimer({ decision: update.name });
     let outcome = 'error';
     try {
       const state = await this.client.withDeadline(Date.now() + DECISION_DEADLINE_MS, () =>
-        this.client.workflow.getHandle(workflowIdFor(incidentId)).executeUpdate(update, { args: [{ principal, decision }] }),
+        this.client.workflow.getHandle(workflowIdFor(incidentId)).executeUpdate(update, { args: [{ principal, decision }], ...(updateId ? { updateId } : {}) }),
       );
       outcome = 'applied';
       return state;

@@ -96,51 +96,51 @@ export const ROUTES = {
   },
   acknowledge: {
     method: 'post', path: '/v1/incidents/:id/acknowledge', roles: DECIDERS, summary: 'Acknowledge a detected incident',
-    params: incidentParams, body: AcknowledgeSchema, decision: true, success: newState('Acknowledged; the incident is in triage'),
+    params: incidentParams, body: AcknowledgeSchema, decision: true, idempotent: true, success: newState('Acknowledged; the incident is in triage'),
   },
   assess: {
     method: 'post', path: '/v1/incidents/:id/assessment', roles: ['manager'], summary: 'Confirm severity and category, pick the strategy, or dismiss',
-    params: incidentParams, body: AssessmentSchema, decision: true, success: newState('Assessed'),
+    params: incidentParams, body: AssessmentSchema, decision: true, idempotent: true, success: newState('Assessed'),
   },
   approveContainment: {
     method: 'post', path: '/v1/incidents/:id/containment/approval', roles: ['manager'], summary: 'Approve or refuse destructive containment',
-    params: incidentParams, body: ContainmentApprovalSchema, decision: true, success: newState('Decided'),
+    params: incidentParams, body: ContainmentApprovalSchema, decision: true, idempotent: true, success: newState('Decided'),
   },
   assignRole: {
     method: 'put', path: '/v1/incidents/:id/roles/:role', roles: ['manager'], summary: 'Assign a person to an incident role',
-    params: { ...incidentParams, role: RoleParamSchema }, body: RoleAssignmentSchema, decision: true, success: newState('Assigned'),
+    params: { ...incidentParams, role: RoleParamSchema }, body: RoleAssignmentSchema, decision: true, idempotent: true, success: newState('Assigned'),
   },
   escalate: {
     method: 'post', path: '/v1/incidents/:id/escalations', roles: DECIDERS, summary: 'Escalate one level up the chain',
-    params: incidentParams, body: EscalationSchema, decision: true, success: newState('Escalated'),
+    params: incidentParams, body: EscalationSchema, decision: true, idempotent: true, success: newState('Escalated'),
   },
   addNote: {
     method: 'post', path: '/v1/incidents/:id/notes', roles: DECIDERS, summary: 'Add a note',
-    params: incidentParams, body: NoteSchema, decision: true, success: newState('Noted'),
+    params: incidentParams, body: NoteSchema, decision: true, idempotent: true, success: newState('Noted'),
   },
   recordReview: {
     method: 'post', path: '/v1/incidents/:id/review', roles: ['manager'], summary: 'Record the post-incident review outcome',
-    params: incidentParams, body: ReviewSchema, decision: true, success: newState('Recorded'),
+    params: incidentParams, body: ReviewSchema, decision: true, idempotent: true, success: newState('Recorded'),
   },
   close: {
     method: 'post', path: '/v1/incidents/:id/close', roles: ['manager'], summary: 'Close an incident in review',
-    params: incidentParams, body: ClosureSchema, decision: true, success: newState('Closed'),
+    params: incidentParams, body: ClosureSchema, decision: true, idempotent: true, success: newState('Closed'),
   },
   declareRegime: {
     method: 'post', path: '/v1/incidents/:id/regimes', roles: ['manager'], summary: 'Start a regulator’s clocks (GDPR, NIS2, HIPAA, custom), counted from the event it counts from',
-    params: incidentParams, body: RegimeSchema, decision: true, success: newState('Clocks running'),
+    params: incidentParams, body: RegimeSchema, decision: true, idempotent: true, success: newState('Clocks running'),
   },
   determineMateriality: {
     method: 'post', path: '/v1/incidents/:id/materiality', roles: ['manager'], summary: 'Record the materiality determination; when material, the SEC 8-K clock starts from it',
-    params: incidentParams, body: MaterialitySchema, decision: true, success: newState('Determined'),
+    params: incidentParams, body: MaterialitySchema, decision: true, idempotent: true, success: newState('Determined'),
   },
   recordFiling: {
     method: 'post', path: '/v1/incidents/:id/filings', roles: ['manager'], summary: 'Record a regulatory filing (late GDPR filings must carry their reasons)',
-    params: incidentParams, body: FilingSchema, decision: true, success: newState('Filed'),
+    params: incidentParams, body: FilingSchema, decision: true, idempotent: true, success: newState('Filed'),
   },
   engageExternalAssistance: {
     method: 'post', path: '/v1/incidents/:id/external-assistance', roles: ['manager'], summary: 'Record external help engaged (provider, contract or insurance policy reference)',
-    params: incidentParams, body: ExternalAssistanceSchema, decision: true, success: newState('Recorded'),
+    params: incidentParams, body: ExternalAssistanceSchema, decision: true, idempotent: true, success: newState('Recorded'),
   },
   timeline: {
     method: 'get', path: '/v1/incidents/:id/timeline', roles: ['auditor', 'manager'], summary: 'Who did what when: history, rejected and denied requests, evidence hand-overs',

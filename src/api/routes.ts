@@ -38,7 +38,7 @@ import type { Principal } from '../domain/principal';
 import { allow, principalOf } from './auth';
 import { jsonBody } from './body';
 import { decodeCursor, encodeCursor } from './cursor';
-import { idempotent } from './idempotency';
+import { idempotent, idempotentUpdateId } from './idempotency';
 import { STATE_SOURCE_HEADER, type IncidentDecisions } from './incident-decisions';
 import type { Intake } from './intake';
 import type { ApiMetrics } from './metrics';
@@ -107,7 +107,7 @@ type Handlers = { [T in OperationId]: (input: RouteInput<T>, res: Response, req:
 function handlers(deps: RouteDependencies): Handlers {
   const { decisions, intake, metrics } = deps;
   const decide = <T>(update: UpdateDefinition<IncidentState, [Decided<T>]>, decision: T) => (id: string, req: Parameters<RequestHandler>[0]) =>
-    decisions.decide(id, update, decision, principalOf(req));
+    decisions.decide(id, update, decision, principalOf(req), req.res ? idempotentUpdateId(req.res) : undefined);
   /** A decision endpoint whose body is the decision itself. */
   const decision =
     <T>(update: UpdateDefinition<IncidentState, [Decided<T>]>) =>

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
+import express, { type ErrorRequestHandler, type Express } from 'express';
+import { MAX_BODY_BYTES } from './body';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import type { ApiKeyStore } from '../db/api-key-store';
@@ -13,7 +14,7 @@ import type { ApiMetrics } from './metrics';
 import { buildOpenApiDocument } from './openapi';
 import { HttpProblem, problems } from './problem';
 import { DEFAULT_RATE_LIMITS, rateLimitPerKey, type RateLimits } from './rate-limit';
-import { registerRoutes, type RouteDependencies } from './routes';
+import { methodNotAllowed, registerRoutes, type RouteDependencies } from './routes';
 
 export interface AppDependencies extends Omit<RouteDependencies, 'openapi'> {
   logger: Logger;
@@ -27,33 +28,6 @@ export interface AppDependencies extends Omit<RouteDependencies, 'openapi'> {
   ready: () => Promise<void>;
   rateLimits?: RateLimits;
 }
-
-export const MAX_BODY_BYTES = 256 * 1024;
-/** Deeper JSON than this is refused before validation: no legitimate body nests so far. */
-export const MAX_JSON_DEPTH = 32;
-
-const requireJson: RequestHandler = (req, _res, next) => {
-  const hasBody = req.method === 'POST' || req.method === 'PUT' || req.method === 'PATCH';
-  if (hasBody && !req.is('application/json')) throw problems.unsupportedMediaType();
-  next();
-};
-
-function depth(value: unknown, limit: number): number {
-  if (value === null || typeof value !== 'object') return 0;
-  if (limit <= 0) return 1;
-  let deepest = 0;
-  for (const child of Object.values(value)) deepest = Math.max(deepest, depth(child, limit - 1));
-  return deepest + 1;
-}
-
-const limitDepth: RequestHandler = (req, _res, next) => {
-  if (depth(req.body, MAX_JSON_DEPTH + 1) > MAX_JSON_DEPTH) {
-    throw new HttpProblem(400, 'validation-failed', 'The request is not valid', `the body nests deeper than ${MAX_JSON_DEPTH} levels`, {
-      errors: [{ field: '', message: `nests deeper than ${MAX_JSON_DEPTH} levels` }],
-    });
-  }
-  next();
-};
 
 function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
@@ -103,17 +77,13 @@ export function createApp(deps: AppDependencies): Express {
     next();
   });
   app.use(deps.metrics.middleware());
-  app.use(
-    '/v1',
-    requireJson,
-    express.json({ limit: MAX_BODY_BYTES, strict: true }),
-    limitDepth,
-    authenticate(deps.keys),
-    rateLimitPerKey(deps.rateLimits ?? DEFAULT_RATE_LIMITS),
-  );
+  // The key first: an unauthenticated request learns nothing but 401, whatever it carries.
+  // Routes that take a body read it themselves (see jsonBody), after the role check.
+  app.use('/v1', authenticate(deps.keys), rateLimitPerKey(deps.rateLimits ?? DEFAULT_RATE_LIMITS));
 
-  registerRoutes(app, { ...deps, openapi: buildOpenApiDocument(process.env.npm_package_version ?? '0.1.0') });
+  registerRoutes(app, { ...deps, openapi: buildOpenApiDocument(process.env.npm_package_version ?? '0.1.0', { regulatory: deps.regulatory }) });
 
+  app.use(methodNotAllowed());
   app.use((req, _res, next) => next(problems.notFound(`no route ${req.method} ${req.path}`)));
   app.use(errorHandler(deps.logger));
   return app;

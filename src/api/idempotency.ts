@@ -1,10 +1,17 @@
 import { createHash } from 'node:crypto';
 import type { RequestHandler, Response } from 'express';
+import { z } from 'zod';
 import type { IdempotencyStore } from '../db/idempotency-store';
 import { principalOf } from './auth';
 import { HttpProblem } from './problem';
 
-const KEY_PATTERN = /^[\x21-\x7e]{1,200}$/;
+/** The Idempotency-Key header: the app checks it and the OpenAPI document declares it from this one schema. */
+export const IdempotencyKeySchema = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[\x21-\x7e]+$/, '1 to 200 printable ASCII characters')
+  .describe('Repeat it with the same body to get the first answer again; another body under it is 422');
 
 const UPDATE_ID_LOCAL = 'idempotentUpdateId';
 
@@ -23,7 +30,7 @@ export function idempotent(store: IdempotencyStore): RequestHandler {
   return async (req, res, next) => {
     const key = req.get('idempotency-key');
     if (key === undefined) return next();
-    if (!KEY_PATTERN.test(key)) {
+    if (!IdempotencyKeySchema.safeParse(key).success) {
       throw new HttpProblem(400, 'validation-failed', 'The request is not valid', 'Idempotency-Key: 1 to 200 printable ASCII characters', {
         errors: [{ field: 'Idempotency-Key', message: '1 to 200 printable ASCII characters' }],
       });

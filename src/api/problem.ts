@@ -55,6 +55,10 @@ export const problems = {
   forbidden: (role: string, allowed: readonly string[]) =>
     new HttpProblem(403, 'forbidden', 'This key may not do that', `role ${role} may not call this endpoint; allowed: ${allowed.join(', ')}`),
   notFound: (what: string) => new HttpProblem(404, 'not-found', 'Not found', what),
+  methodNotAllowed: (method: string, allowed: readonly string[]) =>
+    new HttpProblem(405, 'method-not-allowed', 'Method not allowed', `${method} is not a method of this resource; allowed: ${allowed.join(', ')}`, {
+      headers: { Allow: allowed.join(', ') },
+    }),
   decisionRejected: (reason: string) => new HttpProblem(409, 'decision-rejected', 'The decision does not fit the incident', reason),
   unsupportedMediaType: () =>
     new HttpProblem(415, 'unsupported-media-type', 'Unsupported media type', 'send the body as application/json'),

@@ -16,6 +16,7 @@ import {
   RoleAssignmentSchema,
   RoleParamSchema,
 } from '../domain/decision-schemas';
+import type { RegulatoryConfig } from '../domain/policy-schema';
 import type { Role } from '../domain/principal';
 import {
   AlertmanagerResultSchema,
@@ -37,6 +38,11 @@ import {
 } from './schemas';
 import { ESCALATION_CHAIN } from '../domain/policy';
 
+/** What the deployment is configured with, where a route's contract depends on it. */
+export interface RouteContext {
+  regulatory: RegulatoryConfig;
+}
+
 export interface RouteSpec {
   method: 'get' | 'post' | 'put' | 'delete';
   /** Express path; `:name` segments are path parameters. */
@@ -47,6 +53,8 @@ export interface RouteSpec {
   params?: Record<string, z.ZodType>;
   query?: z.ZodType;
   body?: z.ZodType;
+  /** The body as this deployment's configuration narrows it; the app validates and the document declares this one. */
+  configuredBody?: (ctx: RouteContext) => z.ZodType;
   /** Honours the Idempotency-Key header. */
   idempotent?: boolean;
   /** A decision the incident's workflow judges: 409 when it does not fit the incident's phase. */
@@ -59,6 +67,22 @@ export interface RouteSpec {
     /** Other representations of the same answer, by media type (a schema, or text when none). */
     alternatives?: Record<string, z.ZodType | undefined>;
   };
+}
+
+/** The configured regimes whose clocks start from an event; the ones counting from materiality start at /materiality. */
+function eventRegime(regulatory: RegulatoryConfig): z.ZodType<string> {
+  const ids = Object.entries(regulatory.regimes)
+    .filter(([, regime]) => regime.startsFrom !== 'materiality')
+    .map(([id]) => id)
+    .sort();
+  return z.enum(ids as [string, ...string[]], {
+    message: `unknown regime, or one counted from the materiality determination (record that at /materiality); known: ${ids.join(', ')}`,
+  });
+}
+
+/** The body a route validates and documents: its configured one where it has one. */
+export function bodySchema(spec: RouteSpec, ctx: RouteContext): z.ZodType | undefined {
+  return spec.configuredBody?.(ctx) ?? spec.body;
 }
 
 const READERS = ['responder', 'manager', 'auditor', 'admin'] as const;
@@ -128,7 +152,8 @@ export const ROUTES = {
   },
   declareRegime: {
     method: 'post', path: '/v1/incidents/:id/regimes', roles: ['manager'], summary: 'Start a regulator’s clocks (GDPR, NIS2, HIPAA, custom), counted from the event it counts from',
-    params: incidentParams, body: RegimeSchema, decision: true, idempotent: true, success: newState('Clocks running'),
+    params: incidentParams, body: RegimeSchema, configuredBody: ({ regulatory }) => RegimeSchema.extend({ regime: eventRegime(regulatory) }),
+    decision: true, idempotent: true, success: newState('Clocks running'),
   },
   determineMateriality: {
     method: 'post', path: '/v1/incidents/:id/materiality', roles: ['manager'], summary: 'Record the materiality determination; when material, the SEC 8-K clock starts from it',

@@ -43,7 +43,7 @@ import { STATE_SOURCE_HEADER, type IncidentDecisions } from './incident-decision
 import type { Intake } from './intake';
 import type { ApiMetrics } from './metrics';
 import { HttpProblem, problems, validationProblem } from './problem';
-import { ROUTES, type OperationId, type RouteSpec } from './route-table';
+import { bodySchema, ROUTES, type OperationId, type RouteContext, type RouteSpec } from './route-table';
 
 type Spec<T extends OperationId> = (typeof ROUTES)[T];
 type Infer<S> = S extends z.ZodType ? z.infer<S> : undefined;
@@ -54,7 +54,8 @@ export interface RouteInput<T extends OperationId> {
   body: Spec<T> extends { body: infer B } ? Infer<B> : undefined;
 }
 
-function validateRequest(spec: RouteSpec): RequestHandler {
+function validateRequest(spec: RouteSpec, ctx: RouteContext): RequestHandler {
+  const bodyShape = bodySchema(spec, ctx);
   return (req, res, next) => {
     const params: Record<string, unknown> = {};
     for (const [name, schema] of Object.entries(spec.params ?? {})) {
@@ -70,8 +71,8 @@ function validateRequest(spec: RouteSpec): RequestHandler {
       query = parsed.data;
     }
     let body: unknown;
-    if (spec.body) {
-      const parsed = spec.body.safeParse(req.body);
+    if (bodyShape) {
+      const parsed = bodyShape.safeParse(req.body);
       if (!parsed.success) throw validationProblem(parsed.error, 'body');
       body = parsed.data;
     }
@@ -278,7 +279,7 @@ export function registerRoutes(app: Express, deps: RouteDependencies): void {
     if (spec.roles !== 'public') chain.push(allow(spec.roles, spec.params && 'id' in spec.params ? recordDenied : undefined));
     if (spec.body) chain.push(...jsonBody);
     if (spec.idempotent) chain.push(idempotent(deps.idempotency));
-    chain.push(validateRequest(spec));
+    chain.push(validateRequest(spec, { regulatory: deps.regulatory }));
     const handle = table[operationId];
     chain.push(async (req, res) => {
       await handle(inputOf(res), res, req);

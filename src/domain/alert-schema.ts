@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ASSET_KINDS } from './asset';
 import { SEVERITIES } from './severity';
-import { boundedText as text, identifier } from './text';
+import { boundedText as text, identifier, JsonValueSchema, storableString } from './text';
 
 
 export const AssetSchema = z.strictObject({
@@ -26,7 +26,7 @@ export const AlertSchema = z.strictObject({
   occurredAt: z.iso.datetime({ offset: true }).optional(),
   assets: z.array(AssetSchema).max(100).optional(),
   observables: z.array(ObservableSchema).max(500).optional(),
-  raw: z.record(z.string().max(200), z.unknown()).optional(),
+  raw: z.record(storableString(200), JsonValueSchema).optional(),
 });
 
 export type Alert = z.infer<typeof AlertSchema>;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { type Alert, AlertSchema } from './alert-schema';
 import type { Severity } from './severity';
-import { identifier } from './text';
+import { identifier, storableString } from './text';
 
 /**
  * The Prometheus Alertmanager webhook payload, version "4"
@@ -20,8 +20,9 @@ const MAX_ALERTS = 1_000;
 
 /** Label and annotation maps: bounded keys, values and entry count. */
 const stringMap = z
-  .record(z.string().min(1).max(256), z.string().max(4_096))
-  .refine((m) => Object.keys(m).length <= MAX_MAP_ENTRIES, { message: `at most ${MAX_MAP_ENTRIES} entries` });
+  .record(storableString(256).min(1), storableString(4_096))
+  .refine((m) => Object.keys(m).length <= MAX_MAP_ENTRIES, { message: `at most ${MAX_MAP_ENTRIES} entries` })
+  .meta({ maxProperties: MAX_MAP_ENTRIES });
 
 // Alertmanager writes Go RFC3339Nano timestamps, always with `Z` or an offset. The length cap
 // keeps `sourceRef` (fingerprint:startsAt:resolved) inside its 256-character limit, since
@@ -39,7 +40,7 @@ export const AlertmanagerAlertSchema = z.object({
   endsAt: timestamp,
   // Empty when the alert did not come from Prometheus (e.g. posted to the Alertmanager API).
   // Prometheus puts the URL-encoded rule expression in it, so it can be long.
-  generatorURL: z.string().max(8_192),
+  generatorURL: storableString(8_192),
   // Alertmanager's fingerprint is 16 hex digits; it becomes the dedup key, so keep it tight.
   fingerprint: z.string().regex(/^[0-9a-zA-Z]{1,64}$/, 'must be 1 to 64 letters or digits'),
 });
@@ -49,14 +50,14 @@ export type AlertmanagerAlert = z.infer<typeof AlertmanagerAlertSchema>;
 export const AlertmanagerPayloadSchema = z.object({
   version: z.literal('4'),
   // Built from the route's matchers and group labels, so it can carry many label pairs.
-  groupKey: z.string().max(8_192),
+  groupKey: storableString(8_192),
   truncatedAlerts: z.number().int().nonnegative().optional(),
   status,
-  receiver: z.string().max(256),
+  receiver: storableString(256),
   groupLabels: stringMap,
   commonLabels: stringMap,
   commonAnnotations: stringMap,
-  externalURL: z.string().max(2_048),
+  externalURL: storableString(2_048),
   alerts: z.array(AlertmanagerAlertSchema).max(MAX_ALERTS),
 });
 

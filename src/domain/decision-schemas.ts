@@ -47,7 +47,8 @@ export const ClosureSchema = z.strictObject({
 
 const pastInstant = z.iso
   .datetime({ offset: true })
-  .refine((v) => Date.parse(v) <= Date.now() + 5 * 60_000, { message: 'must not be in the future' });
+  .refine((v) => Date.parse(v) <= Date.now() + 5 * 60_000, { message: 'must not be in the future' })
+  .meta({ description: 'Not in the future (five minutes ahead are allowed for clock skew)' });
 
 export const RegimeSchema = z.strictObject({
   regime: identifier(64),

@@ -1,17 +1,49 @@
 import { z } from 'zod';
 
+/**
+ * What `String.prototype.trim` removes, spelled out so that JSON Schema validators in other
+ * languages (whose `\s` differs) read the pattern as JavaScript does.
+ */
+const WHITESPACE = '\\t\\n\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff';
 /** Control characters (other than tab, newline, carriage return) have no place in free text. */
-// eslint-disable-next-line no-control-regex
-const CONTROL_CHARS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+const CONTROL = '\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f';
+/**
+ * Some text, and no control characters. Written so it cannot backtrack: leading whitespace, the
+ * first character that is neither, then anything but a control character.
+ */
+const TEXT_PATTERN = new RegExp(`^[${WHITESPACE}]*[^${WHITESPACE}${CONTROL}][^${CONTROL}]*$`, 'u');
 
-/** Free text people or tools write: trimmed, non-empty, bounded, no control characters. */
-export const boundedText = (max: number) =>
-  z
-    .string()
-    .trim()
-    .min(1)
-    .max(max)
-    .refine((s) => !CONTROL_CHARS.test(s), { message: 'must not contain control characters' });
+/**
+ * Free text people or tools write: at most `max` characters as sent (counted as JSON Schema
+ * counts them, in code points), not blank, no control characters; stored trimmed. The checks are
+ * ones JSON Schema can state, so the OpenAPI document says exactly what is accepted.
+ */
+export const boundedText = (max: number) => atMost(max, z.string().min(1)).regex(TEXT_PATTERN, 'must contain text and no control characters').trim();
+
+/** At most `max` characters counted as JSON Schema counts them (code points), which is how the document states it. */
+function atMost(max: number, schema: z.ZodString): z.ZodString {
+  return schema
+    .refine((s) => s.length <= max || [...s].length <= max, { message: `Too big: expected string to have <=${max} characters` })
+    .meta({ maxLength: max }) as unknown as z.ZodString;
+}
+
+/**
+ * Any string PostgreSQL can store: no U+0000. (Nor an unpaired surrogate, which no UTF-8 text can
+ * carry; JSON Schema patterns cannot name one portably, so the API refuses those for every body
+ * before validation: see src/api/body.ts.)
+ */
+export const STORABLE_PATTERN = /^[^\u0000]*$/u;
+
+/** A string from another system, kept as sent but for what cannot be stored; at most `max` characters. */
+export const storableString = (max?: number) => {
+  const schema = z.string().regex(STORABLE_PATTERN, 'must not contain U+0000');
+  return max === undefined ? schema : atMost(max, schema);
+};
+
+/** Any JSON value whose strings, and object keys, can be stored. */
+export const JsonValueSchema: z.ZodType<unknown> = z
+  .lazy(() => z.union([storableString(), z.number(), z.boolean(), z.null(), z.array(JsonValueSchema), z.record(storableString(), JsonValueSchema)]))
+  .meta({ id: 'JsonValue', description: 'Any JSON value; no string or key may contain U+0000' });
 
 /** Machine identifiers: printable ASCII without spaces, bounded. */
 export const identifier = (max: number) =>

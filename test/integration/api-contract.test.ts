@@ -40,6 +40,11 @@ describe('the API contract', () => {
     ['a forged cursor', 'GET', '/v1/incidents?cursor=eyJ4IjoxfQ', undefined, {}, 400, 'cursor'],
     ['an unknown query parameter', 'GET', '/v1/incidents?sort=asc', undefined, {}, 400, 'sort'],
     ['a malformed incident id', 'GET', '/v1/incidents/..%2F..%2Fetc', undefined, {}, 404, 'id'],
+    // Found by the fuzz run (bench/fuzz.ts): PostgreSQL cannot store U+0000, and answered 500.
+    ['a NUL in a raw value', 'POST', '/v1/alerts', alert({ raw: { note: 'a\u0000b' } }), {}, 400, 'raw.note'],
+    ['a NUL in a label name', 'POST', '/v1/integrations/alertmanager', { version: '4', groupKey: 'g', status: 'firing', receiver: 'r', groupLabels: { 'a\u0000': 'x' }, commonLabels: {}, commonAnnotations: {}, externalURL: '', alerts: [] }, {}, 400, 'groupLabels.a\u0000'],
+    ['an unpaired surrogate', 'POST', '/v1/alerts', JSON.stringify(alert()).replace(/"title":"[^"]*"/, '"title":"bad\\ud800title"'), {}, 400, 'title'],
+    ['a blank title', 'POST', '/v1/alerts', alert({ title: ' \t ' }), {}, 400, 'title'],
   ];
 
   it.each(BAD_INPUT)('rejects %s with a 4xx problem', async (_label, method, path, body, headers, status, field) => {
@@ -129,6 +134,71 @@ describe('the API contract', () => {
     expect(text).toMatch(/firebreak_alerts_total\{outcome="opened_incident"\} [1-9]/);
     expect(text).toMatch(/firebreak_decision_duration_seconds_count\{decision="acknowledge",outcome="applied"\} 1/);
     expect(text).toMatch(/firebreak_decision_duration_seconds_count\{decision="acknowledge",outcome="rejected"\} 1/);
+  });
+
+  // The cases below were found by the fuzz run (bench/fuzz.ts, bench/FUZZ-RESULTS.md).
+  it('answers 405 naming the allowed methods for a method the resource does not have, and 204 to OPTIONS', async () => {
+    const patch = await stack.request('PATCH', '/v1/incidents/0000000000000000', { key: stack.keys.manager, body: {} });
+    expect(patch.status).toBe(405);
+    expect(patch.headers.get('allow')).toBe('GET, HEAD, OPTIONS');
+    expect(patch.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(patch.body).toMatchObject({ type: '/problems/method-not-allowed', status: 405 });
+    const trace = await stack.request('DELETE', '/healthz');
+    expect(trace.status).toBe(405);
+    expect(trace.headers.get('allow')).toBe('GET, HEAD, OPTIONS');
+    const options = await stack.request('OPTIONS', '/v1/admin/keys', { key: stack.keys.admin });
+    expect(options.status).toBe(204);
+    expect(options.headers.get('allow')).toBe('POST, GET, HEAD, OPTIONS');
+    expect((await stack.request('GET', '/v1/no-such-thing', { key: stack.keys.manager })).status).toBe(404);
+  });
+
+  it('authenticates before it reads a body: no key gets 401 whatever the body', async () => {
+    for (const [body, type] of [['hello', 'text/plain'], ['{"broken', 'application/json'], [JSON.stringify({ description: 'x'.repeat(300 * 1024) }), 'application/json']]) {
+      const res = await stack.request('POST', '/v1/alerts', { body, headers: { 'content-type': type! } });
+      expect(res.status).toBe(401);
+      expect(res.body.type).toBe('/problems/unauthenticated');
+    }
+    // A key of the wrong role learns nothing about its body either.
+    expect((await stack.request('POST', '/v1/alerts', { key: stack.keys.manager, body: 'hello', headers: { 'content-type': 'text/plain' } })).status).toBe(403);
+  });
+
+  it('lists incidents opened after an instant with any RFC 3339 offset (PostgreSQL reads only to ±15:59)', async () => {
+    const res = await stack.request('GET', `/v1/incidents?openedAfter=${encodeURIComponent('0327-05-09T14:19:53+18:39')}`, { key: stack.keys.manager });
+    expect(res.status).toBe(200);
+    expect(Array.isArray(res.body.items)).toBe(true);
+  });
+
+  it('counts text in characters as the document does, so 300 emoji make a valid title', async () => {
+    const res = await stack.request('POST', '/v1/alerts', { key: stack.keys.integration, body: alert({ title: '🔥'.repeat(300), dedupKey: uniqueKey('emoji') }) });
+    expect(res.status).toBe(202);
+    const over = await stack.request('POST', '/v1/alerts', { key: stack.keys.integration, body: alert({ title: '🔥'.repeat(301) }) });
+    expect(over.status).toBe(400);
+    expect(over.body.errors.map((e: { field: string }) => e.field)).toContain('title');
+  });
+
+  it('documents every answer an operation can give, with its headers and media types', async () => {
+    const doc = (await stack.request('GET', '/openapi.json')).body;
+    const codes = (path: string, method: string) => Object.keys(doc.paths[path][method].responses).sort();
+    // Nothing to validate and no id: no 400, no 404.
+    expect(codes('/v1/admin/keys', 'get')).toEqual(['200', '401', '403', '429', '503']);
+    expect(codes('/v1/incidents/{id}/acknowledge', 'post')).toEqual(['200', '400', '401', '403', '404', '409', '413', '415', '422', '429', '503']);
+    expect(codes('/healthz', 'get')).toEqual(['200']);
+    const unauthenticated = doc.paths['/v1/incidents'].get.responses['401'];
+    expect(unauthenticated.headers['WWW-Authenticate'].required).toBe(true);
+    expect(doc.paths['/v1/incidents'].get.responses['429'].headers['Retry-After'].required).toBe(true);
+    expect(Object.keys(doc.paths['/v1/reports/summary'].get.responses['200'].content)).toEqual(['application/json', 'text/markdown']);
+    // The regimes this deployment knows, and only those that count from an event.
+    const regime = doc.paths['/v1/incidents/{id}/regimes'].post.requestBody.content['application/json'].schema.properties.regime;
+    expect(regime.enum).toEqual(expect.arrayContaining(['gdpr_art33', 'nis2_art23']));
+    expect(regime.enum).not.toContain('sec_8k_105');
+    const idempotencyKey = doc.paths['/v1/alerts'].post.parameters.find((p: { name: string }) => p.name === 'Idempotency-Key');
+    expect(idempotencyKey.schema).toMatchObject({ minLength: 1, maxLength: 200, pattern: expect.any(String) });
+    // Text fields state their rules as patterns; references resolve within the document.
+    const alertBody = doc.paths['/v1/alerts'].post.requestBody.content['application/json'].schema;
+    expect(new RegExp(alertBody.properties.title.pattern, 'u').test(' \t ')).toBe(false);
+    expect(alertBody.properties.raw.additionalProperties).toEqual({ $ref: '#/components/schemas/JsonValue' });
+    expect(doc.components.schemas.JsonValue).toBeDefined();
+    expect(JSON.stringify(doc)).not.toContain('#/$defs/');
   });
 
   it('answers /healthz and /readyz without a key', async () => {

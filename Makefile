@@ -1,8 +1,9 @@
 # Each target installs what is missing first, so both commands work from a fresh clone.
 TOOLS_VENV := .tools/venv
+FUZZ_VENV := .tools/fuzz-venv
 PYTHON ?= python3
 
-.PHONY: up test build tools deps clean
+.PHONY: up test build tools deps clean fuzz
 
 ## Bring the whole system up on embedded defaults (Ctrl-C stops it).
 up: deps tools build
@@ -28,5 +29,14 @@ $(TOOLS_VENV)/.installed: tools-requirements.txt
 	$(TOOLS_VENV)/bin/pip install --quiet --disable-pip-version-check -r tools-requirements.txt
 	@touch $@
 
+## Hostile input: Schemathesis over every route with every role, against its own stack (bench/fuzz.ts).
+fuzz: deps tools build $(FUZZ_VENV)/.installed
+	node dist/bench/fuzz.js $(FUZZ_ARGS)
+
+$(FUZZ_VENV)/.installed: fuzz-requirements.txt
+	$(PYTHON) -m venv $(FUZZ_VENV)
+	$(FUZZ_VENV)/bin/pip install --quiet --disable-pip-version-check -r fuzz-requirements.txt
+	@touch $@
+
 clean:
-	rm -rf dist $(TOOLS_VENV)
+	rm -rf dist $(TOOLS_VENV) $(FUZZ_VENV)

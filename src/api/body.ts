@@ -43,19 +43,21 @@ function unstorable(value: unknown, at: string[]): string[] | undefined {
   return undefined;
 }
 
-const storableOnly: RequestHandler = (req, _res, next) => {
-  const path = unstorable(req.body, []);
-  if (path) {
-    const field = path.join('.');
-    throw new HttpProblem(400, 'validation-failed', 'The request is not valid', `${field || 'body'}: must not contain U+0000 or an unpaired surrogate`, {
-      errors: [{ field, message: 'must not contain U+0000 or an unpaired surrogate' }],
-    });
-  }
-  next();
-};
+/**
+ * 400 naming the first string or key PostgreSQL could not store, in a body as validation left it
+ * (fields a schema strips are never stored, so they may hold anything JSON does).
+ */
+export function unstorableProblem(body: unknown): HttpProblem | undefined {
+  const path = unstorable(body, []);
+  if (!path) return undefined;
+  const field = path.join('.');
+  return new HttpProblem(400, 'validation-failed', 'The request is not valid', `${field || 'body'}: must not contain U+0000 or an unpaired surrogate`, {
+    errors: [{ field, message: 'must not contain U+0000 or an unpaired surrogate' }],
+  });
+}
 
 /**
  * Reads a JSON body, for the routes that take one, once the caller is known to be allowed:
  * nobody gets a body parsed, or learns how it would be judged, before authentication and role.
  */
-export const jsonBody: readonly RequestHandler[] = [requireJson, express.json({ limit: MAX_BODY_BYTES, strict: true }), limitDepth, storableOnly];
+export const jsonBody: readonly RequestHandler[] = [requireJson, express.json({ limit: MAX_BODY_BYTES, strict: true }), limitDepth];

@@ -36,7 +36,7 @@ import {
 } from '../workflows/messages';
 import type { Principal } from '../domain/principal';
 import { allow, principalOf } from './auth';
-import { jsonBody } from './body';
+import { jsonBody, unstorableProblem } from './body';
 import { decodeCursor, encodeCursor } from './cursor';
 import { idempotent, idempotentUpdateId } from './idempotency';
 import { STATE_SOURCE_HEADER, type IncidentDecisions } from './incident-decisions';
@@ -74,6 +74,8 @@ function validateRequest(spec: RouteSpec, ctx: RouteContext): RequestHandler {
     if (bodyShape) {
       const parsed = bodyShape.safeParse(req.body);
       if (!parsed.success) throw validationProblem(parsed.error, 'body');
+      const unstorable = unstorableProblem(parsed.data);
+      if (unstorable) throw unstorable;
       body = parsed.data;
     }
     res.locals.input = { params, query, body };

@@ -29,8 +29,8 @@ function atMost(max: number, schema: z.ZodString): z.ZodString {
 
 /**
  * Any string PostgreSQL can store: no U+0000. (Nor an unpaired surrogate, which no UTF-8 text can
- * carry; JSON Schema patterns cannot name one portably, so the API refuses those for every body
- * before validation: see src/api/body.ts.)
+ * carry; JSON Schema patterns cannot name one portably, so the API refuses those in every body
+ * it validated: see src/api/body.ts.)
  */
 export const STORABLE_PATTERN = /^[^\u0000]*$/u;
 

@@ -168,6 +168,20 @@ describe('the API contract', () => {
     expect(Array.isArray(res.body.items)).toBe(true);
   });
 
+  it('takes an Alertmanager payload whose unknown fields hold text PostgreSQL could not store: they are dropped, never stored', async () => {
+    const fingerprint = uniqueKey('fp').replace(/[^0-9a-zA-Z]/g, '');
+    const am = {
+      version: '4', groupKey: 'g', status: 'firing', receiver: 'r', groupLabels: {}, commonLabels: {}, commonAnnotations: {}, externalURL: '',
+      futureField: { note: 'a\u0000b' },
+      alerts: [{ status: 'firing', labels: { alertname: 'Disk' }, annotations: {}, startsAt: '2026-11-28T00:00:00Z', endsAt: '0001-01-01T00:00:00Z', generatorURL: '', fingerprint, 'x\u0000': 1 }],
+    };
+    const res = await stack.request('POST', '/v1/integrations/alertmanager', { key: stack.keys.integration, body: am });
+    expect(res.status).toBe(202);
+    const { rows } = await stack.db.pool.query('SELECT payload::text AS p FROM alerts WHERE dedup_key = $1', [fingerprint]);
+    expect(rows).toHaveLength(1);
+    expect(rows[0].p).not.toContain('futureField');
+  });
+
   it('counts text in characters as the document does, so 300 emoji make a valid title', async () => {
     const res = await stack.request('POST', '/v1/alerts', { key: stack.keys.integration, body: alert({ title: '🔥'.repeat(300), dedupKey: uniqueKey('emoji') }) });
     expect(res.status).toBe(202);

@@ -8,7 +8,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, NativeConnection, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
 import type { Pool } from 'pg';
 import pino from 'pino';
 import { startApi, type RunningApi } from '../src/api/api-service';
@@ -22,6 +22,7 @@ import { startEmbeddedPostgres } from '../src/stack/embedded-postgres';
 import { temporalCliPath } from '../src/temporal/binaries';
 import { startDevServer } from '../src/temporal/dev-server';
 import { createIncidentWorker, incidentWorkflowsPath } from '../src/worker/incident-worker';
+import { installQuietRuntime } from './quiet-runtime';
 import type { FromChild, ToChild, WorkerProcessSettings } from './worker-process';
 import type { TrivialActivities } from './workflows/trivial';
 
@@ -145,7 +146,8 @@ export class WorkerProcess {
     const started = performance.now();
     const child = fork(require.resolve('./worker-process'), [JSON.stringify(settings)], {
       execArgv: [...process.execArgv, '--expose-gc'],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      // Its output goes to stderr: stdout carries the results alone.
+      stdio: ['ignore', 2, 2, 'ipc'],
     });
     const first = await new Promise<FromChild>((resolve, reject) => {
       child.once('message', (m: FromChild) => resolve(m));
@@ -222,7 +224,7 @@ export interface BenchStack {
  * on their own task queues, and the API. `stop` stops everything that was started, in reverse.
  */
 export async function startStack(options: StackOptions = {}): Promise<BenchStack> {
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  installQuietRuntime();
   const stops: Array<() => Promise<void> | void> = [];
   const stop = async () => {
     for (const s of stops.splice(0).reverse()) await s();

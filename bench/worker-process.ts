@@ -3,9 +3,10 @@
  * be killed outright and its memory read apart from the load generator's. Not a command of its
  * own: the parent passes its settings as one JSON argument and talks to it over IPC.
  */
-import { NativeConnection, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { NativeConnection, Worker } from '@temporalio/worker';
 import { createPool } from '../src/db/pool';
 import { createIncidentWorker } from '../src/worker/incident-worker';
+import { installQuietRuntime } from './quiet-runtime';
 import type { TrivialActivities } from './workflows/trivial';
 
 export interface WorkerProcessSettings {
@@ -32,7 +33,7 @@ const trivialActivities: TrivialActivities = { touch: async () => undefined };
 async function main(): Promise<void> {
   const settings = JSON.parse(process.argv[2] ?? '{}') as WorkerProcessSettings;
   const send = (message: FromChild) => process.send?.(message);
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  installQuietRuntime();
   const pool = createPool(settings.databaseUrl);
   const connection = await NativeConnection.connect({ address: settings.temporalAddress });
   const workers: Worker[] = [

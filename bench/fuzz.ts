@@ -38,7 +38,7 @@ const option = (name: string, fallback: string): string => {
   const arg = process.argv.slice(2).find((a) => a.startsWith(`--${name}=`));
   return arg ? arg.slice(name.length + 3) : fallback;
 };
-const MAX_EXAMPLES = Number(option('max-examples', '12'));
+const MAX_EXAMPLES = Number(option('max-examples', '50'));
 const SEED = Number(option('seed', '20261128'));
 const REPORT_DIR = path.resolve(option('report-dir', path.join(ROOT, '.data/fuzz')));
 const RUN_NAMES = option('runs', [...ROLES, 'anonymous', 'bad-key'].join(',')).split(',');
@@ -165,7 +165,8 @@ async function summarise(file: string): Promise<Omit<Outcome, 'run' | 'seconds' 
     const [kind, payload] = Object.entries(event)[0] as [string, Record<string, unknown>];
     if (kind === 'ScenarioFinished') {
       const recorder = payload.recorder as { label: string; checks?: Record<string, CheckNode[]>; interactions?: Record<string, unknown> };
-      operations.add(recorder.label);
+      // Operations are "METHOD /path"; the stateful phase records its scenarios under another label.
+      if (/^[A-Z]+ \//.test(recorder.label)) operations.add(recorder.label);
       // Every recorded interaction is one request sent and answered.
       cases += Object.keys(recorder.interactions ?? {}).length;
       for (const checks of Object.values(recorder.checks ?? {})) {

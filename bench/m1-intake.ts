@@ -6,9 +6,7 @@
  *
  * Starts its own dev server, embedded PostgreSQL, worker and API on free ports, and stops them.
  */
-import { DEFAULT_POLICY } from '../src/domain/policy';
-import { alertSignal } from '../src/workflows/messages';
-import { alertBody, alertSummary, machine, numericArgs, pct, phase, post, run, startStack, table, timed, type Timed } from './harness';
+import { machine, numericArgs, pct, phase, rawSignalWithStart, run, sendAlert, startStack, table, timed, type Timed } from './harness';
 
 const [alerts = 2_000, concurrency = 32] = numericArgs(2_000, 32);
 
@@ -18,19 +16,12 @@ run(async () => {
   try {
     const key = await stack.key('integration');
     const keys = 100;
-    const firebreak = await phase('firebreak', () => timed(alerts, concurrency, async (i) => {
-      const res = await post(`${stack.api.url}/v1/alerts`, key, alertBody('f', i, `fb-${i % keys}`));
-      if (res.status !== 202) throw new Error(`intake answered ${res.status}: ${JSON.stringify(res.body)}`);
-    }));
-    const raw = await phase('raw', () => timed(alerts, concurrency, async (i) => {
-      await client.workflow.signalWithStart('incidentWorkflow', {
-        workflowId: `raw-${i % keys}`,
-        taskQueue,
-        args: [{ incidentId: `raw${i % keys}`, dedupKey: `raw-${i % keys}`, title: 'Bench alert', source: 'bench', severity: 'low', policy: DEFAULT_POLICY }],
-        signal: alertSignal,
-        signalArgs: [alertSummary('r', i)],
-      });
-    }));
+    const firebreak = await phase('firebreak', () =>
+      timed(alerts, concurrency, async (i) => {
+        await sendAlert(stack.api.url, key, 'f', i, `fb-${i % keys}`);
+      }),
+    );
+    const raw = await phase('raw', () => timed(alerts, concurrency, (i) => rawSignalWithStart(client, taskQueue, String(i % keys), 'r', i)));
     const row = (name: string, r: Timed) => [name, (alerts / r.seconds).toFixed(0), pct(r.latencies, 0.5).toFixed(1), pct(r.latencies, 0.99).toFixed(1)];
     console.log(
       [

@@ -9,10 +9,9 @@
  */
 import type { Client } from '@temporalio/client';
 import { runChain } from '../src/audit/history-source';
-import { DEFAULT_POLICY } from '../src/domain/policy';
 import { workflowIdFor } from '../src/temporal/contract';
-import { alertSignal, stateQuery } from '../src/workflows/messages';
-import { alertBody, alertSummary, machine, numericArgs, post, ratio, run, startStack, table, timed, waitUntil } from './harness';
+import { stateQuery } from '../src/workflows/messages';
+import { alertSummary, machine, numericArgs, ratio, rawSignalWithStart, run, sendAlert, startStack, table, timed, waitUntil, type IntakeAnswer } from './harness';
 import { countQuery, tickSignal } from './workflows/trivial';
 
 const [alerts = 10_000, keys = 100, concurrency = 32] = numericArgs(10_000, 100, 32);
@@ -109,16 +108,14 @@ run(async () => {
     const perKey = (k: number) => Math.floor(alerts / keys) + (k < alerts % keys ? 1 : 0);
 
     // Firebreak: through the API. The alert ids are the register's; read them back afterwards.
-    const answers: Array<{ incidentId: string; alertId: string; deduplicated: boolean }> = [];
+    const answers: IntakeAnswer[] = [];
     const firebreakIncidents = () => [...new Set(answers.map((a) => a.incidentId))].map(workflowIdFor);
     const firebreak = await storm(
       client,
       'Firebreak POST /v1/alerts',
       () => answers.map((a) => a.alertId),
       async (i) => {
-        const res = await post(`${stack.api.url}/v1/alerts`, key, alertBody('storm-', i, `storm-key-${i % keys}`));
-        if (res.status !== 202) throw new Error(`intake answered ${res.status}: ${JSON.stringify(res.body)}`);
-        answers[i] = res.body;
+        answers[i] = await sendAlert(stack.api.url, key, 'storm-', i, `storm-key-${i % keys}`);
       },
       firebreakIncidents,
       async (workflowId) => (await client.workflow.getHandle(workflowId).query(stateQuery)).alertCount,
@@ -153,16 +150,7 @@ run(async () => {
       client,
       'raw signalWithStart, incident workflow',
       () => Array.from({ length: alerts }, (_, i) => `rs${i}`),
-      async (i) => {
-        const k = i % keys;
-        await client.workflow.signalWithStart('incidentWorkflow', {
-          workflowId: `raw-storm-${k}`,
-          taskQueue: stack.taskQueue,
-          args: [{ incidentId: `rawstorm${k}`, dedupKey: `raw-storm-${k}`, title: 'Bench alert', source: 'bench', severity: 'low', policy: DEFAULT_POLICY }],
-          signal: alertSignal,
-          signalArgs: [alertSummary('rs', i)],
-        });
-      },
+      (i) => rawSignalWithStart(client, stack.taskQueue, `storm-${i % keys}`, 'rs', i),
       () => Array.from({ length: keys }, (_, k) => `raw-storm-${k}`),
       async (workflowId) => (await client.workflow.getHandle(workflowId).query(stateQuery)).alertCount,
     );

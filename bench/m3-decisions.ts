@@ -12,7 +12,7 @@ import type { Decided } from '../src/domain/decisions';
 import type { Principal } from '../src/domain/principal';
 import { workflowIdFor } from '../src/temporal/contract';
 import { acknowledgeUpdate } from '../src/workflows/messages';
-import { alertBody, machine, numericArgs, pct, phase, post, ratio, run, startStack, table, timed, waitUntil, type Timed } from './harness';
+import { machine, numericArgs, pct, phase, post, ratio, run, sendAlert, startStack, table, timed, waitForIncidents, type Timed } from './harness';
 import { bumpUpdate, bumpWithActivityUpdate, trivialWorkflow } from './workflows/trivial';
 
 const [decisions = 500, concurrency = 1, rounds = 5] = numericArgs(500, 1, 5);
@@ -40,21 +40,12 @@ run(async () => {
     // Two incidents per decision: one acknowledged over HTTP, one by an update sent straight to it.
     const incidents: string[] = [];
     await timed(2 * each, 32, async (i) => {
-      const res = await post(`${stack.api.url}/v1/alerts`, integration, alertBody('m3-', i, `m3-key-${i}`));
-      if (res.status !== 202) throw new Error(`intake answered ${res.status}: ${JSON.stringify(res.body)}`);
-      incidents[i] = res.body.incidentId;
+      incidents[i] = (await sendAlert(stack.api.url, integration, 'm3-', i, `m3-key-${i}`)).incidentId;
     });
     await timed(each, 32, async (i) => {
       await client.workflow.start(trivialWorkflow, { workflowId: `m3-trivial-${i}`, taskQueue: stack.trivialQueue, args: [] });
     });
-    await waitUntil(
-      'every incident in the read model',
-      async () => {
-        const { rows } = await stack.pool.query(`SELECT count(*)::int AS n FROM incidents WHERE dedup_key LIKE 'm3-key-%'`);
-        return rows[0].n === 2 * each || `${rows[0].n} of ${2 * each}`;
-      },
-      600_000,
-    );
+    await waitForIncidents(stack.pool, 'm3-key-', 2 * each);
     await stack.waitIdle();
 
     const principal: Principal = { keyId: '0000000000000000', name: 'bench-manager', role: 'manager' };

@@ -9,9 +9,7 @@
  *
  *   npm run build && node dist/bench/m4-open-incidents.js [levels=0,1000,10000] [alerts=1000] [concurrency=32]
  */
-import { DEFAULT_POLICY } from '../src/domain/policy';
-import { alertSignal } from '../src/workflows/messages';
-import { alertBody, alertSummary, machine, pct, phase, post, ratio, run, startStack, table, timed, waitUntil, type Timed, type WorkerLoad } from './harness';
+import { machine, pct, phase, ratio, rawSignalWithStart, run, sendAlert, startStack, table, timed, waitForIncidents, type Timed, type WorkerLoad } from './harness';
 
 const levels = (process.argv[2] || '0,1000,10000')
   .split(',')
@@ -41,21 +39,11 @@ run(async () => {
     const intake = async (run: string, keys: number) => ({
       firebreak: await phase(`firebreak-${run}`, () =>
         timed(alerts, concurrency, async (i) => {
-          const res = await post(`${stack.api.url}/v1/alerts`, key, alertBody(`m4-${run}-`, i, `m4-${run}-key-${i % keys}`));
-          if (res.status !== 202) throw new Error(`intake answered ${res.status}: ${JSON.stringify(res.body)}`);
+          await sendAlert(stack.api.url, key, `m4-${run}-`, i, `m4-${run}-key-${i % keys}`);
         }),
       ),
       raw: await phase(`raw-${run}`, () =>
-        timed(alerts, concurrency, async (i) => {
-          const k = i % keys;
-          await client.workflow.signalWithStart('incidentWorkflow', {
-            workflowId: `raw-${run}-${k}`,
-            taskQueue: stack.taskQueue,
-            args: [{ incidentId: `raw${run}x${k}`, dedupKey: `raw-${run}-${k}`, title: 'Bench alert', source: 'bench', severity: 'low', policy: DEFAULT_POLICY }],
-            signal: alertSignal,
-            signalArgs: [alertSummary(`r${run}-`, i)],
-          });
-        }),
+        timed(alerts, concurrency, (i) => rawSignalWithStart(client, stack.taskQueue, `${run}-${i % keys}`, `r${run}-`, i)),
       ),
     });
     // One intake run first, on keys of its own and unmeasured, so the first level does not pay
@@ -69,18 +57,9 @@ run(async () => {
         const from = opened;
         const started = performance.now();
         const sent = await timed(level - from, concurrency, async (i) => {
-          const res = await post(`${stack.api.url}/v1/alerts`, key, alertBody('m4-open-', from + i, `m4-open-${from + i}`));
-          if (res.status !== 202) throw new Error(`intake answered ${res.status}: ${JSON.stringify(res.body)}`);
+          await sendAlert(stack.api.url, key, 'm4-open-', from + i, `m4-open-${from + i}`);
         });
-        await waitUntil(
-          `${level} incidents in the read model`,
-          async () => {
-            const { rows } = await stack.pool.query(`SELECT count(*)::int AS n FROM incidents WHERE dedup_key LIKE 'm4-open-%'`);
-            return rows[0].n === level || `${rows[0].n} of ${level}`;
-          },
-          3_600_000,
-          1_000,
-        );
+        await waitForIncidents(stack.pool, 'm4-open-', level, 3_600_000);
         opening = { seconds: sent.seconds, settledSeconds: (performance.now() - started) / 1000, count: level - from };
         opened = level;
       }

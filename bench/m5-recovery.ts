@@ -9,7 +9,7 @@
  *
  *   npm run build && node dist/bench/m5-recovery.js [incidents=1000] [concurrency=100]
  */
-import { alertBody, machine, numericArgs, pct, post, ratio, run, sleep, startStack, table, timed, waitUntil, type BenchStack } from './harness';
+import { machine, numericArgs, pct, post, ratio, run, sendAlert, sleep, startStack, table, timed, waitForIncidents, waitUntil, type BenchStack } from './harness';
 import { bumpUpdate, countQuery, tickSignal, trivialWorkflow } from './workflows/trivial';
 
 const [incidents = 1_000, concurrency = 100] = numericArgs(1_000, 100);
@@ -46,21 +46,12 @@ run(async () => {
     const manager = await stack.key('manager');
     const ids: string[] = [];
     await timed(incidents, 32, async (i) => {
-      const res = await post(`${stack.api.url}/v1/alerts`, integration, alertBody('m5-', i, `m5-key-${i}`));
-      if (res.status !== 202) throw new Error(`intake answered ${res.status}: ${JSON.stringify(res.body)}`);
-      ids[i] = res.body.incidentId;
+      ids[i] = (await sendAlert(stack.api.url, integration, 'm5-', i, `m5-key-${i}`)).incidentId;
     });
     await timed(incidents, 32, async (i) => {
       await client.workflow.start(trivialWorkflow, { workflowId: `m5-trivial-${i}`, taskQueue: stack.trivialQueue, args: [] });
     });
-    await waitUntil(
-      'every incident in the read model',
-      async () => {
-        const { rows } = await stack.pool.query(`SELECT count(*)::int AS n FROM incidents WHERE dedup_key LIKE 'm5-key-%'`);
-        return rows[0].n === incidents || `${rows[0].n} of ${incidents}`;
-      },
-      1_800_000,
-    );
+    await waitForIncidents(stack.pool, 'm5-key-', incidents);
     await stack.waitIdle();
     const before = await stack.workerLoad();
 

@@ -5,7 +5,10 @@
  * on its stderr, see `phase` in bench/harness.ts) count; `--phase NAME` keeps the phases whose
  * name starts with NAME.
  *
- *   node dist/bench/profile-summary.js <file.cpuprofile | folder>... [--top 20] [--windows stderr.log [--phase NAME]]
+ * `--callers NAME` adds, for the functions named NAME (native ones such as `writev` have no
+ * place of their own), the nearest caller in a package or in the project, by self time.
+ *
+ *   node dist/bench/profile-summary.js <file.cpuprofile | folder>... [--top 20] [--windows stderr.log [--phase NAME]] [--callers NAME]
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -18,6 +21,7 @@ interface CallFrame {
 interface ProfileNode {
   id: number;
   callFrame: CallFrame;
+  children?: number[];
 }
 interface CpuProfile {
   nodes: ProfileNode[];
@@ -89,14 +93,27 @@ function main(): void {
   if (windows && !windows.length) throw new Error(`no cpu-window lines${option('--phase') ? ` for ${option('--phase')}` : ''} in ${log}`);
   const inWindow = (t: number) => !windows || windows.some(([a, b]) => t >= a && t <= b);
 
+  const callersOf = option('--callers');
   const byFunction = new Map<string, number>();
   const byModule = new Map<string, number>();
+  const byCaller = new Map<string, number>();
   const add = (m: Map<string, number>, k: string, v: number) => m.set(k, (m.get(k) ?? 0) + v);
   let total = 0;
   const perFile: string[] = [];
   for (const file of files) {
     const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
     const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
+    const parents = new Map<number, number>();
+    for (const n of profile.nodes) for (const c of n.children ?? []) parents.set(c, n.id);
+    /** The nearest frame above `id` that lives in a package or in the project (not in Node itself). */
+    const caller = (id: number): string => {
+      for (let p = parents.get(id); p !== undefined; p = parents.get(p)) {
+        const f = nodes.get(p)!.callFrame;
+        const at = where(f.url);
+        if (at && !at.startsWith('node:')) return `${f.functionName || '(anonymous)'} — ${at}:${f.lineNumber + 1}`;
+      }
+      return '(none)';
+    };
     let fileTotal = 0;
     let fileIdle = 0;
     let t = profile.startTime;
@@ -110,6 +127,7 @@ function main(): void {
       const at = where(frame.url);
       add(byFunction, `${frame.functionName || '(anonymous)'}${at ? ` — ${at}:${frame.lineNumber + 1}` : ''}`, us);
       add(byModule, moduleOf(frame), us);
+      if (callersOf && frame.functionName === callersOf) add(byCaller, caller(id), us);
     });
     total += fileTotal;
     // Node names them CPU.<date>.<time>.<pid>.<thread>.<n>.cpuprofile; thread 0 is the main thread.
@@ -134,6 +152,7 @@ function main(): void {
       '| function — where | self ms | % of busy |',
       '| --- | --- | --- |',
       ...rows(byFunction),
+      ...(callersOf ? ['', `| nearest caller of ${callersOf} in a package or the project | self ms | % of busy |`, '| --- | --- | --- |', ...rows(byCaller)] : []),
     ].join('\n'),
   );
 }

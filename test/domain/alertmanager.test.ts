@@ -200,8 +200,14 @@ describe('toFirebreakAlert', () => {
   });
 
   it('replaces control characters in the title with spaces, keeping tab and newline', () => {
-    const { title } = toFirebreakAlert(parsedAlert({ annotations: { summary: 'disk\u0000full\u001b[31m on\tdb-1\n' } })).alert;
+    const { title } = toFirebreakAlert(parsedAlert({ annotations: { summary: 'disk\u0007full\u001b[31m on\tdb-1\n' } })).alert;
     expect(title).toBe('disk full [31m on\tdb-1');
+  });
+
+  it('refuses U+0000, which PostgreSQL cannot store, naming the annotation', () => {
+    const result = AlertmanagerPayloadSchema.safeParse({ ...payload, alerts: [{ ...firing, annotations: { summary: 'disk\u0000full' } }] });
+    expect(result.success).toBe(false);
+    expect(result.error?.issues[0]?.path).toEqual(['alerts', 0, 'annotations', 'summary']);
   });
 
   it('cuts the description to 10,000 characters and leaves it out when absent', () => {

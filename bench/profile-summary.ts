@@ -50,7 +50,8 @@ function moduleOf(frame: CallFrame): string {
   if (at.startsWith('node:')) return at.split('/').slice(0, 2).join('/');
   const pkg = /^node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(at);
   if (pkg) return pkg[1]!;
-  return path.dirname(at);
+  // A script with no folder: the SDK's workflow bundle (named by its hash) or code a vm evaluated.
+  return path.dirname(at) === '.' ? at.replace(/-[0-9a-f]{12,}\.js$/, '.js') : path.dirname(at);
 }
 
 function profilesIn(args: string[]): string[] {

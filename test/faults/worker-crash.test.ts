@@ -87,8 +87,8 @@ describe('worker crashes', () => {
     const dueAt = Date.parse(before.nextDeadline.dueAt);
 
     await worker.kill('SIGKILL');
-    // Stay down until the deadline has passed on the server and its task has left the dead
-    // worker's sticky queue (5 s), so what is measured is the new worker's start.
+    // Stay down past the deadline, with a margin. The timer's task first goes to the dead worker's
+    // sticky queue; the bound below includes however long the server takes to hand it on.
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, dueAt - Date.now()) + 6_000));
     worker = await stack.startWorker();
 

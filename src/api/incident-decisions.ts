@@ -14,7 +14,7 @@ import { problems } from './problem';
 
 /** How long a decision waits for the workflow before answering 503 (a worker may be restarting). */
 const DECISION_DEADLINE_MS = 30_000;
-/** A query needs a worker too; past this the API answers 503. */
+/** A query needs a worker too; past this the read model answers (503 when it has no row). */
 const QUERY_DEADLINE_MS = 5_000;
 
 /** Where a state came from: the running workflow, or the read model's last snapshot of it. */

@@ -12,24 +12,15 @@
  * non-zero on any failure. Reports (JUnit XML, NDJSON, console log) stay in the report directory.
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, createReadStream, mkdirSync, mkdtempSync, rmSync, writeFileSync, createWriteStream, existsSync } from 'node:fs';
+import { createReadStream, mkdirSync, rmSync, writeFileSync, createWriteStream, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { NativeConnection, DefaultLogger, Runtime } from '@temporalio/worker';
 import pino from 'pino';
-import { startApi } from '../src/api/api-service';
-import type { RateLimits } from '../src/api/rate-limit';
 import { ROUTES, type RouteSpec } from '../src/api/route-table';
 import { ApiKeyStore } from '../src/db/api-key-store';
-import { migrateUp } from '../src/db/migrate';
-import { createPool } from '../src/db/pool';
 import { ROLES, type Role } from '../src/domain/principal';
-import { freePort } from '../src/net';
-import { startEmbeddedPostgres } from '../src/stack/embedded-postgres';
-import { temporalCliPath } from '../src/temporal/binaries';
-import { startDevServer } from '../src/temporal/dev-server';
-import { createIncidentWorker } from '../src/worker/incident-worker';
+import { startStack } from './harness';
 
 const ROOT = path.resolve(__dirname, '../..');
 const SCHEMATHESIS = process.env.SCHEMATHESIS ?? path.join(ROOT, '.tools/fuzz-venv/bin/schemathesis');
@@ -42,7 +33,6 @@ const MAX_EXAMPLES = Number(option('max-examples', '50'));
 const SEED = Number(option('seed', '20261128'));
 const REPORT_DIR = path.resolve(option('report-dir', path.join(ROOT, '.data/fuzz')));
 const RUN_NAMES = option('runs', [...ROLES, 'anonymous', 'bad-key'].join(',')).split(',');
-const RATE_LIMITS: RateLimits = { integration: 1e9, responder: 1e9, manager: 1e9, auditor: 1e9, admin: 1e9 };
 
 interface Outcome {
   run: string;
@@ -233,27 +223,16 @@ function table(outcomes: Outcome[]): string {
 
 async function main(): Promise<void> {
   if (!existsSync(SCHEMATHESIS)) throw new Error(`Schemathesis not found at ${SCHEMATHESIS}: run \`make fuzz\`, which installs it`);
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
-  const work = mkdtempSync(path.join(os.tmpdir(), 'firebreak-fuzz-'));
-  chmodSync(work, 0o755);
-  const temporal = await startDevServer({ cliPath: temporalCliPath(), port: await freePort(), dbFile: path.join(work, 't.sqlite'), fastSqlite: true });
-  const postgres = await startEmbeddedPostgres({ dataDir: path.join(work, 'pg'), port: await freePort(), persistent: false });
-  await postgres.createDatabase('fuzz');
-  await migrateUp(postgres.urlFor('fuzz'));
-  const pool = createPool(postgres.urlFor('fuzz'));
-  const store = new ApiKeyStore(pool);
-  const keys = {} as Record<Role, string>;
-  for (const role of ROLES) keys[role] = (await store.create(`fuzz-${role}`, role)).token;
-  // Keys the admin run may revoke without cutting off the runs that follow it.
-  const spareKeys = await Promise.all(Array.from({ length: 5 }, (_, i) => store.create(`fuzz-spare-${i}`, 'integration').then((k) => k.keyId)));
-  const nativeConnection = await NativeConnection.connect({ address: temporal.address });
-  const taskQueue = 'fuzz-incidents';
   // What the API logs at error level (the cause behind any 5xx) goes beside the reports.
   mkdirSync(REPORT_DIR, { recursive: true });
   rmSync(path.join(REPORT_DIR, 'api-errors.log'), { force: true });
-  const worker = await createIncidentWorker({ connection: nativeConnection, namespace: 'default', pool, taskQueue });
-  const running = worker.run();
-  const api = await startApi({ pool, temporalAddress: temporal.address, temporalNamespace: 'default', host: '127.0.0.1', port: 0, logger: pino({ level: 'error' }, pino.destination({ dest: path.join(REPORT_DIR, 'api-errors.log'), sync: true })), taskQueue, rateLimits: RATE_LIMITS });
+  const stack = await startStack({ apiLogger: pino({ level: 'error' }, pino.destination({ dest: path.join(REPORT_DIR, 'api-errors.log'), sync: true })) });
+  const { api } = stack;
+  const keys = {} as Record<Role, string>;
+  for (const role of ROLES) keys[role] = await stack.key(role);
+  // Keys the admin run may revoke without cutting off the runs that follow it.
+  const store = new ApiKeyStore(stack.pool);
+  const spareKeys = await Promise.all(Array.from({ length: 5 }, (_, i) => store.create(`fuzz-spare-${i}`, 'integration').then((k) => k.keyId)));
   const outcomes: Outcome[] = [];
   try {
     const { incidents, cursors } = await seed(api.url, keys);
@@ -278,14 +257,7 @@ async function main(): Promise<void> {
       console.log(`${name}: ${outcome.cases} cases over ${outcome.operations} operations in ${outcome.seconds.toFixed(0)} s, ${[...outcome.failures.values()].reduce((a, b) => a + b, 0)} failures (schemathesis exit ${outcome.exitCode})`);
     }
   } finally {
-    await api.close();
-    worker.shutdown();
-    await running;
-    await nativeConnection.close();
-    await pool.end();
-    await postgres.stop();
-    await temporal.stop();
-    rmSync(work, { recursive: true, force: true });
+    await stack.stop();
   }
   console.log(`\n${table(outcomes)}\n\nReports: ${path.relative(ROOT, REPORT_DIR) || '.'}/<run>/ (console.txt, junit.xml, events.ndjson)`);
   // A failed check fails the run. Errors are the generator's own (it could not build a case) and

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
 import type { Pool } from 'pg';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { startApi, type RunningApi } from '../src/api/api-service';
 import type { RateLimits } from '../src/api/rate-limit';
 import { ApiKeyStore } from '../src/db/api-key-store';
@@ -242,6 +242,8 @@ export interface StackOptions {
   /** Also run the trivial workflow, on its own task queue, beside the incident worker. */
   trivial?: boolean;
   maxCachedWorkflows?: number;
+  /** Where the API logs; silent by default. */
+  apiLogger?: Logger;
 }
 
 export interface BenchStack {
@@ -360,7 +362,7 @@ export async function startStack(options: StackOptions = {}): Promise<BenchStack
     // The per-key limiter still runs on every request, but a benchmark's one manager key sending
     // 1,000 decisions a minute is the load being measured, not abuse.
     const rateLimits = Object.fromEntries(ROLES.map((role) => [role, 1_000_000_000])) as RateLimits;
-    const api = await startApi({ pool, temporalAddress: temporal.address, temporalNamespace: 'default', host: '127.0.0.1', port: 0, logger: pino({ level: 'silent' }), taskQueue, rateLimits });
+    const api = await startApi({ pool, temporalAddress: temporal.address, temporalNamespace: 'default', host: '127.0.0.1', port: 0, logger: options.apiLogger ?? pino({ level: 'silent' }), taskQueue, rateLimits });
     started(() => api.close());
     const client = new Client({ connection: await Connection.connect({ address: temporal.address }) });
     started(() => client.connection.close());

@@ -1,3 +1,4 @@
+import type { HistoryOrigin } from '../audit/history-source';
 import type { Asset } from '../domain/asset';
 import type { AuditEntryInput } from '../domain/audit-chain';
 import type { EscalationRecord, IncidentState, PatchResult } from '../domain/incident';
@@ -65,7 +66,7 @@ export interface AuditActivities {
 
 export interface ReplayReport {
   incidentId: string;
-  source: 'temporal' | 'archive';
+  source: HistoryOrigin;
   runs: Array<{ runId: string; replayed: boolean; divergence?: { eventId?: number; kind: string; reason: string } }>;
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { HISTORY_ORIGINS } from '../audit/history-source';
 import { PHASES } from '../domain/incident';
 import { ROLES } from '../domain/principal';
 import { SEVERITIES } from '../domain/severity';
@@ -102,7 +103,7 @@ export const KeyListSchema = z
 
 export const TimelineSchema = z.object({
   incidentId: z.string(),
-  source: z.enum(['temporal', 'archive']),
+  source: z.enum(HISTORY_ORIGINS),
   items: z.array(
     z.object({
       at: z.string(),
@@ -121,7 +122,7 @@ export const TimelineSchema = z.object({
 
 export const HistoryExportSchema = z.object({
   workflowId: z.string(),
-  source: z.enum(['temporal', 'archive']),
+  source: z.enum(HISTORY_ORIGINS),
   runs: z.array(z.object({ runId: z.string(), history: z.looseObject({ events: z.array(z.looseObject({})) }) })),
 });
 
@@ -149,7 +150,7 @@ export const AuditReportSchema = z.object({
 
 export const ReplayReportSchema = z.object({
   incidentId: z.string(),
-  source: z.enum(['temporal', 'archive']),
+  source: z.enum(HISTORY_ORIGINS),
   runs: z.array(
     z.object({
       runId: z.string(),

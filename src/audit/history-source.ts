@@ -24,12 +24,15 @@ export interface RunHistory {
   history: HistoryDocument;
 }
 
+/** Where a history is read from: the live Temporal server, or the archive once Temporal forgot it. */
+export const HISTORY_ORIGINS = ['temporal', 'archive'] as const;
+export type HistoryOrigin = (typeof HISTORY_ORIGINS)[number];
+
 export interface IncidentHistory {
   workflowId: string;
   /** Every run, first to last, across continue-as-new. */
   runs: RunHistory[];
-  /** Where it came from: the live Temporal server, or the archive once Temporal forgot it. */
-  source: 'temporal' | 'archive';
+  source: HistoryOrigin;
 }
 
 function isNotFound(err: unknown): boolean {

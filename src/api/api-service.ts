@@ -14,6 +14,7 @@ import { IdempotencyStore } from '../db/idempotency-store';
 import { ReportRepository } from '../db/report-repository';
 import { Roster } from '../db/roster';
 import { TASK_QUEUE } from '../temporal/contract';
+import { QUICK_RECONNECT, TemporalReachability } from '../temporal/reachability';
 import type { replayAuditWorkflow } from '../workflows/audit-workflows';
 import { IncidentRepository } from '../db/incident-repository';
 import type { PolicyTable } from '../domain/policy';
@@ -49,7 +50,8 @@ export interface RunningApi {
 /** Wires the Express app to Temporal and PostgreSQL and listens; `close` drains in-flight requests. */
 export async function startApi(options: ApiServiceOptions): Promise<RunningApi> {
   // Lazy: the API starts (and /readyz says why it is not ready) while Temporal is still down.
-  const connection = Connection.lazy({ address: options.temporalAddress });
+  const connection = Connection.lazy({ address: options.temporalAddress, channelArgs: QUICK_RECONNECT });
+  const reachability = TemporalReachability.watch(options.temporalAddress);
   const client = new Client({ connection, namespace: options.temporalNamespace });
   const incidents = new IncidentRepository(options.pool);
   const metrics = new ApiMetrics();
@@ -58,27 +60,30 @@ export async function startApi(options: ApiServiceOptions): Promise<RunningApi> 
   const app = createApp({
     logger: options.logger,
     keys: new ApiKeyStore(options.pool),
-    intake: new Intake(client, new AlertRegister(options.pool), options.policy ?? loadPolicy(), taskQueue),
-    decisions: new IncidentDecisions(client, incidents, auditLog, metrics),
+    intake: new Intake(client, reachability, new AlertRegister(options.pool), options.policy ?? loadPolicy(), taskQueue),
+    decisions: new IncidentDecisions(client, reachability, incidents, auditLog, metrics),
     incidents,
     auditLog,
-    histories: new HistorySource(client, options.pool),
+    histories: new HistorySource(client, options.pool, reachability),
     regulatory: loadRegulatoryConfig(),
     roster: new Roster(options.pool),
     reports: new ReportRepository(options.pool),
     pool: options.pool,
-    replay: (incidentId) =>
-      client.workflow.execute<typeof replayAuditWorkflow>('replayAuditWorkflow', {
+    replay: (incidentId) => {
+      reachability.assertReachable();
+      return client.workflow.execute<typeof replayAuditWorkflow>('replayAuditWorkflow', {
         taskQueue,
         workflowId: `replay-${incidentId}-${randomUUID()}`,
         args: [incidentId],
         workflowExecutionTimeout: '5m',
-      }),
+      });
+    },
     idempotency: new IdempotencyStore(options.pool),
     metrics,
     rateLimits: options.rateLimits,
     ready: async () => {
       await options.pool.query('SELECT 1').catch(() => Promise.reject(new Error('PostgreSQL')));
+      if (!reachability.reachable) throw new Error('Temporal');
       await connection
         .withDeadline(Date.now() + READY_CHECK_MS, () => connection.workflowService.getSystemInfo({}))
         .catch(() => Promise.reject(new Error('Temporal')));
@@ -95,6 +100,7 @@ export async function startApi(options: ApiServiceOptions): Promise<RunningApi> 
         server.close(() => resolve());
         server.closeIdleConnections();
       });
+      await reachability.close();
       await connection.close();
     },
   };

@@ -7,6 +7,7 @@ import type { Decided } from '../domain/decisions';
 import type { IncidentState } from '../domain/incident';
 import type { Principal } from '../domain/principal';
 import { workflowIdFor } from '../temporal/contract';
+import type { TemporalGate } from '../temporal/reachability';
 import { DECISION_REJECTED, stateQuery } from '../workflows/messages';
 import type { ApiMetrics } from './metrics';
 import { unavailableDependency } from './dependency-errors';
@@ -26,6 +27,7 @@ export const STATE_SOURCE_HEADER = 'Firebreak-State-Source';
 export class IncidentDecisions {
   constructor(
     private readonly client: Client,
+    private readonly temporal: TemporalGate,
     private readonly incidents: IncidentRepository,
     private readonly auditLog: AuditLog,
     private readonly metrics?: ApiMetrics,
@@ -52,6 +54,7 @@ export class IncidentDecisions {
    */
   async state(incidentId: string): Promise<{ state: IncidentState; source: StateSource }> {
     try {
+      this.temporal.assertReachable();
       const state = await this.client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => this.client.workflow.getHandle(workflowIdFor(incidentId)).query(stateQuery));
       return { state, source: 'workflow' };
     } catch (err) {
@@ -73,6 +76,7 @@ export class IncidentDecisions {
     const timer = this.metrics?.decisionSeconds.startTimer({ decision: update.name });
     let outcome = 'error';
     try {
+      this.temporal.assertReachable();
       const state = await this.client.withDeadline(Date.now() + DECISION_DEADLINE_MS, () =>
         this.client.workflow.getHandle(workflowIdFor(incidentId)).executeUpdate(update, { args: [{ principal, decision }], ...(updateId ? { updateId } : {}) }),
       );

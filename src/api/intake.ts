@@ -7,6 +7,7 @@ import type { AlertSummary } from '../domain/incident';
 import type { PolicyTable } from '../domain/policy';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
 import { TASK_QUEUE, workflowIdFor } from '../temporal/contract';
+import type { TemporalGate } from '../temporal/reachability';
 import type { incidentWorkflow } from '../workflows/incident-workflow';
 import { alertSignal, type IncidentWorkflowInput } from '../workflows/messages';
 
@@ -29,12 +30,15 @@ const TEMPORAL_CALL_MS = 10_000;
 export class Intake {
   constructor(
     private readonly client: Client,
+    private readonly temporal: TemporalGate,
     private readonly alerts: AlertRegister,
     private readonly policy: PolicyTable,
     private readonly taskQueue: string = TASK_QUEUE,
   ) {}
 
   async receive(alert: Alert, status: 'firing' | 'resolved' = 'firing', receivedAt: Date = new Date()): Promise<IntakeResult> {
+    // Refused before anything is written, so the integration's retry finds nothing half-done.
+    this.temporal.assertReachable();
     const alertId = alertIdFor(alert.source, alert.sourceRef);
     const dedupKey = dedupKeyFor(alert);
     const summary: AlertSummary = {

@@ -3,6 +3,7 @@ import { WorkflowNotFoundError } from '@temporalio/common';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { Pool } from 'pg';
 import { workflowIdFor } from '../temporal/contract';
+import type { TemporalGate } from '../temporal/reachability';
 
 /** One run's history as `temporal workflow show --output json` prints it: `{events: [...]}`. */
 export interface HistoryDocument {
@@ -56,16 +57,24 @@ export async function runChain(client: Client, workflowId: string): Promise<RunH
 
 /**
  * Reads an incident's full event history: from Temporal while it has it, from PostgreSQL after
- * the incident was archived at close and Temporal's retention removed it.
+ * the incident was archived at close and Temporal's retention removed it. Given a gate, a closed
+ * incident's history is read from the archive while Temporal is unreachable, and an open one's
+ * is refused at once.
  */
 export class HistorySource {
   constructor(
     private readonly client: Client,
     private readonly pool: Pool,
+    private readonly temporal?: TemporalGate,
   ) {}
 
   async of(incidentId: string): Promise<IncidentHistory | undefined> {
     const workflowId = workflowIdFor(incidentId);
+    if (this.temporal && !this.temporal.reachable) {
+      const runs = await this.fromArchive(incidentId);
+      if (runs.length) return { workflowId, runs, source: 'archive' };
+      this.temporal.assertReachable();
+    }
     try {
       return { workflowId, runs: await this.fromTemporal(workflowId), source: 'temporal' };
     } catch (err) {

@@ -45,7 +45,9 @@ function errorHandler(logger: Logger): ErrorRequestHandler {
     } else {
       const dependency = unavailableDependency(err);
       problem = dependency ? problems.unavailable(dependency) : problems.internal();
-      logger.error({ err, requestId: res.locals.requestId, dependency }, 'request failed');
+      // An outage is expected and already watched: one short line per refusal, not a stack trace.
+      if (dependency) logger.warn({ requestId: res.locals.requestId, dependency, reason: err instanceof Error ? err.message : String(err) }, 'dependency unavailable');
+      else logger.error({ err, requestId: res.locals.requestId }, 'request failed');
     }
     if (res.headersSent) return;
     for (const [name, value] of Object.entries(problem.extras.headers ?? {})) res.set(name, value);
@@ -69,7 +71,9 @@ export function createApp(deps: AppDependencies): Express {
       },
       // Bearer keys never reach the log.
       redact: ['req.headers.authorization'],
-      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
+      // A 503 is an outage, already logged once as a warning: the status says the rest, no stack.
+      customLogLevel: (_req, res, err) => (res.statusCode === 503 ? 'warn' : err || res.statusCode >= 500 ? 'error' : 'info'),
+      customErrorObject: (_req, res, _err, val) => (res.statusCode === 503 ? { ...val, err: undefined } : val),
     }),
   );
   app.use((req, res, next) => {

@@ -120,16 +120,17 @@ describe('when Temporal is unreachable', () => {
 });
 
 describe('when PostgreSQL is unreachable', () => {
-  it('answers 503 with Retry-After, never 500', async () => {
+  it('answers 503 with Retry-After, never 500, and logs a warning without a stack trace', async () => {
     const deadPort = await freePort();
     const pool = createPool(`postgres://postgres:postgres@127.0.0.1:${deadPort}/firebreak`);
+    const logged: Array<Record<string, unknown>> = [];
     const api = await startApi({
       pool,
       temporalAddress: testEnv('temporalAddress'),
       temporalNamespace: 'default',
       host: '127.0.0.1',
       port: 0,
-      logger: pino({ level: 'silent' }),
+      logger: pino({ level: 'info' }, { write: (line: string) => void logged.push(JSON.parse(line)) }),
     });
     try {
       const res = await fetch(`${api.url}/v1/incidents`, { headers: { authorization: `Bearer fbk_0123456789abcdef_${'A'.repeat(43)}` } });
@@ -139,6 +140,11 @@ describe('when PostgreSQL is unreachable', () => {
       const ready = await fetch(`${api.url}/readyz`);
       expect(ready.status).toBe(503);
       expect(((await ready.json()) as { detail: string }).detail).toMatch(/PostgreSQL/);
+      // An outage is an expected condition: warnings naming the dependency, nothing at error level, no stack.
+      const refusal = logged.find((l) => l.msg === 'dependency unavailable');
+      expect(refusal).toMatchObject({ level: 40, dependency: 'PostgreSQL' });
+      expect(logged.filter((l) => (l.level as number) >= 50)).toEqual([]);
+      expect(JSON.stringify(logged)).not.toMatch(/"stack"/);
     } finally {
       await api.close();
       await pool.end();

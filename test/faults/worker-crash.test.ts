@@ -85,15 +85,20 @@ describe('worker crashes', () => {
     const before = await state(id);
     expect(before).toMatchObject({ phase: 'detected', escalationLevel: 0, nextDeadline: { kind: 'acknowledge' } });
     const dueAt = Date.parse(before.nextDeadline.dueAt);
+    const pages = async () =>
+      (await stack.pool.query(`SELECT action->>'recipient' AS recipient, recorded_at FROM dry_run_actions WHERE incident_id = $1 AND adapter = 'notifier' ORDER BY recorded_at`, [id])).rows;
+    // Kill only once the opening activities (read model, first page) are done: one cut mid-way is
+    // retried only after its 30 s timeout, and the deadline's timer starts after them.
+    await waitFor('the first page and the read-model row', async () => {
+      const { rowCount } = await stack.pool.query('SELECT 1 FROM incidents WHERE incident_id = $1', [id]);
+      if (!rowCount || !(await pages()).some((p) => p.recipient === 'on_call')) throw new Error('not yet');
+    }, 20_000, 100);
 
     await worker.kill('SIGKILL');
     // Stay down past the deadline, with a margin. The timer's task first goes to the dead worker's
     // sticky queue; the bound below includes however long the server takes to hand it on.
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, dueAt - Date.now()) + 6_000));
     worker = await stack.startWorker();
-
-    const pages = async () =>
-      (await stack.pool.query(`SELECT action->>'recipient' AS recipient, recorded_at FROM dry_run_actions WHERE incident_id = $1 AND adapter = 'notifier' ORDER BY recorded_at`, [id])).rows;
     const escalatedAt = await waitFor('the overdue escalation', async () => {
       const page = (await pages()).find((p) => p.recipient === 'ir_manager');
       if (!page) throw new Error('not yet');

@@ -83,7 +83,8 @@ export async function startApi(options: ApiServiceOptions): Promise<RunningApi> 
     rateLimits: options.rateLimits,
     ready: async () => {
       await options.pool.query('SELECT 1').catch(() => Promise.reject(new Error('PostgreSQL')));
-      if (!reachability.reachable) throw new Error('Temporal');
+      // Known down: say since when, at once. Otherwise ask, within the probe's own limit.
+      if (!reachability.reachable) throw new Error(`Temporal (no answer since ${reachability.downSince?.toISOString()})`);
       await connection
         .withDeadline(Date.now() + READY_CHECK_MS, () => connection.workflowService.getSystemInfo({}))
         .catch(() => Promise.reject(new Error('Temporal')));

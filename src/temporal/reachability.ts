@@ -41,7 +41,7 @@ export interface ReachabilityOptions {
  * never taken for a dead one.
  */
 export class TemporalReachability {
-  private downSince: Date | undefined;
+  private down: Date | undefined;
   private timer: NodeJS.Timeout | undefined;
   private probing: Promise<void> | undefined;
   private closed = false;
@@ -61,21 +61,26 @@ export class TemporalReachability {
   }
 
   get reachable(): boolean {
-    return this.downSince === undefined;
+    return this.down === undefined;
+  }
+
+  /** When the probe first found no server, while it still finds none. */
+  get downSince(): Date | undefined {
+    return this.down;
   }
 
   /** Throws `TemporalUnreachableError` while the last conclusive probe found no server. */
   assertReachable(): void {
-    if (this.downSince) throw new TemporalUnreachableError(this.downSince);
+    if (this.down) throw new TemporalUnreachableError(this.down);
   }
 
   /** One probe now; resolves once the verdict is updated. */
   async probe(): Promise<void> {
     try {
       await this.connection.withDeadline(Date.now() + this.timeoutMs, () => this.connection.workflowService.getSystemInfo({}));
-      this.downSince = undefined;
+      this.down = undefined;
     } catch (err) {
-      if (isGrpcServiceError(err) && err.code === GRPC_UNAVAILABLE) this.downSince ??= new Date();
+      if (isGrpcServiceError(err) && err.code === GRPC_UNAVAILABLE) this.down ??= new Date();
     }
   }
 

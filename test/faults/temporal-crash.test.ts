@@ -42,7 +42,14 @@ describe('the Temporal server crashes mid-incident and restarts on the same data
 
     await stack.crashTemporal();
     // While Temporal is down: decisions are refused with Retry-After, reads come from the read model.
+    // Once the API's probe has seen the server gone (readyz names it), the refusal comes at once.
     let t = Date.now();
+    await waitFor('readyz to say since when Temporal is down', async () => {
+      const ready = await stack.request('GET', '/readyz');
+      if (ready.status !== 503 || !/Temporal \(no answer since/.test(ready.body.detail)) throw new Error(`${ready.status}`);
+    }, 10_000, 100);
+    console.info(`Temporal down: readyz said so ${Date.now() - t} ms after the SIGKILL`);
+    t = Date.now();
     const refused = await post(`/v1/incidents/${id}/containment/approval`, stack.keys.manager, { approved: true });
     console.info(`Temporal down: the decision answered ${refused.status} after ${Date.now() - t} ms`);
     expect(refused.status).toBe(503);
@@ -67,7 +74,7 @@ describe('the Temporal server crashes mid-incident and restarts on the same data
       const state = (await get(id)).body;
       if (!state.escalations?.some((e: any) => e.cause === 'approveContainment')) throw new Error('not yet');
       return state;
-    }, 60_000, 500);
+    }, Math.max(Date.parse(pending.dueAt) - Date.now(), 0) + 30_000, 500);
     const approvalEscalations = escalated.escalations.filter((e: any) => e.cause === 'approveContainment');
     expect(approvalEscalations).toHaveLength(1);
     expect(Date.parse(approvalEscalations[0].at)).toBeGreaterThanOrEqual(Date.parse(pending.dueAt));

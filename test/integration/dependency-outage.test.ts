@@ -65,9 +65,9 @@ describe('when Temporal is unreachable', () => {
     const first = await stack.request('POST', '/v1/alerts', { key: stack.keys.integration, body });
     console.info(`outage: the first intake after the stop answered ${first.status} after ${Date.now() - t0} ms`);
     expect(first.status).toBe(503);
-    await waitFor('readyz to name Temporal', async () => {
+    await waitFor('readyz to say since when Temporal is down', async () => {
       const ready = await stack.request('GET', '/readyz');
-      if (ready.status !== 503 || !/Temporal/.test(ready.body.detail)) throw new Error(`${ready.status} ${ready.body.detail}`);
+      if (ready.status !== 503 || !/Temporal \(no answer since \d{4}-/.test(ready.body.detail)) throw new Error(`${ready.status} ${ready.body.detail}`);
     }, 10_000, 100);
 
     const timed = async (what: string, send: () => Promise<HttpResponse>) => {
@@ -98,8 +98,9 @@ describe('when Temporal is unreachable', () => {
     const live = await timed('the timeline of an open incident', () => stack.request('GET', `/v1/incidents/${known}/timeline`, { key: stack.keys.auditor }));
     expect(live.res.status).toBe(503);
     expect(live.res.body.detail).toMatch(/Temporal/);
-    // Refused at once: no client retries, no query deadline (those took 5 to 20 s each).
-    for (const { ms } of [refused, decision, read, unknown, archived, live]) expect(ms).toBeLessThan(2_000);
+    // Refused at once: no client retries, no query deadline (those took 5 to 20 s each; these take
+    // milliseconds, and the bound leaves room for a loaded machine).
+    for (const { ms } of [refused, decision, read, unknown, archived, live]) expect(ms).toBeLessThan(3_000);
 
     const { rows } = await stack.db.pool.query('SELECT count(*)::int AS n FROM alerts WHERE source_ref = $1', [body.sourceRef]);
     expect(rows[0].n).toBe(0); // no half-written incident

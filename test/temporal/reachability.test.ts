@@ -35,6 +35,7 @@ describe('watching whether Temporal answers', () => {
     }
     expect(thrown).toBeInstanceOf(TemporalUnreachableError);
     expect((thrown as TemporalUnreachableError).since.getTime()).toBeGreaterThanOrEqual(before - 1);
+    expect(w.downSince).toEqual((thrown as TemporalUnreachableError).since);
   });
 
   it('does not take a server that accepts but never answers for a dead one', async () => {

@@ -7,7 +7,7 @@ import type { AuditEntryInput } from '../../src/domain/audit-chain';
 import type { IncidentState, PatchResult } from '../../src/domain/incident';
 import { temporalTestServerPath } from '../../src/temporal/binaries';
 import { registerSearchAttributes } from '../../src/temporal/register-search-attributes';
-import type { IncidentWorkflowInput } from '../../src/workflows/messages';
+import { stateQuery, type IncidentWorkflowInput } from '../../src/workflows/messages';
 import { incidentWorkflowBundle } from './workflow-bundle';
 
 /** The time-skipping test server from the tools folder (the SDK cannot download it here). */
@@ -109,4 +109,14 @@ export async function withIncident(
       await env.client.workflow.getHandle(`archive-${input.incidentId}`).terminate('test finished').catch(() => undefined);
     }
   });
+}
+
+/**
+ * Skips time to `offsetMs` after the incident opened (its `openedAt`). Deadlines run from that
+ * instant, and a sleep started before the first workflow task ran would count from too early.
+ */
+export async function sleepUntilSinceOpened(env: TestWorkflowEnvironment, handle: WorkflowHandle, offsetMs: number): Promise<void> {
+  const { openedAt } = await handle.query(stateQuery);
+  const wait = Date.parse(openedAt) + offsetMs - (await env.currentTimeMs());
+  if (wait > 0) await env.sleep(wait);
 }

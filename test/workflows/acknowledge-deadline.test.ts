@@ -3,7 +3,7 @@ import { hours, minutes, seconds } from '../../src/domain/duration';
 import { DEFAULT_POLICY } from '../../src/domain/policy';
 import type { Severity } from '../../src/domain/severity';
 import { acknowledgeUpdate, stateQuery, type IncidentWorkflowInput } from '../../src/workflows/messages';
-import { createTimeSkippingEnv, withIncident } from '../support/time-skipping';
+import { createTimeSkippingEnv, sleepUntilSinceOpened, withIncident } from '../support/time-skipping';
 
 /** Milliseconds from `from` to `to`, both ISO instants. */
 const elapsed = (from: string, to: string) => Date.parse(to) - Date.parse(from);
@@ -25,13 +25,14 @@ describe('acknowledgement deadline (time-skipping)', () => {
 
   it('escalates to the IR manager when nobody acknowledges a SEV1 in 15 minutes, and not before', async () => {
     await withIncident(env, input('critical'), async (handle, activities) => {
-      await env.sleep(minutes(14) + seconds(59));
+      const after = (offset: number) => sleepUntilSinceOpened(env, handle, offset);
+      await after(minutes(14) + seconds(59));
       let state = await handle.query(stateQuery);
       expect(state.escalationLevel).toBe(0);
       expect(state.slaBreaches).toEqual([]);
       expect(activities.escalationTargets()).toEqual(['on_call']);
 
-      await env.sleep(seconds(2));
+      await after(minutes(15) + seconds(1));
       state = await handle.query(stateQuery);
       expect(state.escalationLevel).toBe(1);
       expect(state.escalations).toEqual([expect.objectContaining({ level: 1, target: 'ir_manager', cause: 'acknowledge' })]);
@@ -45,7 +46,7 @@ describe('acknowledgement deadline (time-skipping)', () => {
 
   it('repeats up the chain every 15 minutes for a SEV1 and stops at external assistance', async () => {
     await withIncident(env, input('critical'), async (handle, activities) => {
-      await env.sleep(minutes(45) + seconds(1));
+      await sleepUntilSinceOpened(env, handle, minutes(45) + seconds(1));
       const state = await handle.query(stateQuery);
       expect(state.escalations.map((e) => [e.target, Math.floor(elapsed(state.openedAt, e.at) / minutes(1))])).toEqual([
         ['ir_manager', 15],
@@ -64,9 +65,9 @@ describe('acknowledgement deadline (time-skipping)', () => {
 
   it('follows the severity: a SEV3 escalates after 4 hours, not after 15 minutes', async () => {
     await withIncident(env, input('medium'), async (handle) => {
-      await env.sleep(hours(3) + minutes(59));
+      await sleepUntilSinceOpened(env, handle, hours(3) + minutes(59));
       expect((await handle.query(stateQuery)).escalationLevel).toBe(0);
-      await env.sleep(minutes(2));
+      await sleepUntilSinceOpened(env, handle, hours(4) + minutes(1));
       expect((await handle.query(stateQuery)).escalationLevel).toBe(1);
     });
   });
@@ -92,7 +93,7 @@ describe('acknowledgement deadline (time-skipping)', () => {
     const started = structuredClone(DEFAULT_POLICY);
     started.critical.deadlines.acknowledge = minutes(5);
     await withIncident(env, { ...input('critical'), policy: started }, async (handle) => {
-      await env.sleep(minutes(5) + seconds(1));
+      await sleepUntilSinceOpened(env, handle, minutes(5) + seconds(1));
       const state = await handle.query(stateQuery);
       expect(state.escalationLevel).toBe(1);
       expect(state.escalations[0]?.reason).toMatch(/acknowledge deadline/);

@@ -65,15 +65,22 @@ describe('the incident lifecycle (time-skipping)', () => {
     });
   }
 
-  /** Skips time in `step`s until the incident reaches `phase` (at most 100 steps). */
-  async function waitForPhase(handle: WorkflowHandle, phase: IncidentState['phase'], step = seconds(1)): Promise<IncidentState> {
+  /**
+   * Skips time in `step`s until the incident's state satisfies `reached` (at most 100 steps). A
+   * single fixed sleep would not do: while activities run, the test server's time flows at the
+   * speed of the real clock, so a slow moment could end it before the workflow got there.
+   */
+  async function waitForState(handle: WorkflowHandle, what: string, reached: (state: IncidentState) => boolean, step = seconds(1)): Promise<IncidentState> {
     for (let i = 0; i < 100; i++) {
       const state = await handle.query(stateQuery);
-      if (state.phase === phase) return state;
+      if (reached(state)) return state;
       await env.sleep(step);
     }
-    throw new Error(`never reached ${phase}`);
+    throw new Error(`never reached ${what}`);
   }
+
+  const waitForPhase = (handle: WorkflowHandle, phase: IncidentState['phase'], step = seconds(1)) => waitForState(handle, phase, (s) => s.phase === phase, step);
+  const awaitingApproval = (handle: WorkflowHandle) => waitForState(handle, 'the approval wait', (s) => s.response?.awaitingApproval === true);
 
   /** The validator's reason for rejecting an update. */
   async function rejection(update: Promise<unknown>): Promise<string> {
@@ -90,9 +97,7 @@ describe('the incident lifecycle (time-skipping)', () => {
       await alert(handle, 'high', [host, address]);
       const assessed = await triage(handle, { severity: 'high', strategy: 'contain_first' });
       expect(assessed.phase).toBe('response');
-      await env.sleep(seconds(1));
-      let state = await handle.query(stateQuery);
-      expect(state.response?.awaitingApproval).toBe(true);
+      let state = await awaitingApproval(handle);
       expect(state.nextDeadline?.kind).toBe('approveContainment');
       expect(activities.actions).toEqual([]); // nothing destructive ran yet
 
@@ -116,7 +121,7 @@ describe('the incident lifecycle (time-skipping)', () => {
     await withIncident(env, input('high'), async (handle, activities) => {
       await alert(handle, 'high', [host, address]);
       await triage(handle, { severity: 'high', strategy: 'contain_first' });
-      await env.sleep(seconds(1));
+      await awaitingApproval(handle);
       await handle.executeUpdate(approveContainmentUpdate, { args: [{ principal: maria, decision: { approved: false, reason: 'web-01 is the payment front end' } }] });
       const state = await waitForPhase(handle, 'review');
       expect(activities.actions.map((a) => a.action)).toEqual(['block_address']);
@@ -163,9 +168,7 @@ describe('the incident lifecycle (time-skipping)', () => {
       async (handle) => {
         await alert(handle, 'critical', [host]);
         await triage(handle, { severity: 'critical', strategy: 'contain_first' });
-        await env.sleep(seconds(5));
-        let state = await handle.query(stateQuery);
-        expect(state.response?.current).toBe('eradication');
+        let state = await waitForState(handle, 'eradication', (s) => s.response?.current === 'eradication');
         const started = Date.parse(state.nextDeadline!.dueAt) - hours(24);
 
         await env.sleep(hours(23) + minutes(59));
@@ -252,8 +255,7 @@ describe('the incident lifecycle (time-skipping)', () => {
       for (let i = 0; i < 150; i++) {
         await handle.signal(alertSignal, { alertId: `storm-${i}`, source: 'ids', sourceRef: `s${i}`, title: 't', severity: 'critical', receivedAt: new Date().toISOString(), assets: [] });
       }
-      await env.sleep(seconds(1));
-      const state = await handle.query(stateQuery);
+      const state = await waitForState(handle, 'all 150 alerts counted', (s) => s.alertCount >= 150);
       expect((await handle.describe()).runId).not.toBe(firstRunId);
       expect(state.alertCount).toBe(150);
       expect(state).toMatchObject({ phase: 'triage', acknowledgedBy: { name: 'alice' } });
@@ -299,8 +301,7 @@ describe('the incident lifecycle (time-skipping)', () => {
       async (handle) => {
         await alert(handle, 'critical', [host]);
         await triage(handle, { severity: 'critical', strategy: 'contain_first' });
-        await env.sleep(seconds(5));
-        const state = await handle.query(stateQuery);
+        const state = await waitForState(handle, 'the failed-stage escalation', (s) => s.escalations.length > 0);
         expect(state.phase).toBe('response');
         expect(state.escalations).toEqual([expect.objectContaining({ level: 1, cause: 'stageFailed', reason: expect.stringMatching(/containment failed: .*host is protected/) })]);
         expect(refused.escalationTargets()).toContain('ir_manager');

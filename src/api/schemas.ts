@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { HISTORY_ORIGINS } from '../audit/history-source';
 import { PHASES } from '../domain/incident';
+import { instantFilter } from '../domain/instant';
 import { ROLES } from '../domain/principal';
 import { SEVERITIES } from '../domain/severity';
 import { boundedText, identifier } from '../domain/text';
@@ -9,24 +10,12 @@ import { boundedText, identifier } from '../domain/text';
 
 export const MAX_PAGE_SIZE = 200;
 
-/** The latest instant PostgreSQL's ISO input reads back as it was written (a later one gets a six-digit year). */
-const LAST_INSTANT = Date.parse('9999-12-31T23:59:59.999Z');
-
-/**
- * A client's instant as UTC, clamped to 1970–9999 so PostgreSQL reads it: RFC 3339 allows offsets
- * to ±23:59 and years from 0000, PostgreSQL takes offsets to ±15:59 and no year 0. No incident
- * lies outside that range, so comparisons with it come out the same.
- */
-function toStoredInstant(value: string): string {
-  return new Date(Math.min(Math.max(Date.parse(value), 0), LAST_INSTANT)).toISOString();
-}
-
 export const IncidentListQuerySchema = z.strictObject({
   status: z.enum(PHASES).optional(),
   severity: z.enum(SEVERITIES).optional(),
   source: identifier(100).optional(),
   commander: boundedText(200).optional(),
-  openedAfter: z.iso.datetime({ offset: true }).transform(toStoredInstant).optional(),
+  openedAfter: instantFilter.optional(),
   limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(50),
   cursor: z.string().max(200).regex(/^[A-Za-z0-9_-]+$/, 'not a cursor from a previous page').optional(),
 });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { INCIDENT_ROLES, RESOLUTIONS } from './decisions';
+import { statedInstant } from './instant';
 import { STRATEGIES } from './response-plan';
 import { SEVERITIES } from './severity';
 import { boundedText, identifier } from './text';
@@ -34,7 +35,7 @@ export const ReviewSchema = z.strictObject({
       z.strictObject({
         title: boundedText(300),
         owner: boundedText(200),
-        dueAt: z.iso.datetime({ offset: true }),
+        dueAt: statedInstant,
       }),
     )
     .max(100),
@@ -45,10 +46,9 @@ export const ClosureSchema = z.strictObject({
   summary: boundedText(10_000),
 });
 
-const pastInstant = z.iso
-  .datetime({ offset: true })
+const pastInstant = statedInstant
   .refine((v) => Date.parse(v) <= Date.now() + 5 * 60_000, { message: 'must not be in the future' })
-  .meta({ description: 'Not in the future (five minutes ahead are allowed for clock skew)' });
+  .meta({ description: 'RFC 3339, kept in UTC; between 1970 and now (five minutes ahead are allowed for clock skew)' });
 
 export const RegimeSchema = z.strictObject({
   regime: identifier(64),

@@ -87,11 +87,19 @@ describe('the lifecycle over HTTP', () => {
     expect(early.status).toBe(409);
     expect(early.body.detail).toMatch(/SEV1 incident needs a recorded post-incident review/);
 
+    // A due date in year 0000 is a slip, refused by name; one sent with an offset is kept in UTC.
+    const slip = await post(`/v1/incidents/${id}/review`, stack.keys.manager, {
+      lessons: 'Backups were reachable from the domain',
+      actionItems: [{ title: 'Isolate the backup network', owner: 'infra', dueAt: '0000-01-15T00:00:00Z' }],
+    });
+    expect(slip.status).toBe(400);
+    expect(slip.body.errors[0]).toMatchObject({ field: 'actionItems.0.dueAt', message: expect.stringMatching(/1970 and 9999/) });
     const review = await post(`/v1/incidents/${id}/review`, stack.keys.manager, {
       lessons: 'Backups were reachable from the domain',
-      actionItems: [{ title: 'Isolate the backup network', owner: 'infra', dueAt: '2027-01-15T00:00:00Z' }],
+      actionItems: [{ title: 'Isolate the backup network', owner: 'infra', dueAt: '2027-01-15T09:00:00+09:00' }],
     });
     expect(review.status).toBe(200);
+    expect(review.body.review.actionItems).toEqual([{ title: 'Isolate the backup network', owner: 'infra', dueAt: '2027-01-15T00:00:00.000Z' }]);
     const closed = await post(`/v1/incidents/${id}/close`, stack.keys.manager, { resolution: 'resolved', summary: 'restored from backup' });
     expect(closed.status).toBe(200);
     expect(closed.body.phase).toBe('closed');

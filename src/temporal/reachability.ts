@@ -1,5 +1,6 @@
 import { Connection, isGrpcServiceError } from '@temporalio/client';
 
+const GRPC_DEADLINE_EXCEEDED = 4;
 const GRPC_UNAVAILABLE = 14;
 
 /**
@@ -80,7 +81,9 @@ export class TemporalReachability {
       await this.connection.withDeadline(Date.now() + this.timeoutMs, () => this.connection.workflowService.getSystemInfo({}));
       this.down = undefined;
     } catch (err) {
-      if (isGrpcServiceError(err) && err.code === GRPC_UNAVAILABLE) this.down ??= new Date();
+      if (!isGrpcServiceError(err) || err.code === GRPC_DEADLINE_EXCEEDED) return; // inconclusive
+      if (err.code === GRPC_UNAVAILABLE) this.down ??= new Date();
+      else this.down = undefined; // it answered, if only with an error
     }
   }
 

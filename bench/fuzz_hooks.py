@@ -17,26 +17,36 @@ import schemathesis
 
 PAST_INSTANTS = {"startedAt", "determinedAt", "filedAt", "engagedAt"}
 STATED_INSTANTS = PAST_INSTANTS | {"dueAt"}
-YEAR = re.compile(r"^(\d{4})-")
+RFC3339 = re.compile(r"^(\d{4})(-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2}))$")
 
 
 def _z(instant):
     return instant.isoformat().replace("+00:00", "Z")
 
 
+def _year_if_instant(value):
+    """The year of a valid RFC 3339 date-time, else None (an invalid request, to be left as drawn)."""
+    match = RFC3339.match(value) if isinstance(value, str) else None
+    if not match:
+        return None
+    # Python reads no year 0; a year of the same 400-year leap cycle checks the rest the same way.
+    try:
+        datetime.fromisoformat(f"{int(match.group(1)) % 400 + 2000:04d}{match.group(2)}".replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return int(match.group(1))
+
+
 def _within_rules(key, value):
-    if not isinstance(value, str) or not YEAR.match(value):
-        return value  # not an instant: an invalid request, left as drawn
-    year = int(YEAR.match(value).group(1))
+    year = _year_if_instant(value)
+    if year is None:
+        return value
+    past_only = key in PAST_INSTANTS
     if year < 1971:
         return "2000-01-01T00:00:00Z"
     if year > 9998:
-        return "2100-01-01T00:00:00Z" if key not in PAST_INSTANTS else _z(datetime.now(timezone.utc) - timedelta(days=1))
-    try:
-        instant = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return value
-    if key in PAST_INSTANTS and instant.tzinfo is not None and instant > datetime.now(timezone.utc):
+        return _z(datetime.now(timezone.utc) - timedelta(days=1)) if past_only else "2100-01-01T00:00:00Z"
+    if past_only and datetime.fromisoformat(value.replace("Z", "+00:00")) > datetime.now(timezone.utc):
         return _z(datetime.now(timezone.utc) - timedelta(days=1))
     return value
 

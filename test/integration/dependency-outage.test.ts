@@ -3,12 +3,11 @@ import path from 'node:path';
 import pino from 'pino';
 import { startApi } from '../../src/api/api-service';
 import { createPool } from '../../src/db/pool';
-import { freePort } from '../../src/net';
+import { freePort, waitFor } from '../../src/net';
 import { temporalCliPath } from '../../src/temporal/binaries';
 import { startDevServer, type DevServer } from '../../src/temporal/dev-server';
 import { testEnv } from '../support/servers';
 import { startTestStack, uniqueKey, type HttpResponse, type TestStack } from '../support/stack';
-import { waitFor } from '../../src/net';
 
 describe('when Temporal is unreachable', () => {
   let server: DevServer;

@@ -33,9 +33,9 @@ class ExitedBeforeReady extends Error {}
 /**
  * Runs `temporal server start-dev` with Firebreak's search attributes registered and waits until
  * it answers. Started by hand rather than through the SDK, whose five-second start limit is too
- * tight on a busy two-core machine. The server now and then exits during start-up (it binds
- * internal ports it picked a moment before); such a start is tried again, on the same port and
- * file, and a final failure carries the server's last lines of output.
+ * tight on a busy two-core machine. The server now and then exits during start-up (seen once,
+ * before its output was kept); such a start is tried again, on the same port and file, and a
+ * final failure carries the server's last lines of output.
  */
 export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
   for (let attempt = 1; ; attempt++) {

@@ -228,6 +228,8 @@ describe('the incident lifecycle (time-skipping)', () => {
       const result: IncidentState = await handle.result();
       expect(Object.keys(result.phaseEnteredAt)).toEqual(['detected', 'triage', 'response', 'review', 'closed']);
       expect(result.closure).toMatchObject({ resolution: 'resolved', by: { name: 'maria' } });
+      // The archive runs in a child the incident leaves behind when it ends: wait for that child.
+      await env.client.workflow.getHandle(`archive-${result.incidentId}`).result();
       expect(activities.archived).toEqual([result.incidentId]);
     }));
   });

@@ -201,6 +201,8 @@ describe('the incident lifecycle (time-skipping)', () => {
       await triage(handle, { severity: 'critical', strategy: 'contain_first' });
       const inReview = await waitForPhase(handle, 'review');
       expect(inReview.nextDeadline?.kind).toBe('review');
+      // The notice goes out just after the phase changes: wait for it rather than race it.
+      await waitForState(handle, 'the review notice', () => activities.notices.some((x) => x.kind === 'review_scheduled'));
       expect(activities.notices.filter((x) => x.kind === 'review_scheduled')).toHaveLength(1);
 
       // Closing before the review is rejected for a SEV1.

@@ -101,6 +101,7 @@ export function buildTimeline(runs: RunHistory[], audit: AuditEntry[], custody: 
           const source = scheduled.get(String(attrs?.scheduledEventId));
           if (!source || !STAGE_ACTIVITIES.has(source.type)) break;
           const outcome = eventTypeName(event) === 'ActivityTaskCompleted' ? 'completed' : 'failed';
+          const start = started.get(String(attrs?.startedEventId));
           items.push({
             ...base,
             kind: 'stage',
@@ -111,8 +112,8 @@ export function buildTimeline(runs: RunHistory[], audit: AuditEntry[], custody: 
               asset: source.input?.asset ?? source.input?.assets,
               result: firstArg(attrs?.result),
               failure: attrs?.failure?.message,
-              attempts: started.get(String(attrs?.startedEventId))?.attempt ?? 1,
-              lastRetriedFailure: started.get(String(attrs?.startedEventId))?.lastFailure,
+              attempts: start?.attempt ?? 1,
+              lastRetriedFailure: start?.lastFailure,
             },
           });
           break;

@@ -5,12 +5,14 @@ import type { IdempotencyStore } from '../db/idempotency-store';
 import { principalOf } from './auth';
 import { HttpProblem } from './problem';
 
+const KEY_RULE = '1 to 200 printable ASCII characters';
+
 /** The Idempotency-Key header: the app checks it and the OpenAPI document declares it from this one schema. */
 export const IdempotencyKeySchema = z
   .string()
   .min(1)
   .max(200)
-  .regex(/^[\x21-\x7e]+$/, '1 to 200 printable ASCII characters')
+  .regex(/^[\x21-\x7e]+$/, KEY_RULE)
   .describe('Repeat it with the same body to get the first answer again; another body under it is 422');
 
 const UPDATE_ID_LOCAL = 'idempotentUpdateId';
@@ -31,8 +33,8 @@ export function idempotent(store: IdempotencyStore): RequestHandler {
     const key = req.get('idempotency-key');
     if (key === undefined) return next();
     if (!IdempotencyKeySchema.safeParse(key).success) {
-      throw new HttpProblem(400, 'validation-failed', 'The request is not valid', 'Idempotency-Key: 1 to 200 printable ASCII characters', {
-        errors: [{ field: 'Idempotency-Key', message: '1 to 200 printable ASCII characters' }],
+      throw new HttpProblem(400, 'validation-failed', 'The request is not valid', `Idempotency-Key: ${KEY_RULE}`, {
+        errors: [{ field: 'Idempotency-Key', message: KEY_RULE }],
       });
     }
     const principal = principalOf(req);

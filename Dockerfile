@@ -30,6 +30,8 @@ COPY --from=build /app/dist ./dist
 # Migrations are plain .js files loaded at run time, not compiled by tsc, so
 # they keep their source location next to dist/.
 COPY --from=build /app/src/db/migrations ./src/db/migrations
+# npm scripts (create-key, replay) run the build through scripts/run-built.js.
+COPY --from=build /app/scripts ./scripts
 
 # Files stay root-owned (read-only to the app); the process runs unprivileged.
 USER node

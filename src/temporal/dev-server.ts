@@ -15,6 +15,11 @@ export interface DevServerOptions {
   fastSqlite?: boolean;
   logFile?: string;
   readyTimeoutMs?: number;
+  /**
+   * Run in a process group of its own, so a Ctrl-C in the terminal reaches only the stack, which
+   * stops the server after the worker instead of before it. The stack must then stop it itself.
+   */
+  ownProcessGroup?: boolean;
 }
 
 export interface DevServer {
@@ -67,7 +72,7 @@ async function startOnce(options: DevServerOptions): Promise<DevServer> {
     ...searchAttributeCliFlags(),
     ...(options.uiPort ? ['--ui-port', String(options.uiPort)] : ['--headless']),
   ];
-  const child = spawn(options.cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(options.cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: options.ownProcessGroup ?? false });
   const log = options.logFile ? createWriteStream(options.logFile, { flags: 'a' }) : undefined;
   const tail: string[] = [];
   for (const stream of [child.stdout, child.stderr]) {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type Alert, AlertSchema } from './alert-schema';
+import { type Alert, AlertSchema, MAX_LABEL_VALUE, MAX_LABELS } from './alert-schema';
 import type { Severity } from './severity';
 import { identifier, storableString } from './text';
 
@@ -131,6 +131,23 @@ function hostFromInstance(instance: string): string | undefined {
   return hostIdentifier.safeParse(host).success ? host : undefined;
 }
 
+/** Labels that say most about an alert, kept first when an alert has more labels than fit. */
+const LEADING_LABELS = ['alertname', 'severity', 'instance', 'job', 'namespace', 'service', 'pod', 'container', 'node', 'cluster', 'team'];
+const labelKey = identifier(128);
+
+/**
+ * The labels shown on the alert: the well-known ones first, then the rest by name, at most
+ * MAX_LABELS, each value cut to MAX_LABEL_VALUE. All of them stay in the alert's raw payload.
+ */
+function shownLabels(labels: Record<string, string>): Record<string, string> | undefined {
+  const rank = (key: string) => (LEADING_LABELS.includes(key) ? LEADING_LABELS.indexOf(key) : LEADING_LABELS.length);
+  const keys = Object.keys(labels)
+    .filter((key) => labelKey.safeParse(key).success)
+    .sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0))
+    .slice(0, MAX_LABELS);
+  return keys.length ? Object.fromEntries(keys.map((key) => [key, cut(labels[key] ?? '', MAX_LABEL_VALUE)])) : undefined;
+}
+
 /** One Alertmanager alert as a Firebreak alert, with the status it was sent in. */
 export function toFirebreakAlert(alert: AlertmanagerAlert): { alert: Alert; status: 'firing' | 'resolved' } {
   const { labels, annotations, fingerprint, startsAt, status: alertStatus } = alert;
@@ -146,6 +163,7 @@ export function toFirebreakAlert(alert: AlertmanagerAlert): { alert: Alert; stat
   const description = cleanText(annotations.description, 10_000);
   const category = categoryIdentifier.safeParse(labels.category).success ? labels.category : undefined;
   const host = labels.instance === undefined ? undefined : hostFromInstance(labels.instance);
+  const shown = shownLabels(labels);
 
   // startsAt identifies the firing episode: Alertmanager repeats a notification with the same
   // startsAt, so repeats collapse onto one alert, and the resolution is recorded once more.
@@ -162,6 +180,7 @@ export function toFirebreakAlert(alert: AlertmanagerAlert): { alert: Alert; stat
     dedupKey: fingerprint,
     occurredAt: startsAt,
     ...(host !== undefined && { assets: [{ kind: 'host' as const, id: host }] }),
+    ...(shown !== undefined && { labels: shown }),
     raw: { labels, annotations, generatorURL: alert.generatorURL, status: alertStatus },
   };
 

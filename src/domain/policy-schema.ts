@@ -1,26 +1,28 @@
-import ms from 'ms';
 import { z } from 'zod';
-import { days } from './duration';
+import { Duration } from './duration-schema';
+import { chainProblems, ESCALATION_TARGETS } from './escalation';
 import { DEADLINE_KINDS, DEFAULT_POLICY, type PolicyTable, type SeverityPolicy } from './policy';
 import { SEVERITIES } from './severity';
-import { CLOCK_STARTS, DEFAULT_REGIMES, US_FEDERAL_HOLIDAYS, type RegimeDefinition } from './regulatory';
+import { CLOCK_STARTS, DEFAULT_REGIMES, type RegimeDefinition } from './regulatory';
 
-/** A duration as milliseconds or as an `ms` string ("15m", "4h", "5d"); at least a second, at most a year. */
-const Duration = z
-  .union([z.number().int(), z.string().max(20)])
-  .transform((value, ctx) => {
-    const parsed = typeof value === 'number' ? value : ms(value as ms.StringValue);
-    if (typeof parsed !== 'number' || !Number.isFinite(parsed)) {
-      ctx.addIssue({ code: 'custom', message: `not a duration: ${JSON.stringify(value)} (use e.g. "15m", "4h", "5d")` });
-      return z.NEVER;
-    }
-    return parsed;
+/** A level pages one target or several at once. */
+const EscalationLevel = z.union([z.enum(ESCALATION_TARGETS), z.array(z.enum(ESCALATION_TARGETS)).min(1).max(ESCALATION_TARGETS.length)]).transform((level) => (Array.isArray(level) ? level : [level]));
+
+/** A severity's escalation chain, e.g. `{"levels": ["on_call", "ir_manager", ["ciso", "ir_manager"]], "loops": 1}`. */
+const EscalationChainSchema = z
+  .strictObject({
+    levels: z.array(EscalationLevel).max(10),
+    /** Further passes over the whole chain after the first reaches the top (PagerDuty's num_loops). */
+    loops: z.number().int().min(0).max(9).default(0),
   })
-  .pipe(z.number().min(1_000, 'at least 1s').max(days(365), 'at most 365d'));
+  .superRefine((chain, ctx) => {
+    for (const message of chainProblems(chain)) ctx.addIssue({ code: 'custom', path: ['levels'], message });
+  });
 
 const SeverityOverride = z.strictObject({
   deadlines: z.strictObject(Object.fromEntries(DEADLINE_KINDS.map((k) => [k, Duration.optional()])) as Record<(typeof DEADLINE_KINDS)[number], z.ZodOptional<typeof Duration>>).optional(),
   escalationRepeat: Duration.optional(),
+  escalation: EscalationChainSchema.optional(),
   preApprovedContainment: z.boolean().optional(),
   reviewRequired: z.boolean().optional(),
   reviewReminderEvery: Duration.optional(),
@@ -52,7 +54,7 @@ const RegimeSchema = z.strictObject({
 });
 
 const RegulatorySchema = z.strictObject({
-  /** Replaces the default holiday list (US federal holidays) used for business days. */
+  /** Further closures (YYYY-MM-DD) business days skip, beside the holidays computed by rule (none by default). */
   holidays: z.array(z.iso.date()).max(1_000).optional(),
   /** Custom regimes, by id; an id of a built-in regime replaces it. */
   regimes: z.record(z.string().regex(/^[a-z0-9_]{1,64}$/), RegimeSchema).optional(),
@@ -81,7 +83,7 @@ export function regulatoryFrom(file: unknown): RegulatoryConfig {
   const regulatory = parsePolicyFile(file ?? {}).regulatory;
   return {
     regimes: { ...DEFAULT_REGIMES, ...(regulatory?.regimes ?? {}) },
-    holidays: regulatory?.holidays ?? US_FEDERAL_HOLIDAYS,
+    holidays: regulatory?.holidays ?? [],
   };
 }
 

@@ -1,16 +1,12 @@
 import { days, hours, minutes } from './duration';
+import { DEFAULT_ESCALATION_CHAIN, type EscalationChain } from './escalation';
 import type { Severity } from './severity';
 
 /**
- * Who is engaged at each escalation level. Level 0 is paged when the incident opens;
- * every missed deadline moves one level up until the chain is exhausted.
+ * The decisions and stages that run against a deadline. `contain` and `forensics` are SLAs on
+ * running stages, counted from the start of the response.
  */
-export const ESCALATION_CHAIN = ['on_call', 'ir_manager', 'ciso', 'external_assistance'] as const;
-export type EscalationTarget = (typeof ESCALATION_CHAIN)[number];
-export const TOP_ESCALATION_LEVEL = ESCALATION_CHAIN.length - 1;
-
-/** The decisions and stages that run against a deadline. */
-export const DEADLINE_KINDS = ['acknowledge', 'assess', 'approveContainment', 'contain', 'patchVerify', 'review'] as const;
+export const DEADLINE_KINDS = ['acknowledge', 'assess', 'approveContainment', 'contain', 'forensics', 'patchVerify', 'review'] as const;
 export type DeadlineKind = (typeof DEADLINE_KINDS)[number];
 
 export interface SeverityPolicy {
@@ -18,6 +14,11 @@ export interface SeverityPolicy {
   deadlines: Record<DeadlineKind, number>;
   /** Milliseconds between further escalations once a deadline has been missed. */
   escalationRepeat: number;
+  /**
+   * Who each level pages and how often the chain is walked. Absent in the policies of incidents
+   * started before chains were configurable: they run on DEFAULT_ESCALATION_CHAIN.
+   */
+  escalation?: EscalationChain;
   /** Destructive containment (isolating a host, disabling an account) runs without waiting for approval. */
   preApprovedContainment: boolean;
   /** Closing needs a recorded post-incident review. */
@@ -42,10 +43,12 @@ export const DEFAULT_POLICY: PolicyTable = {
       assess: hours(1),
       approveContainment: minutes(30),
       contain: hours(4),
+      forensics: hours(4),
       patchVerify: hours(24),
       review: days(5),
     },
     escalationRepeat: minutes(15),
+    escalation: DEFAULT_ESCALATION_CHAIN,
     preApprovedContainment: true,
     reviewRequired: true,
     reviewReminderEvery: days(1),
@@ -57,10 +60,12 @@ export const DEFAULT_POLICY: PolicyTable = {
       assess: hours(4),
       approveContainment: hours(1),
       contain: hours(24),
+      forensics: hours(12),
       patchVerify: days(3),
       review: days(10),
     },
     escalationRepeat: minutes(30),
+    escalation: DEFAULT_ESCALATION_CHAIN,
     preApprovedContainment: false,
     reviewRequired: true,
     reviewReminderEvery: days(2),
@@ -72,10 +77,12 @@ export const DEFAULT_POLICY: PolicyTable = {
       assess: days(1),
       approveContainment: hours(4),
       contain: days(3),
+      forensics: days(2),
       patchVerify: days(14),
       review: days(30),
     },
     escalationRepeat: hours(4),
+    escalation: DEFAULT_ESCALATION_CHAIN,
     preApprovedContainment: false,
     reviewRequired: false,
     reviewReminderEvery: days(7),
@@ -87,10 +94,12 @@ export const DEFAULT_POLICY: PolicyTable = {
       assess: days(3),
       approveContainment: days(1),
       contain: days(7),
+      forensics: days(5),
       patchVerify: days(30),
       review: days(60),
     },
     escalationRepeat: days(1),
+    escalation: DEFAULT_ESCALATION_CHAIN,
     preApprovedContainment: false,
     reviewRequired: false,
     reviewReminderEvery: days(14),
@@ -98,8 +107,12 @@ export const DEFAULT_POLICY: PolicyTable = {
   },
 };
 
-export function escalationTarget(level: number): EscalationTarget {
-  const target = ESCALATION_CHAIN[Math.min(Math.max(level, 0), TOP_ESCALATION_LEVEL)];
-  if (!target) throw new RangeError(`no escalation target for level ${level}`);
-  return target;
-}
+/** The chain a severity escalates along (the default one for policies that predate configurable chains). */
+export const chainFor = (policy: SeverityPolicy): EscalationChain => policy.escalation ?? DEFAULT_ESCALATION_CHAIN;
+
+/**
+ * Milliseconds allowed for a deadline; a kind added after an incident's policy was taken (the
+ * forensics SLA) falls back to the default table, so an older incident gets it too.
+ */
+export const deadlineMs = (policy: PolicyTable, severity: Severity, kind: DeadlineKind): number =>
+  policy[severity].deadlines[kind] ?? DEFAULT_POLICY[severity].deadlines[kind];

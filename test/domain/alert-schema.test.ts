@@ -12,7 +12,8 @@ describe('the alert body', () => {
       dedupKey: 'vpn-bruteforce',
       occurredAt: '2026-03-01T10:00:00+01:00',
       assets: [{ kind: 'host', id: 'vpn-gw' }],
-      observables: [{ kind: 'ip', value: '203.0.113.9' }],
+      observables: [{ kind: 'ipv4', value: '203.0.113.9' }],
+      labels: { alertname: 'VpnBruteForce', job: 'vpn' },
       raw: { rule: 42 },
     });
     expect(parsed.title).toBe('Brute force on vpn-gw');
@@ -26,6 +27,9 @@ describe('the alert body', () => {
     ['an unknown asset kind', { ...valid, assets: [{ kind: 'toaster', id: 'x' }] }, 'assets.0.kind'],
     ['a timestamp without an offset', { ...valid, occurredAt: '2026-03-01 10:00' }, 'occurredAt'],
     ['a source with spaces', { ...valid, source: 'my siem' }, 'source'],
+    ['an observable of an unknown kind', { ...valid, observables: [{ kind: 'ip', value: '203.0.113.9' }] }, 'observables.0.kind'],
+    ['an observable its kind refuses', { ...valid, observables: [{ kind: 'ipv4', value: '203.0.113.9' }, { kind: 'md5', value: 'not-a-hash' }] }, 'observables.1.value'],
+    ['too many labels', { ...valid, labels: Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`l${i}`, 'v'])) }, 'labels'],
     ['too many assets', { ...valid, assets: Array.from({ length: 101 }, (_, i) => ({ kind: 'host', id: `h${i}` })) }, 'assets'],
   ])('rejects %s, naming the field', (_label, body, field) => {
     const result = AlertSchema.safeParse(body);

@@ -149,6 +149,7 @@ describe('toFirebreakAlert', () => {
       dedupKey: 'c5a3b2f1d4e6a7b8',
       occurredAt: '2026-03-01T10:00:00.123456789Z',
       assets: [{ kind: 'host', id: 'api-3' }],
+      labels: { alertname: 'HighErrorRate', severity: 'critical', instance: 'api-3:9100', job: 'api' },
       raw: {
         labels: firing.labels,
         annotations: firing.annotations,
@@ -171,8 +172,19 @@ describe('toFirebreakAlert', () => {
       dedupKey: '0f1e2d3c4b5a6978',
       occurredAt: '2026-03-01T09:00:00+01:00',
       assets: [{ kind: 'host', id: 'db-1' }],
+      labels: resolved.labels,
       raw: { labels: resolved.labels, annotations: resolved.annotations, generatorURL: '', status: 'resolved' },
     });
+  });
+
+  it('keeps the labels to show on the alert: the well-known first, at most 32, long values cut', () => {
+    const many = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`z${String(i).padStart(2, '0')}`, 'v']));
+    const { labels } = toFirebreakAlert(parsedAlert({ labels: { ...many, job: 'node', 'bad key': 'x', alertname: 'DiskFull', instance: 'db-1:9100', team: 'y'.repeat(600) } })).alert;
+    expect(Object.keys(labels ?? {})).toHaveLength(32);
+    expect(Object.keys(labels ?? {}).slice(0, 5)).toEqual(['alertname', 'instance', 'job', 'team', 'z00']);
+    expect(labels?.team).toHaveLength(512);
+    expect(labels).not.toHaveProperty('bad key');
+    expect(toFirebreakAlert(parsedAlert({ labels: {} })).alert.labels).toBeUndefined();
   });
 
   it('gives the firing and resolved notifications of one episode distinct references and one dedup key', () => {

@@ -2,7 +2,8 @@ import { writeFileSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { days, hours, minutes } from '../../src/domain/duration';
-import { DEFAULT_POLICY, escalationTarget } from '../../src/domain/policy';
+import { DEFAULT_ESCALATION_CHAIN, targetsAt } from '../../src/domain/escalation';
+import { DEFAULT_POLICY } from '../../src/domain/policy';
 import { policyFrom, regulatoryFrom } from '../../src/domain/policy-schema';
 import { loadPolicy } from '../../src/policy-file';
 
@@ -19,7 +20,7 @@ describe('the policy table', () => {
   });
 
   it('names the escalation chain in order', () => {
-    expect([0, 1, 2, 3].map(escalationTarget)).toEqual(['on_call', 'ir_manager', 'ciso', 'external_assistance']);
+    expect([0, 1, 2, 3].map((level) => targetsAt(DEFAULT_ESCALATION_CHAIN, level)[0])).toEqual(['on_call', 'ir_manager', 'ciso', 'external_assistance']);
   });
 });
 
@@ -55,8 +56,29 @@ describe('a policy file', () => {
   });
 });
 
+describe('the escalation chain in a policy file', () => {
+  it('takes levels of one target or several, loops and the repeat interval, as the README shows', () => {
+    const table = policyFrom({ critical: { escalation: { levels: ['on_call', 'ir_manager', ['ciso', 'ir_manager'], 'external_assistance'], loops: 1 }, escalationRepeat: '15m' } });
+    expect(table.critical.escalation).toEqual({ levels: [['on_call'], ['ir_manager'], ['ciso', 'ir_manager'], ['external_assistance']], loops: 1 });
+    expect(table.critical.escalationRepeat).toBe(minutes(15));
+    expect(policyFrom({ high: { escalation: { levels: ['on_call', 'ciso'] } } }).high.escalation?.loops).toBe(0);
+    expect(table.high.escalation).toEqual(DEFAULT_POLICY.high.escalation); // untouched severities keep the default chain
+  });
+
+  it.each([
+    [{ critical: { escalation: { levels: ['on_call'] } } }, 'critical.escalation.levels', /at least two levels/],
+    [{ critical: { escalation: { levels: ['on_call', 'security_guard'] } } }, 'critical.escalation.levels.1', /./],
+    [{ critical: { escalation: { levels: ['on_call', ['ciso', 'ciso']] } } }, 'critical.escalation.levels', /names a target twice/],
+    [{ critical: { escalation: { levels: ['on_call', 'ciso'], loops: 10 } } }, 'critical.escalation.loops', /./],
+    [{ critical: { escalation: { levels: ['on_call', 'ciso'], num_loops: 1 } } }, 'critical.escalation', /./],
+  ])('rejects %j naming %s', (file, where, why) => {
+    expect(() => policyFrom(file)).toThrow(new RegExp(`invalid policy: .*${where.replace(/\./g, '\\.')}`));
+    expect(() => policyFrom(file)).toThrow(why);
+  });
+});
+
 describe('the regulatory section of a policy file', () => {
-  it('adds a custom regime and replaces the holiday list', () => {
+  it('adds a custom regime and further closures beside the holidays computed by rule', () => {
     const config = regulatoryFrom({
       regulatory: {
         holidays: ['2026-12-24'],
@@ -74,7 +96,7 @@ describe('the regulatory section of a policy file', () => {
     expect(Object.keys(config.regimes)).toEqual(expect.arrayContaining(['gdpr_art33', 'sec_8k_105', 'dora_major']));
     expect(config.regimes.dora_major?.stages.map((s) => s.lateNeedsReason)).toEqual([false, false]);
     expect(config.holidays).toEqual(['2026-12-24']);
-    expect(regulatoryFrom({}).holidays).toContain('2026-11-26');
+    expect(regulatoryFrom({}).holidays).toEqual([]); // Thanksgiving and the rest come from the rule-based calendar
   });
 
   it.each([

@@ -50,10 +50,20 @@ const pastInstant = statedInstant
   .refine((v) => Date.parse(v) <= Date.now() + 5 * 60_000, { message: 'must not be in the future' })
   .meta({ description: 'RFC 3339, kept in UTC; between 1970 and now (five minutes ahead are allowed for clock skew)' });
 
+/** How many people a breach affects; HIPAA's HHS and media notices depend on it. */
+const AffectedCountsSchema = z
+  .strictObject({
+    total: z.number().int().min(0).max(10_000_000_000),
+    maxInOneState: z.number().int().min(0).max(10_000_000_000).meta({ description: 'the most affected residents of any one state or jurisdiction' }),
+  })
+  .refine((a) => a.maxInOneState <= a.total, { path: ['maxInOneState'], message: 'must not exceed total' });
+
 export const RegimeSchema = z.strictObject({
   regime: identifier(64),
   /** The event the regime counts from: awareness (GDPR, NIS2), discovery (HIPAA); may precede the incident. */
   startedAt: pastInstant,
+  /** Required by regimes whose stages depend on it (hipaa_breach). */
+  affected: AffectedCountsSchema.optional(),
 });
 
 export const MaterialitySchema = z.strictObject({

@@ -1,3 +1,4 @@
+import type { PinnedPlaybook } from './playbook-run';
 import type { Principal } from './principal';
 import type { RegulatoryClock } from './regulatory';
 import type { Strategy } from './response-plan';
@@ -17,6 +18,17 @@ export interface Assessment {
   externalAssistance: boolean;
   /** A false positive: the incident ends here, dismissed. */
   dismiss?: { reason: string };
+  /**
+   * The playbook the response runs, pinned whole: named by the manager or chosen by the
+   * playbooks' matching rules, resolved by the API from the store. Without one the strategy's
+   * built-in plan runs.
+   */
+  playbook?: PinnedPlaybook;
+}
+
+/** Another playbook for a running response (what is done stays done). */
+export interface PlaybookApplication {
+  playbook: PinnedPlaybook;
 }
 
 export interface ContainmentApproval {

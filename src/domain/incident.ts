@@ -1,10 +1,42 @@
 import { mergeAssets, type Asset } from './asset';
 import type { Assessment, Closure, ExternalAssistanceEngagement, ContainmentApproval, EscalationRequest, IncidentRole, Note, ReviewOutcome, RoleAssignment } from './decisions';
-import { escalationTarget, TOP_ESCALATION_LEVEL, type DeadlineKind, type EscalationTarget, type PolicyTable } from './policy';
+import { nextEscalationStep, topLevel, type EscalationTarget } from './escalation';
+import { chainFor, deadlineMs, type DeadlineKind, type PolicyTable } from './policy';
+import { applyRejection, replacePlaybook, startRun, type PinnedPlaybook, type PlaybookRun } from './playbook-run';
 import type { Principal } from './principal';
+import {
+  addAdHocTask,
+  commentOnTask,
+  commentRejection,
+  completeTask,
+  completionRejection,
+  findTask,
+  reassignmentRejection,
+  reassignTask,
+  skipRejection,
+  skipTask,
+  taskOverduePaged,
+  taskReminderSent,
+  type AdHocTask,
+  type IncidentTask,
+  type RoleHolders,
+  type TaskComment,
+  type TaskCompletion,
+  type TaskReassignment,
+  type TaskSkip,
+} from './task';
 import { severityLevel, type Severity } from './severity';
 import type { ResponseStep } from './response-plan';
-import type { Filing, RegulatoryClock } from './regulatory';
+import { dueText, fileClock, type Filing, type RegulatoryClock } from './regulatory';
+import {
+  mergeObservables,
+  newRelations,
+  observableAdditionRejection,
+  type IncidentRelation,
+  type ObservableRecord,
+  type ObservableRef,
+  type RelatedIncidentNotice,
+} from './observable-record';
 
 /** ISO/IEC 27035 phases as Firebreak names them. */
 export const PHASES = ['detected', 'triage', 'response', 'review', 'closed', 'dismissed'] as const;
@@ -23,16 +55,31 @@ export interface AlertSummary {
   assets: Asset[];
   /** Monitors report when the condition cleared; such an alert is recorded, nothing more. */
   status?: 'resolved';
+  /** Its observables, normalised and without duplicates; merged into the incident's, not kept on the alert. */
+  observables?: ObservableRef[];
+  /** The monitor's labels (Alertmanager: alertname, instance, job, …), shown on the alert. */
+  labels?: Record<string, string>;
 }
 
 export interface EscalationRecord {
   level: number;
+  /** The level's first target (incidents from before multi-target levels had only this). */
   target: EscalationTarget;
-  /** The deadline whose miss caused it, `manual` when a person escalated, `stageFailed` when an adapter refused, `regulatory` when a filing deadline passed. */
-  cause: DeadlineKind | 'manual' | 'stageFailed' | 'regulatory';
+  /** The deadline whose miss caused it, `manual` when a person escalated, `stageFailed` when an adapter refused, `regulatory` when a filing deadline passed, `task` when a task or approval gate is overdue. */
+  cause: DeadlineKind | 'manual' | 'stageFailed' | 'regulatory' | 'task';
   reason: string;
   at: string;
   by?: Principal;
+  /** Every target the level pages. The fields from here on are absent on escalations from before 0.3.0. */
+  targets?: EscalationTarget[];
+  /** The pass over the chain, 0 on the first. */
+  loop?: number;
+  /** This escalation's number within the incident, 1, 2, 3…: a repeated page is a new page. */
+  page?: number;
+  /** The chain is exhausted: the top is paged again. */
+  repeat?: true;
+  /** The incident commander, paged beside the top on every repeat. */
+  commander?: string;
 }
 
 export interface SlaBreach {
@@ -98,7 +145,7 @@ export interface IncidentState {
   assets: Asset[];
   acknowledgedAt?: string;
   acknowledgedBy?: Principal;
-  assessment?: Omit<Assessment, 'dismiss'> & Attribution;
+  assessment?: Omit<Assessment, 'dismiss' | 'playbook'> & Attribution;
   dismissal?: { reason: string } & Attribution;
   roles: Partial<Record<IncidentRole, { person: string } & Attribution>>;
   noteCount: number;
@@ -113,13 +160,29 @@ export interface IncidentState {
   closure?: Closure & Attribution;
   closedAt?: string;
   escalationLevel: number;
+  /** Completed passes over the escalation chain (absent before 0.3.0: 0). */
+  escalationLoop?: number;
   escalations: EscalationRecord[];
   slaBreaches: SlaBreach[];
   nextDeadline?: PendingDeadline;
+  /**
+   * SLAs on stages while they run (containment done, forensics collected), beside the decision
+   * deadline in `nextDeadline`; each fires at its due time even while its stage is still running.
+   * Absent on incidents whose response started before 0.3.0.
+   */
+  stageDeadlines?: PendingDeadline[];
   /** Regulators' clocks (GDPR, NIS2, SEC, HIPAA, custom); absent on incidents from before they existed. */
   regulatoryClocks?: RegulatoryClock[];
   materiality?: { material: boolean; determinedAt: string; rationale: string } & Attribution;
   externalAssistance?: Array<ExternalAssistanceEngagement & Attribution>;
+  /** Observables from alerts and analysts, one per kind and value (absent before any arrived). */
+  observables?: readonly ObservableRecord[];
+  /** Other incidents that saw one of this incident's observables while open (absent before the first). */
+  relatedIncidents?: IncidentRelation[];
+  /** The playbook the response runs and how far each step got (absent on the built-in plans). */
+  playbookRun?: PlaybookRun;
+  /** Human tasks and approval gates, from the playbook and added by hand (absent before the first). */
+  tasks?: IncidentTask[];
   /** Bumped on every change, so the read model keeps only the newest snapshot. */
   version: number;
 }
@@ -139,7 +202,7 @@ const bump = (state: IncidentState, changes: Partial<IncidentState>): IncidentSt
 
 /** The instant a deadline of the given kind falls due, counted from `from`. */
 export function deadlineFor(policy: PolicyTable, severity: Severity, kind: DeadlineKind, from: Date): PendingDeadline {
-  return { kind, dueAt: new Date(from.getTime() + policy[severity].deadlines[kind]).toISOString() };
+  return { kind, dueAt: new Date(from.getTime() + deadlineMs(policy, severity, kind)).toISOString() };
 }
 
 /** The deadline that runs from the moment an incident enters a phase, if any. */
@@ -187,12 +250,36 @@ export function openIncident(input: OpenIncidentInput, policy: PolicyTable, now:
 export function recordAlert(state: IncidentState, alert: AlertSummary): IncidentState {
   if (state.recentAlerts.some((a) => a.alertId === alert.alertId)) return state;
   const resolved = alert.status === 'resolved';
+  // The observables live on the incident (and in their table), so the recent alerts stay small.
+  const { observables, ...shown } = alert;
+  const merged = observables?.length ? mergeObservables(state.observables ?? [], observables, { at: alert.receivedAt, alertId: alert.alertId }) : state.observables;
   return bump(state, {
     alertCount: state.alertCount + 1,
     resolvedAlertCount: state.resolvedAlertCount + (resolved ? 1 : 0),
-    recentAlerts: [...state.recentAlerts, alert].slice(-RECENT_ALERTS_KEPT),
+    recentAlerts: [...state.recentAlerts, shown].slice(-RECENT_ALERTS_KEPT),
     assets: resolved ? state.assets : mergeAssets(state.assets, alert.assets),
+    ...(merged !== state.observables ? { observables: merged } : {}),
   });
+}
+
+// --- observables -----------------------------------------------------------------------------
+
+export function observableRejection(state: IncidentState, addition: ObservableRef): string | undefined {
+  return closedRejection(state) ?? observableAdditionRejection(state.observables ?? [], addition, state.incidentId);
+}
+
+/** An analyst adds an observable (already normalised at the API). */
+export function addObservable(state: IncidentState, addition: ObservableRef, by: Principal, now: Date): IncidentState {
+  const observables = mergeObservables(state.observables ?? [], [{ kind: addition.kind, value: addition.value, tlp: addition.tlp }], { at: now.toISOString(), addedBy: by.name });
+  return bump(state, { observables });
+}
+
+/** Another open incident shares observables with this one; returns the relations that are new. */
+export function relateIncident(state: IncidentState, notice: RelatedIncidentNotice): { state: IncidentState; added: IncidentRelation[] } {
+  if (notice.incidentId === state.incidentId) return { state, added: [] };
+  const added = newRelations(state.relatedIncidents ?? [], notice);
+  if (added.length === 0) return { state, added };
+  return { state: bump(state, { relatedIncidents: [...(state.relatedIncidents ?? []), ...added] }), added };
 }
 
 export function enterPhase(state: IncidentState, phase: Phase, policy: PolicyTable, now: Date): IncidentState {
@@ -200,6 +287,8 @@ export function enterPhase(state: IncidentState, phase: Phase, policy: PolicyTab
     phase,
     phaseEnteredAt: { ...state.phaseEnteredAt, [phase]: now.toISOString() },
     nextDeadline: phaseDeadline(policy, state.severity, phase, now),
+    // Stage SLAs only run during the response.
+    ...(state.stageDeadlines?.length && phase !== 'response' ? { stageDeadlines: [] } : {}),
   });
 }
 
@@ -230,12 +319,14 @@ export function assessmentRejection(state: IncidentState): string | undefined {
 /** Confirms severity and category and picks the strategy; or dismisses a false positive. */
 export function assess(state: IncidentState, assessment: Assessment, by: Principal, policy: PolicyTable, now: Date): IncidentState {
   const at = now.toISOString();
-  const { dismiss, ...confirmed } = assessment;
+  const { dismiss, playbook, ...confirmed } = assessment;
   const assessed = bump(state, { severity: assessment.severity, category: assessment.category, assessment: { ...confirmed, by, at } });
   if (dismiss) return enterPhase(bump(assessed, { dismissal: { reason: dismiss.reason, by, at } }), 'dismissed', policy, now);
   const inResponse = enterPhase(assessed, 'response', policy, now);
   return bump(inResponse, {
     response: { completed: [], awaitingApproval: false, containment: [], artifactsCollected: 0, patchResults: [], recovered: 0 },
+    // The pinned playbook lives in the run, once; the assessment keeps the strategy it names.
+    ...(playbook ? { playbookRun: startRun(playbook) } : {}),
   });
 }
 
@@ -287,17 +378,54 @@ export function decideContainment(state: IncidentState, approval: ContainmentApp
 export function recordContainment(state: IncidentState, outcomes: ContainmentOutcome[], policy: PolicyTable, now: Date): IncidentState {
   const responseStart = new Date(state.phaseEnteredAt.response ?? now.toISOString());
   const due = deadlineFor(policy, state.severity, 'contain', responseStart);
+  // The stage SLA's timer has recorded the breach already when it fired while containment ran.
   const late = now.getTime() > Date.parse(due.dueAt);
   return bump(state, {
     response: { ...progress(state), containment: outcomes },
     containedAt: now.toISOString(),
-    slaBreaches: late ? [...state.slaBreaches, { deadline: 'contain', phase: 'response', dueAt: due.dueAt, detectedAt: now.toISOString() }] : state.slaBreaches,
+    slaBreaches: late ? withBreach(state, 'contain', due.dueAt, now) : state.slaBreaches,
+    ...stopStageDeadline(state, 'contain'),
   });
 }
 
 export function recordEvidence(state: IncidentState, artifacts: number): IncidentState {
   const p = progress(state);
-  return bump(state, { response: { ...p, artifactsCollected: p.artifactsCollected + artifacts } });
+  return bump(state, { response: { ...p, artifactsCollected: p.artifactsCollected + artifacts }, ...stopStageDeadline(state, 'forensics') });
+}
+
+// --- stage SLAs ----------------------------------------------------------------------------------
+
+const STAGE_SLAS = ['contain', 'forensics'] as const satisfies readonly DeadlineKind[];
+
+const breached = (state: IncidentState, kind: DeadlineKind) => state.slaBreaches.some((b) => b.deadline === kind && b.phase === state.phase);
+
+/** The SLA breaches with this miss recorded: once per deadline and phase, however often it is missed. */
+function withBreach(state: IncidentState, kind: DeadlineKind, dueAt: string, now: Date): SlaBreach[] {
+  return breached(state, kind) ? state.slaBreaches : [...state.slaBreaches, { deadline: kind, phase: state.phase, dueAt, detectedAt: now.toISOString() }];
+}
+
+function stopStageDeadline(state: IncidentState, kind: DeadlineKind): Partial<IncidentState> {
+  return state.stageDeadlines?.some((d) => d.kind === kind) ? { stageDeadlines: state.stageDeadlines.filter((d) => d.kind !== kind) } : {};
+}
+
+/** The response has begun: containment and forensics must be done within their SLAs, counted from now. */
+export function armStageDeadlines(state: IncidentState, policy: PolicyTable): IncidentState {
+  const start = new Date(state.phaseEnteredAt.response ?? state.openedAt);
+  return bump(state, { stageDeadlines: STAGE_SLAS.map((kind) => deadlineFor(policy, state.severity, kind, start)) });
+}
+
+/** The stage SLA that falls due first, if any is running. */
+export function nextStageDeadline(state: IncidentState): PendingDeadline | undefined {
+  return [...(state.stageDeadlines ?? [])].sort((a, b) => Date.parse(a.dueAt) - Date.parse(b.dueAt))[0];
+}
+
+/** A running stage passed its SLA: one breach, an escalation, and the next page one repeat interval on. */
+export function stageDeadlineMissed(state: IncidentState, missed: PendingDeadline, policy: PolicyTable, now: Date): { state: IncidentState; escalation?: EscalationRecord } {
+  const { state: escalated, escalation, next } = missDeadline(state, missed, `${missed.kind} SLA ${missed.dueAt} passed while the stage is still running`, policy, now);
+  return {
+    state: bump(escalated, { stageDeadlines: (escalated.stageDeadlines ?? []).map((d) => (d.kind === missed.kind ? next : d)) }),
+    ...(escalation ? { escalation } : {}),
+  };
 }
 
 export function startPatchVerification(state: IncidentState, policy: PolicyTable, now: Date): IncidentState {
@@ -344,11 +472,11 @@ export function closeRejection(state: IncidentState, policy: PolicyTable): strin
   if (policy[state.severity].reviewRequired && !state.review) {
     return `a ${severityLevel(state.severity)} incident needs a recorded post-incident review before it can be closed`;
   }
-  if (policy[state.severity].externalAssistanceAtTop && state.escalationLevel >= TOP_ESCALATION_LEVEL && !state.externalAssistance?.length) {
+  if (policy[state.severity].externalAssistanceAtTop && reachedTop(state, policy) && !state.externalAssistance?.length) {
     return `this ${severityLevel(state.severity)} incident reached the top of the escalation chain; record the external assistance engaged before closing`;
   }
   const open = (state.regulatoryClocks ?? []).filter((c) => !c.filing && !c.missed);
-  if (open.length) return `regulatory filings still due: ${open.map((c) => `${c.regime} ${c.stage} by ${c.dueAt}`).join(', ')}`;
+  if (open.length) return `regulatory filings still due: ${open.map((c) => `${c.regime} ${c.stage} ${dueText(c)}`).join(', ')}`;
   return undefined;
 }
 
@@ -378,63 +506,125 @@ export function addNote(state: IncidentState, note: Note, by: Principal, now: Da
   });
 }
 
-export function manualEscalationRejection(state: IncidentState): string | undefined {
+/** Whether the incident has ever been escalated to the top of its chain (loops may have brought it down since). */
+function reachedTop(state: IncidentState, policy: PolicyTable): boolean {
+  const top = topLevel(chainFor(policy[state.severity]));
+  return state.escalationLevel >= top || state.escalations.some((e) => e.level >= top);
+}
+
+/**
+ * Incidents started before 0.3.0 replay with their old rule: at the top of the chain a further
+ * miss pages nobody. The workflow passes `legacy` for them (see its `patched` gate).
+ */
+export interface EscalationRule {
+  legacy: boolean;
+}
+
+/** One step up the severity's chain, whatever the cause; see `nextEscalationStep` for the rule. */
+function escalate(
+  state: IncidentState,
+  cause: EscalationRecord['cause'],
+  reason: string,
+  policy: PolicyTable,
+  now: Date,
+  rule: EscalationRule,
+  by?: Principal,
+): { state: IncidentState; escalation?: EscalationRecord } {
+  const chain = chainFor(policy[state.severity]);
+  if (rule.legacy && state.escalationLevel >= topLevel(chain)) return { state };
+  const step = nextEscalationStep(chain, { level: state.escalationLevel, loop: state.escalationLoop ?? 0 });
+  const commander = step.repeatAtTop ? state.roles.commander?.person : undefined;
+  const escalation: EscalationRecord = {
+    level: step.level,
+    target: step.targets[0]!,
+    cause,
+    reason,
+    at: now.toISOString(),
+    ...(by ? { by } : {}),
+    ...(rule.legacy
+      ? {}
+      : { targets: step.targets, loop: step.loop, page: state.escalations.length + 1, ...(step.repeatAtTop ? { repeat: true as const } : {}), ...(commander ? { commander } : {}) }),
+  };
+  return {
+    state: bump(state, { escalationLevel: step.level, ...(rule.legacy ? {} : { escalationLoop: step.loop }), escalations: [...state.escalations, escalation] }),
+    escalation,
+  };
+}
+
+export function manualEscalationRejection(state: IncidentState, policy: PolicyTable): string | undefined {
   const closed = closedRejection(state);
   if (closed) return closed;
-  if (state.escalationLevel >= TOP_ESCALATION_LEVEL) return `incident ${state.incidentId} is already escalated to ${escalationTarget(TOP_ESCALATION_LEVEL)}`;
+  const chain = chainFor(policy[state.severity]);
+  if (state.escalationLevel >= topLevel(chain)) return `incident ${state.incidentId} is already escalated to the top of its chain (${chain.levels[topLevel(chain)]!.join(', ')})`;
   return undefined;
 }
 
-export function escalateManually(state: IncidentState, request: EscalationRequest, by: Principal, now: Date): { state: IncidentState; escalation: EscalationRecord } {
-  const level = state.escalationLevel + 1;
-  const escalation: EscalationRecord = { level, target: escalationTarget(level), cause: 'manual', reason: request.reason, at: now.toISOString(), by };
-  return { state: bump(state, { escalationLevel: level, escalations: [...state.escalations, escalation] }), escalation };
+export function escalateManually(state: IncidentState, request: EscalationRequest, by: Principal, policy: PolicyTable, now: Date): { state: IncidentState; escalation: EscalationRecord } {
+  const escalated = escalate(state, 'manual', request.reason, policy, now, { legacy: false }, by);
+  if (!escalated.escalation) throw new Error(`incident ${state.incidentId} cannot be escalated further`);
+  return { state: escalated.state, escalation: escalated.escalation };
 }
 
 /**
  * A response stage failed for good (an adapter refused): the next level of the chain is told, so
- * people can fix the cause; the stage is retried later. At the top of the chain nothing changes.
+ * people can fix the cause; the stage is retried later.
  */
-export function escalateForFailedStage(state: IncidentState, step: ResponseStep, message: string, now: Date): { state: IncidentState; escalation?: EscalationRecord } {
-  if (state.escalationLevel >= TOP_ESCALATION_LEVEL) return { state };
-  const level = state.escalationLevel + 1;
-  const escalation: EscalationRecord = { level, target: escalationTarget(level), cause: 'stageFailed', reason: `${step} failed: ${message}`, at: now.toISOString() };
-  return { state: bump(state, { escalationLevel: level, escalations: [...state.escalations, escalation] }), escalation };
+export function escalateForFailedStage(
+  state: IncidentState,
+  step: ResponseStep | string,
+  message: string,
+  policy: PolicyTable,
+  now: Date,
+  rule: EscalationRule,
+): { state: IncidentState; escalation?: EscalationRecord } {
+  return escalate(state, 'stageFailed', `${step} failed: ${message}`, policy, now, rule);
+}
+
+/** The first miss of a deadline in a phase is an SLA breach; every miss escalates. Also returns when it falls due again. */
+function missDeadline(
+  state: IncidentState,
+  missed: PendingDeadline,
+  reason: string,
+  policy: PolicyTable,
+  now: Date,
+): { state: IncidentState; escalation?: EscalationRecord; next: PendingDeadline } {
+  const breachedNow = bump(state, { slaBreaches: withBreach(state, missed.kind, missed.dueAt, now) });
+  const escalated = escalate(breachedNow, missed.kind, reason, policy, now, { legacy: false });
+  // On the repeat grid counted from the miss; from now when that slot has passed already (the
+  // timer fired late because no worker ran): a backlog of slots is one page, not a burst.
+  const repeat = policy[state.severity].escalationRepeat;
+  const onGrid = Date.parse(missed.dueAt) + repeat;
+  const next = { kind: missed.kind, dueAt: new Date(onGrid > now.getTime() ? onGrid : now.getTime() + repeat).toISOString() };
+  return { ...escalated, next };
 }
 
 /**
- * A missed deadline: the first miss of a deadline in a phase is an SLA breach; every miss moves
- * one level up the escalation chain, and the next miss falls one repeat interval later, until
- * the top of the chain. Returns the new state and the escalation to notify, if any.
+ * A missed deadline: the first miss of a deadline in a phase is an SLA breach; every miss pages
+ * one step further along the chain, and the next miss falls one repeat interval later, until the
+ * decision arrives. Returns the new state and the escalation to notify, if any.
  */
 export function escalateForMissedDeadline(
   state: IncidentState,
   missed: PendingDeadline,
   policy: PolicyTable,
   now: Date,
+  rule: EscalationRule,
 ): { state: IncidentState; escalation?: EscalationRecord } {
-  const at = now.toISOString();
-  const alreadyBreached = state.slaBreaches.some((b) => b.deadline === missed.kind && b.phase === state.phase);
-  const slaBreaches = alreadyBreached
-    ? state.slaBreaches
-    : [...state.slaBreaches, { deadline: missed.kind, phase: state.phase, dueAt: missed.dueAt, detectedAt: at }];
-  if (state.escalationLevel >= TOP_ESCALATION_LEVEL) {
-    return { state: bump(state, { slaBreaches, nextDeadline: undefined }) };
-  }
-  const level = state.escalationLevel + 1;
-  // Past the top of the chain nobody is left to page, so no further deadline is set.
+  const reason = `${missed.kind} deadline ${missed.dueAt} passed in phase ${state.phase}`;
+  if (rule.legacy) return legacyMissedDeadline(state, missed, reason, policy, now);
+  const { state: escalated, escalation, next } = missDeadline(state, missed, reason, policy, now);
+  return { state: bump(escalated, { nextDeadline: next }), ...(escalation ? { escalation } : {}) };
+}
+
+/** The rule before 0.3.0, kept for incidents that replay under it: past the top, no further deadline. */
+function legacyMissedDeadline(state: IncidentState, missed: PendingDeadline, reason: string, policy: PolicyTable, now: Date): { state: IncidentState; escalation?: EscalationRecord } {
+  const slaBreaches = withBreach(state, missed.kind, missed.dueAt, now);
+  const top = topLevel(chainFor(policy[state.severity]));
+  if (state.escalationLevel >= top) return { state: bump(state, { slaBreaches, nextDeadline: undefined }) };
+  const { state: escalated, escalation } = escalate(bump(state, { slaBreaches }), missed.kind, reason, policy, now, { legacy: true });
   const nextDeadline =
-    level >= TOP_ESCALATION_LEVEL
-      ? undefined
-      : { kind: missed.kind, dueAt: new Date(Date.parse(missed.dueAt) + policy[state.severity].escalationRepeat).toISOString() };
-  const escalation: EscalationRecord = {
-    level,
-    target: escalationTarget(level),
-    cause: missed.kind,
-    reason: `${missed.kind} deadline ${missed.dueAt} passed in phase ${state.phase}`,
-    at,
-  };
-  return { state: bump(state, { slaBreaches, escalationLevel: level, escalations: [...state.escalations, escalation], nextDeadline }), escalation };
+    escalated.escalationLevel >= top ? undefined : { kind: missed.kind, dueAt: new Date(Date.parse(missed.dueAt) + policy[state.severity].escalationRepeat).toISOString() };
+  return { state: bump(escalated, { nextDeadline }), ...(escalation ? { escalation } : {}) };
 }
 
 // --- regulatory clocks -----------------------------------------------------------------------------
@@ -471,33 +661,21 @@ export function determineMateriality(
   return determination.material ? startClocks(determined, clocks) : determined;
 }
 
-export function recordFiling(state: IncidentState, regime: string, stage: string, filing: Omit<Filing, 'late'>): IncidentState {
-  return bump(state, {
-    regulatoryClocks: clocksOf(state).map((c) =>
-      c.regime === regime && c.stage === stage ? { ...c, filing: { ...filing, late: Date.parse(filing.filedAt) > Date.parse(c.dueAt) } } : c,
-    ),
-  });
+/** A filing recorded at `now`; clocks that count from it (NIS2's final report) start. */
+export function recordFiling(state: IncidentState, regime: string, stage: string, filing: Omit<Filing, 'late' | 'recordedAt' | 'recordedAfterDeadline'>, now: Date): IncidentState {
+  return bump(state, { regulatoryClocks: fileClock(clocksOf(state), regime, stage, filing, now) });
 }
 
 export function clockReminderSent(state: IncidentState, index: number): IncidentState {
   return bump(state, { regulatoryClocks: clocksOf(state).map((c, i) => (i === index ? { ...c, remindersSent: c.remindersSent + 1 } : c)) });
 }
 
-/** A filing deadline passed unfiled: recorded on the clock, and one level up the chain is told. */
-export function clockMissed(state: IncidentState, index: number, now: Date): { state: IncidentState; escalation?: EscalationRecord } {
+/** A filing deadline passed unfiled: recorded on the clock, and the next step of the chain is paged. */
+export function clockMissed(state: IncidentState, index: number, policy: PolicyTable, now: Date, rule: EscalationRule): { state: IncidentState; escalation?: EscalationRecord } {
   const clock = clocksOf(state)[index];
   if (!clock) return { state };
   const marked = bump(state, { regulatoryClocks: clocksOf(state).map((c, i) => (i === index ? { ...c, missed: true } : c)) });
-  if (state.escalationLevel >= TOP_ESCALATION_LEVEL) return { state: marked };
-  const level = state.escalationLevel + 1;
-  const escalation: EscalationRecord = {
-    level,
-    target: escalationTarget(level),
-    cause: 'regulatory',
-    reason: `${clock.regime} ${clock.stage} was due ${clock.dueAt} and is not filed`,
-    at: now.toISOString(),
-  };
-  return { state: bump(marked, { escalationLevel: level, escalations: [...marked.escalations, escalation] }), escalation };
+  return escalate(marked, 'regulatory', `${clock.regime} ${clock.stage} was due ${clock.dueAt} and is not filed`, policy, now, rule);
 }
 
 export function engagementRejection(state: IncidentState): string | undefined {
@@ -506,4 +684,97 @@ export function engagementRejection(state: IncidentState): string | undefined {
 
 export function engageExternalAssistance(state: IncidentState, engagement: ExternalAssistanceEngagement, by: Principal, now: Date): IncidentState {
   return bump(state, { externalAssistance: [...(state.externalAssistance ?? []), { ...engagement, by, at: now.toISOString() }] });
+}
+
+// --- tasks and playbooks ---------------------------------------------------------------------------
+
+const tasksOf = (state: IncidentState) => state.tasks ?? [];
+
+/** Who holds each incident role, for tasks owned by an incident role. */
+export function roleHolders(state: IncidentState): RoleHolders {
+  const holders: RoleHolders = {};
+  for (const [role, held] of Object.entries(state.roles)) if (held) holders[role as IncidentRole] = held.person;
+  return holders;
+}
+
+export function taskCompletionRejection(state: IncidentState, completion: TaskCompletion, by: Principal): string | undefined {
+  return closedRejection(state) ?? completionRejection(tasksOf(state), completion, by, roleHolders(state));
+}
+export function completeIncidentTask(state: IncidentState, completion: TaskCompletion, by: Principal, now: Date): IncidentState {
+  return bump(state, { tasks: completeTask(tasksOf(state), completion, by, now) });
+}
+
+export function taskReassignmentRejection(state: IncidentState, reassignment: TaskReassignment): string | undefined {
+  return closedRejection(state) ?? reassignmentRejection(tasksOf(state), reassignment);
+}
+export function reassignIncidentTask(state: IncidentState, reassignment: TaskReassignment, by: Principal, now: Date): IncidentState {
+  return bump(state, { tasks: reassignTask(tasksOf(state), reassignment, by, now) });
+}
+
+export function taskSkipRejection(state: IncidentState, skip: TaskSkip): string | undefined {
+  return closedRejection(state) ?? skipRejection(tasksOf(state), skip);
+}
+export function skipIncidentTask(state: IncidentState, skip: TaskSkip, by: Principal, now: Date): IncidentState {
+  return bump(state, { tasks: skipTask(tasksOf(state), skip, by, now) });
+}
+
+export function taskCommentRejection(state: IncidentState, comment: TaskComment): string | undefined {
+  return commentRejection(tasksOf(state), comment);
+}
+export function commentOnIncidentTask(state: IncidentState, comment: TaskComment, by: Principal, now: Date): IncidentState {
+  return bump(state, { tasks: commentOnTask(tasksOf(state), comment, by, now) });
+}
+
+export function adHocTaskRejection(state: IncidentState): string | undefined {
+  return closedRejection(state);
+}
+export function addIncidentTask(state: IncidentState, added: AdHocTask, by: Principal, now: Date): IncidentState {
+  return bump(state, { tasks: addAdHocTask(tasksOf(state), added, roleHolders(state), by, now) });
+}
+
+export function addTasks(state: IncidentState, tasks: IncidentTask[]): IncidentState {
+  return bump(state, { tasks: [...tasksOf(state), ...tasks] });
+}
+
+export function taskReminded(state: IncidentState, taskId: string): IncidentState {
+  return bump(state, { tasks: taskReminderSent(tasksOf(state), taskId) });
+}
+
+/**
+ * An open task or approval gate passed its due time: one step up the chain, as any missed
+ * deadline, and the next page one repeat interval on until someone settles it.
+ */
+export function escalateForOverdueTask(
+  state: IncidentState,
+  taskId: string,
+  policy: PolicyTable,
+  now: Date,
+  rule: EscalationRule,
+): { state: IncidentState; escalation?: EscalationRecord } {
+  const task = findTask(tasksOf(state), taskId);
+  if (!task) throw new Error(`incident ${state.incidentId} has no task ${taskId}`);
+  const what = task.kind === 'approval' ? 'approval' : 'task';
+  const escalated = escalate(state, 'task', `${what} "${task.title}" (${taskId}) is overdue since ${task.dueAt}`, policy, now, rule);
+  return {
+    state: bump(escalated.state, { tasks: taskOverduePaged(tasksOf(escalated.state), taskId, policy[state.severity].escalationRepeat, now) }),
+    ...(escalated.escalation ? { escalation: escalated.escalation } : {}),
+  };
+}
+
+export function playbookApplicationRejection(state: IncidentState, next: PinnedPlaybook): string | undefined {
+  const rejection = closedRejection(state) ?? applyRejection(state.playbookRun, state.phase, next);
+  if (rejection) return rejection;
+  // Handing a built-in plan's half-done stages to a playbook is not supported: name one at assessment.
+  if (!state.playbookRun) return `incident ${state.incidentId} runs the built-in ${state.assessment?.strategy ?? 'contain_first'} plan; a playbook is named at assessment`;
+  return undefined;
+}
+
+/** Another playbook replaces the running one. Returns the steps it dropped. */
+export function applyPlaybook(state: IncidentState, next: PinnedPlaybook, by: Principal, now: Date): { state: IncidentState; dropped: string[] } {
+  const replaced = replacePlaybook(state.playbookRun, tasksOf(state), next, by, now);
+  return { state: bump(state, { playbookRun: replaced.run, tasks: replaced.tasks }), dropped: replaced.dropped };
+}
+
+export function updatePlaybookRun(state: IncidentState, run: PlaybookRun): IncidentState {
+  return bump(state, { playbookRun: run });
 }

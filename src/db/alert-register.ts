@@ -1,6 +1,14 @@
 import type { Pool, PoolClient } from 'pg';
 import { inTransaction } from './transaction';
 import { incidentIdFor } from '../domain/identity';
+import type { ObservableRef } from '../domain/observable-record';
+import { ObservableRegister, type SharedWith } from './observable-register';
+
+/**
+ * How many other open incidents one alert is related to: the most recently active ones. A value
+ * seen in every incident (a public resolver, say) must not fan out to all of them.
+ */
+export const RELATED_INCIDENTS_PER_ALERT = 20;
 
 export interface AlertRecord {
   alertId: string;
@@ -10,6 +18,9 @@ export interface AlertRecord {
   severity: string;
   title: string;
   payload: unknown;
+  /** Normalised, without duplicates, sorted (dedupeObservables). */
+  observables: ObservableRef[];
+  receivedAt: string;
 }
 
 /** What Temporal said when the alert was handed to the incident's workflow. */
@@ -24,6 +35,8 @@ export type RegistrationOutcome =
 export interface DeliveryTarget {
   incidentId: string;
   opensIncident: boolean;
+  /** Other open incidents that saw an observable this alert brings to the incident for the first time. */
+  related: SharedWith[];
 }
 
 /**
@@ -31,9 +44,14 @@ export interface DeliveryTarget {
  * `deliver` runs inside the transaction that inserts the alert, so an alert is stored only if
  * Temporal accepted it. When the key's incident turns out to be closed, the key moves to its
  * next generation (a new incident id) and the alert is delivered there, when `reopen` allows.
+ * The alert's observables are recorded on its incident in the same transaction.
  */
 export class AlertRegister {
-  constructor(private readonly pool: Pool) {}
+  private readonly observables: ObservableRegister;
+
+  constructor(private readonly pool: Pool) {
+    this.observables = new ObservableRegister(pool);
+  }
 
   async register(alert: AlertRecord, options: { reopen: boolean }, deliver: (target: DeliveryTarget) => Promise<Delivery>): Promise<RegistrationOutcome> {
     return inTransaction(this.pool, async (client) => {
@@ -43,18 +61,27 @@ export class AlertRegister {
         const { rows } = await client.query('SELECT incident_id FROM alerts WHERE source = $1 AND source_ref = $2', [alert.source, alert.sourceRef]);
         return { kind: 'replay', incidentId: rows[0]?.incident_id ?? target.incidentId };
       }
-      for (let attempt = 0; (await deliver(target)) === 'incident-closed'; attempt++) {
+      const deliverTo = async (t: Omit<DeliveryTarget, 'related'>) => deliver({ ...t, related: await this.relatedTo(client, t.incidentId, alert.observables) });
+      for (let attempt = 0; (await deliverTo(target)) === 'incident-closed'; attempt++) {
         if (!options.reopen) break;
         if (attempt >= 3) throw new Error(`dedup key ${alert.dedupKey}: its incident kept closing under intake`);
         target = await this.nextGeneration(client, alert.dedupKey, target.incidentId);
         await client.query('UPDATE alerts SET incident_id = $1 WHERE alert_id = $2', [target.incidentId, alert.alertId]);
       }
+      // Last, so the rows' locks are held only until the commit that follows.
+      await this.observables.recordAlert(client, target.incidentId, alert.alertId, alert.observables, alert.receivedAt);
       return { kind: 'new', incidentId: target.incidentId, opensIncident: target.opensIncident };
     });
   }
 
+  /** Open incidents sharing an observable that is new to this incident (a repeat relates nothing again). */
+  private async relatedTo(client: PoolClient, incidentId: string, observables: ObservableRef[]): Promise<SharedWith[]> {
+    const fresh = await this.observables.newTo(client, incidentId, observables);
+    return this.observables.openIncidentsSeeing(client, incidentId, fresh, RELATED_INCIDENTS_PER_ALERT);
+  }
+
   /** The key's current incident; the first alert of a key inserts the row and opens generation 1. */
-  private async currentIncident(client: PoolClient, dedupKey: string): Promise<DeliveryTarget> {
+  private async currentIncident(client: PoolClient, dedupKey: string): Promise<Omit<DeliveryTarget, 'related'>> {
     // A concurrent first alert of the same key waits here on the primary key until the other
     // transaction commits, so exactly one of them opens the incident.
     const inserted = await client.query(
@@ -68,7 +95,7 @@ export class AlertRegister {
   }
 
   /** Moves the key past its closed incident; whoever moves it first opens the new incident. */
-  private async nextGeneration(client: PoolClient, dedupKey: string, closedIncidentId: string): Promise<DeliveryTarget> {
+  private async nextGeneration(client: PoolClient, dedupKey: string, closedIncidentId: string): Promise<Omit<DeliveryTarget, 'related'>> {
     // The row lock waits for a concurrent mover to commit, then shows its result.
     const { rows } = await client.query('SELECT incident_id, generation FROM incident_keys WHERE dedup_key = $1 FOR UPDATE', [dedupKey]);
     if (rows[0].incident_id !== closedIncidentId) return { incidentId: rows[0].incident_id, opensIncident: false };

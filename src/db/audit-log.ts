@@ -1,11 +1,14 @@
 import type { Pool, PoolClient } from 'pg';
 import { inTransaction } from './transaction';
 import { auditHash, GENESIS_HASH, verifyChain, type AuditEntry, type AuditEntryInput, type ChainVerdict } from '../domain/audit-chain';
+import { lifecycleEventsOf } from '../domain/lifecycle-events';
+import { EventOutbox } from './event-outbox';
 
 /**
  * The append-only, hash-chained audit log. Appends for one incident are serialised by an
  * advisory lock so the chain never forks; an entry key already present is skipped, which makes
- * a retried write (an activity, an API retry) harmless.
+ * a retried write (an activity, an API retry) harmless. The lifecycle events of the entries it
+ * adds go into the event outbox in the same transaction, so each is created once.
  */
 export class AuditLog {
   constructor(private readonly pool: Pool) {}
@@ -14,18 +17,20 @@ export class AuditLog {
     if (entries.length === 0) return;
     await inTransaction(this.pool, async (client) => {
       await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 7))', [incidentId]);
-      await this.appendLocked(client, incidentId, entries);
+      const added = await this.appendLocked(client, incidentId, entries);
+      await EventOutbox.appendLocked(client, incidentId, lifecycleEventsOf(incidentId, added));
     });
   }
 
   /** Appends within the caller's transaction; the caller must hold the incident's advisory lock. */
-  private async appendLocked(client: PoolClient, incidentId: string, entries: readonly AuditEntryInput[]): Promise<void> {
+  private async appendLocked(client: PoolClient, incidentId: string, entries: readonly AuditEntryInput[]): Promise<AuditEntryInput[]> {
     const { rows } = await client.query('SELECT seq, hash FROM audit_log WHERE incident_id = $1 ORDER BY seq DESC LIMIT 1', [incidentId]);
     let seq: number = rows[0]?.seq ?? 0;
     let prevHash: string = rows[0]?.hash ?? GENESIS_HASH;
     const keys = entries.map((e) => e.entryKey);
     const existing = await client.query('SELECT entry_key FROM audit_log WHERE incident_id = $1 AND entry_key = ANY($2)', [incidentId, keys]);
     const seen = new Set<string>(existing.rows.map((r) => r.entry_key));
+    const added: AuditEntryInput[] = [];
     for (const input of entries) {
       if (seen.has(input.entryKey)) continue;
       seen.add(input.entryKey);
@@ -38,7 +43,9 @@ export class AuditLog {
         [incidentId, seq, input.entryKey, input.at, input.actor, input.actorRole, input.action, input.outcome, JSON.stringify(input.details), prevHash, hash],
       );
       prevHash = hash;
+      added.push(input);
     }
+    return added;
   }
 
   async entries(incidentId: string): Promise<AuditEntry[]> {

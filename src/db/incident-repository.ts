@@ -1,6 +1,9 @@
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import type { IncidentState, Phase } from '../domain/incident';
 import type { Severity } from '../domain/severity';
+import { ObservableRegister } from './observable-register';
+import { TaskRegister } from './task-register';
+import { inTransaction } from './transaction';
 
 export interface IncidentRow {
   incidentId: string;
@@ -24,11 +27,29 @@ export interface IncidentRow {
 
 /** The read model of incidents: written by activities, read by the API's lists. */
 export class IncidentRepository {
-  constructor(private readonly pool: Pool) {}
+  private readonly observables: ObservableRegister;
+  private readonly tasks: TaskRegister;
 
-  /** Idempotent: replaying a snapshot, or an older one arriving late, changes nothing. */
+  constructor(private readonly pool: Pool) {
+    this.observables = new ObservableRegister(pool);
+    this.tasks = new TaskRegister(pool);
+  }
+
+  /**
+   * Idempotent: replaying a snapshot, or an older one arriving late, changes nothing. Observables
+   * people added reach the observables table from here (intake writes the alerts' own), and the
+   * tasks reach theirs in the same transaction, so the to-do list never disagrees with the incident.
+   */
   async upsert(state: IncidentState): Promise<void> {
-    await this.pool.query(
+    await inTransaction(this.pool, async (client) => {
+      await this.observables.recordAdded(client, state.incidentId, (state.observables ?? []).filter((o) => o.addedBy !== undefined));
+      await this.upsertRow(client, state);
+      await this.tasks.record(client, state.incidentId, state.version, state.tasks ?? []);
+    });
+  }
+
+  private async upsertRow(client: PoolClient, state: IncidentState): Promise<void> {
+    await client.query(
       `INSERT INTO incidents (incident_id, dedup_key, title, source, severity, phase, escalation_level,
                               alert_count, opened_at, acknowledged_at, acknowledged_by, phase_entered_at,
                               sla_breaches, next_deadline, state, state_version, commander, category, strategy,

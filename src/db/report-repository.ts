@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import type { Percentiles, SummaryReport } from '../reports/summary';
+import { percentiles, type RegulatoryCounts, type SummaryReport } from '../reports/summary';
 
 const count = (rows: Array<{ key: string | null; n: number }>) => Object.fromEntries(rows.map((r) => [r.key ?? 'uncategorised', r.n]));
 
@@ -10,7 +10,7 @@ export class ReportRepository {
   async summary(from: Date, to: Date): Promise<SummaryReport> {
     const q = async <T>(sql: string): Promise<T[]> => (await this.pool.query(sql, [from, to])).rows as T[];
     const inPeriod = 'opened_at >= $1 AND opened_at < $2';
-    const [openedBySeverity, openedByCategory, closedBySeverity, dismissedBySeverity, times, breaches, clocks, actionItems] = await Promise.all([
+    const [openedBySeverity, openedByCategory, closedBySeverity, dismissedBySeverity, times, breaches, clocks, recordedLate, actionItems] = await Promise.all([
       q<{ key: string; n: number }>(`SELECT severity AS key, count(*)::int AS n FROM incidents WHERE ${inPeriod} GROUP BY 1`),
       q<{ key: string | null; n: number }>(`SELECT category AS key, count(*)::int AS n FROM incidents WHERE ${inPeriod} GROUP BY 1`),
       q<{ key: string; n: number }>(`SELECT severity AS key, count(*)::int AS n FROM incidents WHERE phase = 'closed' AND closed_at >= $1 AND closed_at < $2 GROUP BY 1`),
@@ -34,11 +34,17 @@ export class ReportRepository {
       q<{ regime: string; status: string; n: number }>(
         `SELECT c->>'regime' AS regime,
                 CASE WHEN c->'filing' IS NOT NULL AND (c->'filing'->>'late')::boolean THEN 'late'
+                     WHEN c->'filing' IS NOT NULL AND coalesce((c->'filing'->>'recordedAfterDeadline')::boolean, false) THEN 'recordedLate'
                      WHEN c->'filing' IS NOT NULL THEN 'met'
                      WHEN (c->>'missed')::boolean THEN 'missed'
                      ELSE 'due' END AS status,
                 count(*)::int AS n
            FROM incidents, jsonb_array_elements(coalesce(state->'regulatoryClocks', '[]'::jsonb)) c WHERE ${inPeriod} GROUP BY 1, 2`,
+      ),
+      q<{ incident_id: string; regime: string; stage: string; due_at: string; filed_at: string; recorded_at: string }>(
+        `SELECT incident_id, c->>'regime' AS regime, c->>'stage' AS stage, c->>'dueAt' AS due_at, c->'filing'->>'filedAt' AS filed_at, c->'filing'->>'recordedAt' AS recorded_at
+           FROM incidents, jsonb_array_elements(coalesce(state->'regulatoryClocks', '[]'::jsonb)) c
+          WHERE ${inPeriod} AND coalesce((c->'filing'->>'recordedAfterDeadline')::boolean, false) ORDER BY incident_id, 2, 3`,
       ),
       q<{ incident_id: string; title: string; owner: string; due_at: string }>(
         `SELECT incident_id, a->>'title' AS title, a->>'owner' AS owner, a->>'dueAt' AS due_at
@@ -46,12 +52,12 @@ export class ReportRepository {
           WHERE ${inPeriod} ORDER BY a->>'dueAt', incident_id`,
       ),
     ]);
-    const metric = (name: string): Record<string, Percentiles> =>
-      Object.fromEntries(times.filter((t) => t.metric === name).map((t) => [t.severity, { count: t.n, median: t.median === null ? null : Number(t.median), p90: t.p90 === null ? null : Number(t.p90) }]));
+    const metric = (name: string) =>
+      Object.fromEntries(times.filter((t) => t.metric === name).map((t) => [t.severity, percentiles(t.n, t.median === null ? null : Number(t.median), t.p90 === null ? null : Number(t.p90))]));
     const regulatory: SummaryReport['regulatory'] = {};
     for (const c of clocks) {
-      regulatory[c.regime] ??= { met: 0, late: 0, missed: 0, due: 0 };
-      regulatory[c.regime]![c.status as 'met' | 'late' | 'missed' | 'due'] += c.n;
+      regulatory[c.regime] ??= { met: 0, late: 0, recordedLate: 0, missed: 0, due: 0 };
+      regulatory[c.regime]![c.status as keyof RegulatoryCounts] += c.n;
     }
     const sum = (rows: Array<{ n: number }>) => rows.reduce((a, r) => a + r.n, 0);
     const byKey = (rows: Array<{ n: number }>, key: (r: any) => string) =>
@@ -67,6 +73,7 @@ export class ReportRepository {
       mttr: metric('mttr'),
       slaBreaches: { total: sum(breaches), byPhase: byKey(breaches, (r) => r.phase), byDeadline: byKey(breaches, (r) => r.deadline) },
       regulatory,
+      recordedLateFilings: recordedLate.map((f) => ({ incidentId: f.incident_id, regime: f.regime, stage: f.stage, dueAt: f.due_at, filedAt: f.filed_at, recordedAt: f.recorded_at })),
       actionItems: actionItems.map((a) => ({ incidentId: a.incident_id, title: a.title, owner: a.owner, dueAt: a.due_at })),
     };
   }

@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import type { EscalationTarget } from '../domain/policy';
+import type { EscalationTarget } from '../domain/escalation';
 
 export interface RosterEntry {
   target: EscalationTarget;

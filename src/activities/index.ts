@@ -54,9 +54,12 @@ export function createActivities(deps: ActivityDependencies): IncidentActivities
 
     async notify(notice) {
       const notification = notificationFor(notice);
+      if (notice.kind !== 'escalation') return deps.adapters.notifier.send(notification);
       // The roster is read now, at escalation time: a change reaches incidents already running.
-      const people = notice.kind === 'escalation' ? await deps.roster.peopleFor(notice.escalation.target) : undefined;
-      await deps.adapters.notifier.send(people ? { ...notification, people } : notification);
+      const e = notice.escalation;
+      const rostered = await Promise.all((e.targets ?? [e.target]).map((target) => deps.roster.peopleFor(target)));
+      const people = [...new Set([...rostered.flat(), ...(e.commander ? [e.commander] : [])])];
+      await deps.adapters.notifier.send({ ...notification, people });
     },
 
     async contain({ incidentId, asset, action }) {

@@ -4,7 +4,7 @@ import type { Notice } from './types';
 
 /**
  * Turns a notice into the notification sent, with the key that makes it idempotent: one per
- * (incident, escalation level, reason), one review invitation, one message per reminder.
+ * (incident, escalation level, reason, page number), one review invitation, one message per reminder.
  */
 export function notificationFor(notice: Notice): Notification {
   const sev = severityLevel(notice.severity);
@@ -12,10 +12,11 @@ export function notificationFor(notice: Notice): Notification {
     case 'escalation': {
       const e = notice.escalation;
       return {
-        idempotencyKey: `escalation:${notice.incidentId}:${e.level}:${e.cause}`,
+        // A repeated page is a new page: its number keeps it from being taken for a redelivery.
+        idempotencyKey: `escalation:${notice.incidentId}:${e.level}:${e.cause}${e.page ? `:${e.page}` : ''}`,
         incidentId: notice.incidentId,
-        recipient: e.target,
-        subject: `[${sev}] ${notice.title} — escalation level ${e.level}`,
+        recipient: (e.targets ?? [e.target]).join(','),
+        subject: `[${sev}] ${notice.title} — ${e.repeat ? `repeated page at the top (level ${e.level})` : `escalation level ${e.level}`}${e.loop ? `, pass ${e.loop + 1} over the chain` : ''}`,
         body: e.reason,
       };
     }
@@ -42,6 +43,30 @@ export function notificationFor(notice: Notice): Notification {
         recipient: notice.recipient,
         subject: `[${sev}] ${notice.title} — review reminder ${notice.reminder}`,
         body: notice.dueAt ? `the review outcome is due by ${notice.dueAt}` : 'the review outcome is still outstanding',
+      };
+    case 'task_opened':
+      return {
+        idempotencyKey: `task-opened:${notice.incidentId}:${notice.taskId}`,
+        incidentId: notice.incidentId,
+        recipient: notice.recipient,
+        subject: `[${sev}] ${notice.title} — task: ${notice.taskTitle}`,
+        body: `due by ${notice.dueAt}; complete it with POST /v1/incidents/${notice.incidentId}/tasks/${notice.taskId}/complete`,
+      };
+    case 'task_reminder':
+      return {
+        idempotencyKey: `task-reminder:${notice.incidentId}:${notice.taskId}:${notice.reminder}`,
+        incidentId: notice.incidentId,
+        recipient: notice.recipient,
+        subject: `[${sev}] ${notice.title} — reminder ${notice.reminder}: ${notice.taskTitle}`,
+        body: `task ${notice.taskId} is due by ${notice.dueAt}`,
+      };
+    case 'playbook_notice':
+      return {
+        idempotencyKey: `playbook-notice:${notice.incidentId}:${notice.stepId}`,
+        incidentId: notice.incidentId,
+        recipient: notice.recipient,
+        subject: `[${sev}] ${notice.title}`,
+        body: notice.message,
       };
   }
 }

@@ -15,7 +15,10 @@ export type Notice =
   | (NoticeBase & { kind: 'escalation'; escalation: EscalationRecord })
   | (NoticeBase & { kind: 'review_scheduled'; recipient: string; dueAt?: string })
   | (NoticeBase & { kind: 'review_reminder'; recipient: string; reminder: number; dueAt?: string })
-  | (NoticeBase & { kind: 'regulatory_reminder'; recipient: string; regime: string; stage: string; reminder: number; dueAt: string });
+  | (NoticeBase & { kind: 'regulatory_reminder'; recipient: string; regime: string; stage: string; reminder: number; dueAt: string })
+  | (NoticeBase & { kind: 'task_opened'; recipient: string; taskId: string; taskTitle: string; dueAt: string })
+  | (NoticeBase & { kind: 'task_reminder'; recipient: string; taskId: string; taskTitle: string; reminder: number; dueAt: string })
+  | (NoticeBase & { kind: 'playbook_notice'; recipient: string; stepId: string; message: string });
 
 export interface ActionRequest {
   incidentId: string;

@@ -1,4 +1,5 @@
 import type { Asset } from '../domain/asset';
+import type { SequencedLifecycleEvent } from '../domain/lifecycle-events';
 
 /**
  * The small interfaces Firebreak talks to the outside through. Every request carries an
@@ -61,9 +62,22 @@ export interface VulnerabilityScanner {
   patchStatus(request: { incidentId: string; asset: Asset }): Promise<PatchStatus>;
 }
 
+/** What the event sink said to one event: taken, or refused for good (it is not sent again). */
+export type EventSinkAnswer = { outcome: 'delivered' } | { outcome: 'refused'; status: number; reason: string };
+
+/**
+ * Where lifecycle events go (a ticketing system, a SIEM). `deliver` throws when the event may be
+ * taken later (5xx, time-out, network): it is sent again, under the same id.
+ */
+export interface EventSink {
+  deliver(event: SequencedLifecycleEvent): Promise<EventSinkAnswer>;
+}
+
 export interface Adapters {
   notifier: Notifier;
   containment: ContainmentAdapter;
   forensics: ForensicsAdapter;
   scanner: VulnerabilityScanner;
+  /** Absent when no sink is configured: events are then kept but not sent. */
+  eventSink?: EventSink;
 }

@@ -3,6 +3,8 @@ import type { Pool } from 'pg';
 import { Client } from '@temporalio/client';
 import { createActivities, createReportActivities, type ActivityDependencies } from '../activities';
 import { createAuditActivities } from '../activities/audit';
+import { createEventRelayActivities } from '../activities/event-relay';
+import { createWebhookActionActivities } from '../activities/webhook-action';
 import { HistorySource } from '../audit/history-source';
 import { adaptersFromEnvironment } from '../adapters/from-environment';
 import type { Adapters } from '../adapters/ports';
@@ -12,6 +14,8 @@ import { IncidentRepository } from '../db/incident-repository';
 import { ReportRepository } from '../db/report-repository';
 import { Roster } from '../db/roster';
 import { TASK_QUEUE } from '../temporal/contract';
+import { createReplayWorker, withReplayWorker } from './replay-worker';
+import type { EventRelayInput } from '../workflows/event-relay-workflow';
 
 export interface IncidentWorkerOptions {
   connection: NativeConnection;
@@ -27,6 +31,25 @@ export interface IncidentWorkerOptions {
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** How many workflows stay cached between tasks; by default the SDK's, which grows with the heap limit. */
   maxCachedWorkflows?: number;
+  /** Replays this process runs at once on the replay queue (FIREBREAK_REPLAY_CONCURRENCY, default 2); 0 serves none. */
+  maxConcurrentReplays?: number;
+  /** The lifecycle event relay: started (or joined) at worker creation unless `false`. */
+  eventRelay?: false | EventRelayInput;
+}
+
+/** One relay per deployment, and a deployment is a task queue. */
+export function eventRelayWorkflowId(taskQueue: string): string {
+  return `firebreak-event-relay-${taskQueue}`;
+}
+
+/**
+ * Starts the deployment's event relay, or joins the one already running: every worker start may
+ * call it, and one relay runs.
+ */
+export async function ensureEventRelay(client: Client, taskQueue: string, input: EventRelayInput = {}): Promise<string> {
+  const workflowId = eventRelayWorkflowId(taskQueue);
+  await client.workflow.start('eventRelayWorkflow', { workflowId, taskQueue, args: [input], workflowIdConflictPolicy: 'USE_EXISTING' });
+  return workflowId;
 }
 
 export function incidentWorkflowsPath(): string {
@@ -54,12 +77,34 @@ export async function createIncidentWorker(options: IncidentWorkerOptions): Prom
     histories: new HistorySource(client, options.pool),
     workflowsPath: incidentWorkflowsPath(),
   });
-  return Worker.create({
+  const taskQueue = options.taskQueue ?? TASK_QUEUE;
+  const relay = createEventRelayActivities({ pool: options.pool, eventSink: adapters.eventSink });
+  const worker = await Worker.create({
     connection: options.connection,
     namespace: options.namespace,
-    taskQueue: options.taskQueue ?? TASK_QUEUE,
-    activities: { ...activities, ...audit, ...createReportActivities({ reports, roster, adapters }) },
+    taskQueue,
+    activities: {
+      ...activities,
+      ...audit,
+      ...createReportActivities({ reports, roster, adapters }),
+      ...relay,
+      // Playbooks' webhook steps are signed with the adapters' secret.
+      ...createWebhookActionActivities({ secret: process.env.FIREBREAK_WEBHOOK_SECRET }),
+    },
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: incidentWorkflowsPath() }),
     ...(options.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: options.maxCachedWorkflows } : {}),
   });
+  if (options.eventRelay !== false) await ensureEventRelay(client, taskQueue, options.eventRelay);
+  if (options.maxConcurrentReplays === 0) return worker;
+  const replays = await createReplayWorker({
+    connection: options.connection,
+    client,
+    namespace: options.namespace,
+    pool: options.pool,
+    taskQueue,
+    maxConcurrentReplays: options.maxConcurrentReplays,
+    workflowBundle: options.workflowBundle,
+    workflowsPath: incidentWorkflowsPath(),
+  });
+  return withReplayWorker(worker, replays);
 }

@@ -6,7 +6,7 @@ import {
   continueAsNew,
   currentUpdateInfo,
   ParentClosePolicy,
-  proxyActivities,
+  patched,
   setHandler,
   startChild,
   upsertSearchAttributes,
@@ -18,7 +18,24 @@ import type { Decided } from '../domain/decisions';
 import {
   acknowledge,
   acknowledgeRejection,
+  addIncidentTask,
+  adHocTaskRejection,
+  applyPlaybook,
+  commentOnIncidentTask,
+  completeIncidentTask,
+  escalateForOverdueTask,
+  playbookApplicationRejection,
+  reassignIncidentTask,
+  roleHolders,
+  skipIncidentTask,
+  taskCommentRejection,
+  taskCompletionRejection,
+  taskReassignmentRejection,
+  taskReminded,
+  taskSkipRejection,
   addNote,
+  addObservable,
+  armStageDeadlines,
   allPatched,
   assess,
   assessmentRejection,
@@ -43,31 +60,43 @@ import {
   escalateManually,
   isOpen,
   manualEscalationRejection,
+  nextStageDeadline,
   noteRejection,
+  observableRejection,
   openIncident,
   recordAlert,
   recordContainment,
   recordEvidence,
   recordPatchResults,
   recordReview,
+  relateIncident,
   resolve,
   reviewRejection,
   reviewReminderSent,
   roleAssignmentRejection,
+  stageDeadlineMissed,
   startPatchVerification,
   startStep,
   type ContainmentOutcome,
   type EscalationRecord,
   type IncidentState,
 } from '../domain/incident';
-import { escalationTarget } from '../domain/policy';
-import { filingRejection, nextClockEvent } from '../domain/regulatory';
+import { targetsAt } from '../domain/escalation';
+import { chainFor } from '../domain/policy';
+import { affectedCountsOf, clocksRejection, filingRejection, nextClockEvent, settleClocks } from '../domain/regulatory';
 import { containmentPlan, CONTAINMENT_BY_ASSET, responseOrder, type ResponseStep } from '../domain/response-plan';
 import type { IncidentActivities } from '../activities/types';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
 import {
   acknowledgeUpdate,
   addNoteUpdate,
+  addTaskUpdate,
+  applyPlaybookUpdate,
+  commentTaskUpdate,
+  completeTaskUpdate,
+  reassignTaskUpdate,
+  skipTaskUpdate,
+  addObservableUpdate,
   alertSignal,
   approveContainmentUpdate,
   assessUpdate,
@@ -79,37 +108,28 @@ import {
   engageExternalAssistanceUpdate,
   recordFilingUpdate,
   escalateUpdate,
-  noteSignal,
   recordReviewUpdate,
+  relatedIncidentSignal,
   stateQuery,
   type IncidentWorkflowInput,
 } from './messages';
 import { archiveIncidentWorkflow } from './audit-workflows';
-import { RETRY_POLICIES } from './retry-policies';
-
-const { recordIncident, notify } = proxyActivities<IncidentActivities>({
-  startToCloseTimeout: '30s',
-  retry: RETRY_POLICIES.untilDelivered,
-});
-// Adapter calls heartbeat while they wait (see keepAlive), so a worker that dies mid-action is
-// noticed within the heartbeat timeout and the action is retried elsewhere under its idempotency key.
-const ADAPTER_HEARTBEAT_TIMEOUT = '30s';
-const { contain, recover } = proxyActivities<IncidentActivities>({
-  startToCloseTimeout: '2m',
-  heartbeatTimeout: ADAPTER_HEARTBEAT_TIMEOUT,
-  retry: RETRY_POLICIES.adapterAction,
-});
-const { collectEvidence } = proxyActivities<IncidentActivities>({
-  startToCloseTimeout: '2h',
-  heartbeatTimeout: ADAPTER_HEARTBEAT_TIMEOUT,
-  retry: RETRY_POLICIES.adapterAction,
-});
+import type { IncidentRun } from './incident-run';
+import { runPlaybook } from './playbook-interpreter';
+import { findTask, nextTaskTimer, reminderRecipient } from '../domain/task';
+import { collectEvidence, contain, notify, recordIncident, recover, verifyPatchesUntil } from './activity-proxies';
 
 /** Who the audit log names for what the workflow does by itself. */
 const SYSTEM_ACTOR = 'firebreak';
 
 /** Applied update ids kept across continue-as-new (a client retries within minutes, not thousands of decisions later). */
 const APPLIED_UPDATE_IDS_KEPT = 500;
+
+/** A decision as the audit log keeps it: a pinned playbook by name, version and digest (history holds it whole). */
+function auditedDecision(decision: unknown): Record<string, unknown> {
+  const { playbook, ...rest } = decision as Record<string, unknown> & { playbook?: { name: string; version: number; digest: string; chosen: string } };
+  return playbook ? { ...rest, playbook: { name: playbook.name, version: playbook.version, digest: playbook.digest, chosen: playbook.chosen } } : rest;
+}
 
 /** Rejects an update before it enters history; the API turns this into 409. */
 function rejectIf(reason: string | undefined): void {
@@ -123,6 +143,10 @@ function rejectIf(reason: string | undefined): void {
  */
 export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<IncidentState> {
   const policy = input.policy;
+  // Incidents started before 0.3.0 replay under the rules they ran with: past the top of the chain
+  // nothing more was paged, and a stage's SLA was only judged once the stage had finished.
+  const escalationRule = { legacy: !patched('escalation-never-silent') };
+  const stageSlaTimers = patched('stage-sla-timers');
   let state: IncidentState = input.carried?.state ?? openIncident(input, policy, new Date());
   const appliedUpdateIds = new Set(input.carried?.appliedUpdateIds ?? []);
 
@@ -157,14 +181,38 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   }
 
   const base = () => ({ incidentId: state.incidentId, title: state.title, severity: state.severity });
+  /** Who stands first at a level of the incident's chain. */
+  const targetAt = (level: number) => targetsAt(chainFor(policy[state.severity]), level)[0]!;
+  /** Whom a notice at a level addresses: its first target, and since 0.3.0 every target on the level. */
+  const addressed = (level: number) => ({
+    target: targetAt(level),
+    ...(escalationRule.legacy ? {} : { targets: targetsAt(chainFor(policy[state.severity]), level) }),
+  });
   const page = (escalation: EscalationRecord) => {
     audit({
-      entryKey: `page:${escalation.level}:${escalation.cause}`,
-      action: escalation.level === 0 || escalation.cause === 'approveContainment' ? 'notify' : 'escalate',
+      // Numbered pages (0.3.0 on) repeat a level and a cause, and each is its own entry.
+      entryKey: `page:${escalation.level}:${escalation.cause}${escalation.page ? `:${escalation.page}` : ''}`,
+      action: (escalation.level === 0 && !escalation.loop) || escalation.cause === 'approveContainment' ? 'notify' : 'escalate',
       ...(escalation.by ? { actor: escalation.by.name, actorRole: escalation.by.role } : {}),
       details: { ...escalation, by: escalation.by?.keyId },
     });
     return notify({ ...base(), kind: 'escalation', escalation });
+  };
+
+  /** The run as the workflow's modules see it (the playbook interpreter works through it alone). */
+  const run: IncidentRun = {
+    policy,
+    escalationRule,
+    state: () => state,
+    set: (next) => {
+      state = next;
+    },
+    audit,
+    publish,
+    page,
+    notify,
+    shouldContinueAsNew,
+    base,
   };
 
   /**
@@ -181,7 +229,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
         return;
       }
       if (await condition(stop, Math.max(Date.parse(deadline.dueAt) - Date.now(), 1))) return;
-      const missed = escalateForMissedDeadline(state, deadline, policy, new Date());
+      const missed = escalateForMissedDeadline(state, deadline, policy, new Date(), escalationRule);
       state = missed.state;
       if (missed.escalation) await page(missed.escalation);
       await publish();
@@ -212,7 +260,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
           actorRole: decided.principal.role,
           action: definition.name,
           outcome: 'applied',
-          details: { keyId: decided.principal.keyId, decision: decided.decision as Record<string, unknown> },
+          details: { keyId: decided.principal.keyId, decision: auditedDecision(decided.decision) },
         });
         await apply(decided);
         await publish();
@@ -226,8 +274,18 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   setHandler(alertSignal, (alert) => {
     state = recordAlert(state, alert);
   });
-  setHandler(noteSignal, ({ decision: note, principal }) => {
-    if (!noteRejection(state)) state = addNote(state, note, principal, new Date());
+  // Correlation is the system's act, not a person's: it is audited and published here, since no
+  // update carries it (the signal is new in 0.3.0, so no older history holds this activity call).
+  setHandler(relatedIncidentSignal, async (notice) => {
+    const related = relateIncident(state, notice);
+    if (related.added.length === 0) return;
+    state = related.state;
+    audit({
+      entryKey: `related:${notice.incidentId}:${state.version}`,
+      action: 'relate_incident',
+      details: { incidentId: notice.incidentId, alertId: notice.alertId, shared: related.added.map(({ kind, value }) => ({ kind, value })) },
+    });
+    await publish();
   });
 
   decision(acknowledgeUpdate, () => acknowledgeRejection(state), ({ principal }) => {
@@ -235,6 +293,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   });
   decision(assessUpdate, () => assessmentRejection(state), ({ decision: assessment, principal }) => {
     state = assess(state, assessment, principal, policy, new Date());
+    if (stageSlaTimers && state.phase === 'response') state = armStageDeadlines(state, policy);
   });
   decision(approveContainmentUpdate, () => containmentApprovalRejection(state), ({ decision: approval, principal }) => {
     state = decideContainment(state, approval, principal, new Date());
@@ -245,8 +304,8 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   decision(addNoteUpdate, () => noteRejection(state), ({ decision: note, principal }) => {
     state = addNote(state, note, principal, new Date());
   });
-  decision(escalateUpdate, () => manualEscalationRejection(state), async ({ decision: request, principal }) => {
-    const escalated = escalateManually(state, request, principal, new Date());
+  decision(escalateUpdate, () => manualEscalationRejection(state, policy), async ({ decision: request, principal }) => {
+    const escalated = escalateManually(state, request, principal, policy, new Date());
     state = escalated.state;
     await page(escalated.escalation);
   });
@@ -256,11 +315,38 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   decision(closeUpdate, () => closeRejection(state, policy), ({ decision: closure, principal }) => {
     state = close(state, closure, principal, policy, new Date());
   });
+  decision(addObservableUpdate, ({ decision: addition }) => observableRejection(state, addition), ({ decision: addition, principal }) => {
+    state = addObservable(state, addition, principal, new Date());
+  });
+  // Tasks and playbooks (0.4.0). Old histories hold none of these updates, and the task watcher
+  // below waits without a timer while there are no tasks, so runs from before replay unchanged.
+  decision(completeTaskUpdate, ({ decision: d, principal }) => taskCompletionRejection(state, d, principal), ({ decision: d, principal }) => {
+    state = completeIncidentTask(state, d, principal, new Date());
+  });
+  decision(reassignTaskUpdate, ({ decision: d }) => taskReassignmentRejection(state, d), ({ decision: d, principal }) => {
+    state = reassignIncidentTask(state, d, principal, new Date());
+  });
+  decision(skipTaskUpdate, ({ decision: d }) => taskSkipRejection(state, d), ({ decision: d, principal }) => {
+    state = skipIncidentTask(state, d, principal, new Date());
+  });
+  decision(commentTaskUpdate, ({ decision: d }) => taskCommentRejection(state, d), ({ decision: d, principal }) => {
+    state = commentOnIncidentTask(state, d, principal, new Date());
+  });
+  decision(addTaskUpdate, () => adHocTaskRejection(state), ({ decision: d, principal }) => {
+    state = addIncidentTask(state, d, principal, new Date());
+  });
+  decision(applyPlaybookUpdate, ({ decision: d }) => playbookApplicationRejection(state, d.playbook), ({ decision: d, principal }) => {
+    const applied = applyPlaybook(state, d.playbook, principal, new Date());
+    state = applied.state;
+    const { name, version, digest } = d.playbook;
+    audit({ entryKey: `playbook-applied:${name}:${version}`, action: 'apply_playbook', actor: principal.name, actorRole: principal.role, details: { name, version, digest, dropped: applied.dropped } });
+  });
   decision(engageExternalAssistanceUpdate, () => engagementRejection(state), ({ decision: d, principal }) => {
     state = engageExternalAssistance(state, d, principal, new Date());
   });
-  decision(declareRegimeUpdate, ({ decision: d }) => regimeRejection(state, d.regime), ({ decision: d }) => {
-    state = startClocks(state, d.clocks);
+  decision(declareRegimeUpdate, ({ decision: d }) => regimeRejection(state, d.regime) ?? clocksRejection(d.regime, d.clocks, affectedCountsOf(d)), ({ decision: d }) => {
+    // Since 0.3.0 a regime's stages may depend on the affected counts (HIPAA), settled here.
+    state = startClocks(state, patched('regulatory-corrections') ? settleClocks(d.clocks, affectedCountsOf(d)) : d.clocks);
     clocksChanged += 1;
   });
   decision(determineMaterialityUpdate, () => materialityRejection(state), ({ decision: d, principal }) => {
@@ -270,9 +356,9 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   });
   decision(
     recordFilingUpdate,
-    ({ decision: d }) => filingRejection(state.regulatoryClocks ?? [], d.regime, d.stage, new Date(d.filedAt), d.lateReason),
+    ({ decision: d }) => filingRejection(state.regulatoryClocks ?? [], d.regime, d.stage, new Date(d.filedAt), d.lateReason, new Date()),
     ({ decision: d, principal }) => {
-      state = recordFiling(state, d.regime, d.stage, { reference: d.reference, filedAt: d.filedAt, by: principal, ...(d.lateReason ? { lateReason: d.lateReason } : {}) });
+      state = recordFiling(state, d.regime, d.stage, { reference: d.reference, filedAt: d.filedAt, by: principal, ...(d.lateReason ? { lateReason: d.lateReason } : {}) }, new Date());
       clocksChanged += 1;
     },
   );
@@ -299,9 +385,9 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
         state = clockReminderSent(state, next.index);
         const reminder = state.regulatoryClocks![next.index]!.remindersSent;
         audit({ entryKey: `regulatory-reminder:${clock.regime}:${clock.stage}:${reminder}`, action: 'regulatory_reminder', details: { regime: clock.regime, stage: clock.stage, dueAt: clock.dueAt } });
-        await notify({ ...base(), kind: 'regulatory_reminder', recipient: state.roles.commander?.person ?? escalationTarget(state.escalationLevel), regime: clock.regime, stage: clock.stage, reminder, dueAt: clock.dueAt });
+        await notify({ ...base(), kind: 'regulatory_reminder', recipient: state.roles.commander?.person ?? targetAt(state.escalationLevel), regime: clock.regime, stage: clock.stage, reminder, dueAt: next.dueAt });
       } else {
-        const missed = clockMissed(state, next.index, new Date());
+        const missed = clockMissed(state, next.index, policy, new Date(), escalationRule);
         state = missed.state;
         audit({ entryKey: `regulatory-missed:${clock.regime}:${clock.stage}`, action: 'regulatory_deadline_missed', outcome: 'missed', details: { regime: clock.regime, stage: clock.stage, dueAt: clock.dueAt } });
         if (missed.escalation) await page(missed.escalation);
@@ -314,6 +400,70 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   let clockWork = false;
   void watchClocks();
 
+  // --- stage SLAs -----------------------------------------------------------------------------------
+
+  /**
+   * Runs beside the response: a stage still running at its SLA (containment done, forensics
+   * collected) records one breach and escalates, again every repeat interval until it finishes.
+   * It waits without a timer while no stage SLA runs.
+   */
+  async function watchStageDeadlines(): Promise<void> {
+    for (;;) {
+      const watched = state.stageDeadlines;
+      const next = nextStageDeadline(state);
+      if (!next) {
+        await condition(() => state.stageDeadlines !== watched);
+        continue;
+      }
+      if (await condition(() => state.stageDeadlines !== watched, Math.max(Date.parse(next.dueAt) - Date.now(), 1))) continue;
+      slaWork = true;
+      const missed = stageDeadlineMissed(state, next, policy, new Date());
+      state = missed.state;
+      if (missed.escalation) await page(missed.escalation);
+      await publish();
+      slaWork = false;
+    }
+  }
+  let slaWork = false;
+  if (stageSlaTimers) void watchStageDeadlines();
+
+  // --- tasks -----------------------------------------------------------------------------------------
+
+  /**
+   * Runs beside the lifecycle: reminds the owner of each open task before it falls due, and once
+   * it is overdue pages one step up the chain, again every repeat interval until someone settles
+   * it. It waits without a timer while no task is open.
+   */
+  async function watchTasks(): Promise<void> {
+    for (;;) {
+      const watched = state.tasks;
+      const next = isOpen(state) ? nextTaskTimer(state.tasks ?? []) : undefined;
+      if (!next) {
+        await condition(() => state.tasks !== watched);
+        continue;
+      }
+      if (await condition(() => state.tasks !== watched, Math.max(next.at - Date.now(), 1))) continue;
+      taskWork = true;
+      const task = findTask(state.tasks ?? [], next.taskId)!;
+      if (next.kind === 'reminder') {
+        state = taskReminded(state, task.taskId);
+        const reminder = task.remindersSent + 1;
+        const recipient = reminderRecipient(task, roleHolders(state));
+        audit({ entryKey: `task-reminder:${task.taskId}:${reminder}`, action: 'task_reminder', details: { taskId: task.taskId, recipient, reminder, dueAt: task.dueAt } });
+        await notify({ ...base(), kind: 'task_reminder', recipient, taskId: task.taskId, taskTitle: task.title, reminder, dueAt: task.dueAt });
+      } else {
+        const missed = escalateForOverdueTask(state, task.taskId, policy, new Date(), escalationRule);
+        state = missed.state;
+        audit({ entryKey: `task-overdue:${task.taskId}:${task.overduePages + 1}`, action: 'task_overdue', outcome: 'missed', details: { taskId: task.taskId, dueAt: task.dueAt, page: task.overduePages + 1 } });
+        if (missed.escalation) await page(missed.escalation);
+      }
+      await publish();
+      taskWork = false;
+    }
+  }
+  let taskWork = false;
+  void watchTasks();
+
   // --- response stages --------------------------------------------------------------------------
 
   async function containment(): Promise<void> {
@@ -322,8 +472,10 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     if (needsApproval && !state.response?.approval) {
       if (!state.response?.awaitingApproval) {
         state = awaitContainmentApproval(state, policy, new Date());
+        const request = approvalRequest();
+        audit({ entryKey: 'approval-requested', action: 'notify', details: { ...request } });
         await publish();
-        await notify({ ...base(), kind: 'escalation', escalation: approvalRequest() });
+        await notify({ ...base(), kind: 'escalation', escalation: request });
       }
       await awaitWithEscalation(() => state.response?.approval !== undefined);
       if (!state.response?.approval) return; // continuing as new; resumes here
@@ -346,7 +498,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   function approvalRequest(): EscalationRecord {
     return {
       level: state.escalationLevel,
-      target: escalationTarget(state.escalationLevel),
+      ...addressed(state.escalationLevel),
       cause: 'approveContainment',
       reason: 'destructive containment is waiting for a manager’s approval',
       at: new Date().toISOString(),
@@ -372,11 +524,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     while (!allPatched(state)) {
       const deadline = state.nextDeadline;
       const until = deadline ? Date.parse(deadline.dueAt) : Date.now() + policy[state.severity].escalationRepeat;
-      const { verifyPatches } = proxyActivities<IncidentActivities>({
-        startToCloseTimeout: Math.max(until - Date.now(), 0) + 5 * 60_000,
-        heartbeatTimeout: ADAPTER_HEARTBEAT_TIMEOUT,
-        retry: RETRY_POLICIES.adapterAction,
-      });
+      const verifyPatches = verifyPatchesUntil(until);
       state = recordPatchResults(state, await verifyPatches({ incidentId: state.incidentId, assets: state.assets, until: new Date(until).toISOString() }));
       await publish();
       if (allPatched(state)) {
@@ -386,7 +534,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
       // The scanner answers at the deadline at the latest; wait for it if it answered early.
       if (await condition(shouldContinueAsNew, Math.max(until - Date.now(), 1))) return false;
       if (deadline) {
-        const missed = escalateForMissedDeadline(state, deadline, policy, new Date());
+        const missed = escalateForMissedDeadline(state, deadline, policy, new Date(), escalationRule);
         state = missed.state;
         if (missed.escalation) await page(missed.escalation);
         await publish();
@@ -426,7 +574,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
       // An adapter refused for good: tell the chain, give people one repeat interval to fix the
       // cause, then the main loop runs the step again (its actions are idempotent).
       if (!(err instanceof ActivityFailure)) throw err;
-      const failed = escalateForFailedStage(state, step, err.cause?.message ?? err.message, new Date());
+      const failed = escalateForFailedStage(state, step, err.cause?.message ?? err.message, policy, new Date(), escalationRule);
       state = failed.state;
       audit({ entryKey: `stage-failed:${step}:${state.escalations.length}`, action: step, outcome: 'failed', details: { error: err.cause?.message ?? err.message } });
       if (failed.escalation) await page(failed.escalation);
@@ -437,6 +585,16 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   }
 
   async function respond(): Promise<void> {
+    if (state.playbookRun) {
+      await runPlaybook(run, {
+        verifyPatches: async () => {
+          const patchedAll = await eradication();
+          if (patchedAll) state = completeStep(state, 'eradication');
+          return patchedAll;
+        },
+      });
+      return;
+    }
     const order = responseOrder(state.assessment?.strategy ?? 'contain_first');
     for (const step of order) {
       if (state.phase !== 'response') return;
@@ -456,7 +614,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   // --- review -------------------------------------------------------------------------------------
 
   async function review(): Promise<void> {
-    const recipient = state.roles.commander?.person ?? escalationTarget(0);
+    const recipient = state.roles.commander?.person ?? targetAt(0);
     const required = policy[state.severity].reviewRequired;
     if (state.reviewRemindersSent === 0) {
       await notify({ ...base(), kind: 'review_scheduled', recipient, dueAt: state.nextDeadline?.dueAt });
@@ -473,7 +631,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
       const wake = deadline ? Math.min(nextReminder, Date.parse(deadline.dueAt)) : nextReminder;
       if (await condition(() => leaveReview() || state.review !== undefined, Math.max(wake - Date.now(), 1))) continue;
       if (deadline && Date.now() >= Date.parse(deadline.dueAt)) {
-        const missed = escalateForMissedDeadline(state, deadline, policy, new Date());
+        const missed = escalateForMissedDeadline(state, deadline, policy, new Date(), escalationRule);
         state = missed.state;
         if (missed.escalation) await page(missed.escalation);
       } else {
@@ -490,7 +648,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   if (!input.carried) {
     audit({ entryKey: 'opened', action: 'open', details: { title: state.title, source: state.source, severity: state.severity, dedupKey: state.dedupKey } });
     await publish();
-    await page({ level: 0, target: escalationTarget(0), cause: 'acknowledge', reason: 'incident opened', at: state.openedAt });
+    await page({ level: 0, ...addressed(0), cause: 'acknowledge', reason: 'incident opened', at: state.openedAt });
   }
 
   while (isOpen(state) && !shouldContinueAsNew()) {
@@ -510,7 +668,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     }
   }
 
-  await condition(() => allHandlersFinished() && !clockWork);
+  await condition(() => allHandlersFinished() && !clockWork && !slaWork && !taskWork);
   await publish();
   if (!isOpen(state)) {
     // Archive the whole history once this run has closed, so audits outlive Temporal's retention.

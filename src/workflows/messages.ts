@@ -14,12 +14,15 @@ import type {
   FilingRecord,
   MaterialityDetermination,
   Note,
+  PlaybookApplication,
   RegimeDeclaration,
   ReviewOutcome,
   RoleAssignment,
 } from '../domain/decisions';
 import type { AlertSummary, IncidentState } from '../domain/incident';
+import type { ObservableRef, RelatedIncidentNotice } from '../domain/observable-record';
 import type { PolicyTable } from '../domain/policy';
+import type { AdHocTask, TaskComment, TaskCompletion, TaskReassignment, TaskSkip } from '../domain/task';
 import type { Severity } from '../domain/severity';
 
 export interface IncidentWorkflowInput {
@@ -32,7 +35,10 @@ export interface IncidentWorkflowInput {
   policy: PolicyTable;
   /** Carried across continue-as-new; absent on the first run. */
   carried?: CarriedOver;
-  /** Tests only: continue-as-new once history has this many events, well before Temporal suggests it. */
+  /**
+   * Continue-as-new once history has this many events, before Temporal suggests it. The intake sets
+   * it for every incident since 0.3.0 (CONTINUE_AS_NEW_AFTER_EVENTS); older incidents wait for the suggestion.
+   */
   continueAsNewAfterEvents?: number;
 }
 
@@ -46,8 +52,8 @@ export interface CarriedOver {
 export const DECISION_REJECTED = 'DecisionRejected';
 
 export const alertSignal = defineSignal<[AlertSummary]>('alert');
-/** Fire-and-forget notes, e.g. from an integration; people's notes go through `addNoteUpdate`. */
-export const noteSignal = defineSignal<[Decided<Note>]>('note');
+/** Intake found that another open incident saw one of this incident's observables. */
+export const relatedIncidentSignal = defineSignal<[RelatedIncidentNotice]>('relatedIncident');
 export const stateQuery = defineQuery<IncidentState>('state');
 
 export const acknowledgeUpdate = defineUpdate<IncidentState, [Decided<Record<string, never>>]>('acknowledge');
@@ -62,3 +68,12 @@ export const declareRegimeUpdate = defineUpdate<IncidentState, [Decided<RegimeDe
 export const determineMaterialityUpdate = defineUpdate<IncidentState, [Decided<MaterialityDetermination>]>('determineMateriality');
 export const recordFilingUpdate = defineUpdate<IncidentState, [Decided<FilingRecord>]>('recordFiling');
 export const engageExternalAssistanceUpdate = defineUpdate<IncidentState, [Decided<ExternalAssistanceEngagement>]>('engageExternalAssistance');
+export const addObservableUpdate = defineUpdate<IncidentState, [Decided<ObservableRef>]>('addObservable');
+
+// Tasks (0.4.0): the playbook's human tasks and approval gates, and tasks added by hand.
+export const completeTaskUpdate = defineUpdate<IncidentState, [Decided<TaskCompletion>]>('completeTask');
+export const reassignTaskUpdate = defineUpdate<IncidentState, [Decided<TaskReassignment>]>('reassignTask');
+export const skipTaskUpdate = defineUpdate<IncidentState, [Decided<TaskSkip>]>('skipTask');
+export const commentTaskUpdate = defineUpdate<IncidentState, [Decided<TaskComment>]>('commentTask');
+export const addTaskUpdate = defineUpdate<IncidentState, [Decided<AdHocTask>]>('addTask');
+export const applyPlaybookUpdate = defineUpdate<IncidentState, [Decided<PlaybookApplication>]>('applyPlaybook');

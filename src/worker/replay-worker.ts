@@ -1,0 +1,82 @@
+import { readFile } from 'node:fs/promises';
+import { Client } from '@temporalio/client';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Worker, type WorkerOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { Pool } from 'pg';
+import { HistorySource } from '../audit/history-source';
+import { createReplayActivities } from '../audit/replay-activity';
+import { replayTaskQueueFor } from '../audit/replay-requests';
+
+/** How many replays one worker runs at once unless FIREBREAK_REPLAY_CONCURRENCY says otherwise. */
+export const DEFAULT_REPLAY_CONCURRENCY = 2;
+
+export function replayConcurrencyFromEnvironment(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.FIREBREAK_REPLAY_CONCURRENCY;
+  if (raw === undefined || raw === '') return DEFAULT_REPLAY_CONCURRENCY;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`FIREBREAK_REPLAY_CONCURRENCY: a whole number of at least 1, not ${raw}`);
+  return n;
+}
+
+export interface ReplayWorkerOptions {
+  connection: NativeConnection;
+  client?: Client;
+  namespace: string;
+  pool: Pool;
+  /** The incidents' task queue; this worker polls its replay queue. */
+  taskQueue: string;
+  /** At most this many replays at once; more wait in the queue. */
+  maxConcurrentReplays?: number;
+  /** The workflow code replays are checked against (the incident worker's); bundled from `workflowsPath` on first use otherwise. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+  workflowsPath: string;
+}
+
+/**
+ * A worker for the replay queue: activities only, each replay a whole history run through the
+ * workflow code, so they are capped apart from the incidents' work.
+ */
+export async function createReplayWorker(options: ReplayWorkerOptions): Promise<Worker> {
+  const client = options.client ?? new Client({ connection: options.connection, namespace: options.namespace });
+  let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+  const workflowBundle = () => (bundle ??= loadBundle(options));
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: replayTaskQueueFor(options.taskQueue),
+    activities: createReplayActivities({ histories: new HistorySource(client, options.pool), workflowBundle }),
+    maxConcurrentActivityTaskExecutions: options.maxConcurrentReplays ?? replayConcurrencyFromEnvironment(),
+  });
+}
+
+async function loadBundle({ workflowBundle: given, workflowsPath }: ReplayWorkerOptions): Promise<WorkflowBundleWithSourceMap> {
+  if (given && 'code' in given) return { code: given.code, sourceMap: '' };
+  if (given) return { code: await readFile(given.codePath, 'utf8'), sourceMap: '' };
+  return bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') });
+}
+
+/**
+ * The incident worker with the replay worker riding along: `run` runs both and `shutdown` stops
+ * both, so every place that starts an incident worker (the worker process, the dev stack, tests)
+ * serves replays without knowing about them.
+ */
+export function withReplayWorker(incidents: Worker, replays: Worker): Worker {
+  const run = incidents.run.bind(incidents);
+  const shutdown = incidents.shutdown.bind(incidents);
+  const stopReplays = () => {
+    if (replays.getState() === 'RUNNING') replays.shutdown();
+  };
+  incidents.run = async () => {
+    const replaying = replays.run();
+    try {
+      await run();
+    } finally {
+      stopReplays();
+      await replaying;
+    }
+  };
+  incidents.shutdown = () => {
+    stopReplays();
+    shutdown();
+  };
+  return incidents;
+}

@@ -9,7 +9,9 @@ const EnvSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   HOST: z.string().default('127.0.0.1'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-});
+  EVENT_SINK_URL: z.url({ protocol: /^https?$/, error: 'EVENT_SINK_URL must be an http(s) URL' }).optional(),
+  EVENT_SINK_SECRET: z.string().min(16, 'EVENT_SINK_SECRET must have 16+ characters').optional(),
+}).refine((e) => !e.EVENT_SINK_URL || e.EVENT_SINK_SECRET, { path: ['EVENT_SINK_SECRET'], message: 'EVENT_SINK_URL is set: EVENT_SINK_SECRET must be set too (16+ characters)' });
 
 export interface Config {
   temporalAddress: string;
@@ -20,6 +22,8 @@ export interface Config {
   port: number;
   host: string;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
+  /** Where lifecycle events go (CloudEvents over HTTP, signed with the secret); none: they are not sent. */
+  eventSink?: { url: string; secret: string };
 }
 
 /** Reads the process environment once, failing with the variable's name when one is wrong. */
@@ -38,5 +42,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: e.PORT,
     host: e.HOST,
     logLevel: e.LOG_LEVEL,
+    ...(e.EVENT_SINK_URL && e.EVENT_SINK_SECRET ? { eventSink: { url: e.EVENT_SINK_URL, secret: e.EVENT_SINK_SECRET } } : {}),
   };
 }

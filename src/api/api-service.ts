@@ -7,15 +7,15 @@ import type { Logger } from 'pino';
 import type { Pool } from 'pg';
 import { AlertRegister } from '../db/alert-register';
 import { ApiKeyStore } from '../db/api-key-store';
-import { randomUUID } from 'node:crypto';
 import { HistorySource } from '../audit/history-source';
 import { AuditLog } from '../db/audit-log';
 import { IdempotencyStore } from '../db/idempotency-store';
 import { ReportRepository } from '../db/report-repository';
+import { PlaybookStore } from '../db/playbook-store';
 import { Roster } from '../db/roster';
 import { TASK_QUEUE } from '../temporal/contract';
 import { QUICK_RECONNECT, TemporalReachability } from '../temporal/reachability';
-import type { replayAuditWorkflow } from '../workflows/audit-workflows';
+import { ReplayRequests } from '../audit/replay-requests';
 import { IncidentRepository } from '../db/incident-repository';
 import type { PolicyTable } from '../domain/policy';
 import { loadPolicy, loadRegulatoryConfig } from '../policy-file';
@@ -39,6 +39,8 @@ export interface ApiServiceOptions {
   /** Where new incidents are started; tests give each suite its own. */
   taskQueue?: string;
   rateLimits?: RateLimits;
+  /** How long a replay request waits for its verdict before answering 202 (FIREBREAK_REPLAY_ANSWER_WITHIN_MS by default). */
+  replayAnswerWithinMs?: number;
 }
 
 export interface RunningApi {
@@ -67,17 +69,10 @@ export async function startApi(options: ApiServiceOptions): Promise<RunningApi> 
     histories: new HistorySource(client, options.pool, reachability),
     regulatory: loadRegulatoryConfig(),
     roster: new Roster(options.pool),
+    playbooks: new PlaybookStore(options.pool),
     reports: new ReportRepository(options.pool),
     pool: options.pool,
-    replay: (incidentId) => {
-      reachability.assertReachable();
-      return client.workflow.execute<typeof replayAuditWorkflow>('replayAuditWorkflow', {
-        taskQueue,
-        workflowId: `replay-${incidentId}-${randomUUID()}`,
-        args: [incidentId],
-        workflowExecutionTimeout: '5m',
-      });
-    },
+    replays: new ReplayRequests(client, reachability, { taskQueue, ...(options.replayAnswerWithinMs === undefined ? {} : { answerWithinMs: options.replayAnswerWithinMs }) }),
     idempotency: new IdempotencyStore(options.pool),
     metrics,
     rateLimits: options.rateLimits,

@@ -10,8 +10,9 @@ import { authenticate } from './auth';
 import { unavailableDependency } from './dependency-errors';
 import type { IncidentDecisions } from './incident-decisions';
 import type { Intake } from './intake';
-import type { ApiMetrics } from './metrics';
-import { buildOpenApiDocument } from './openapi';
+import { routePatterns, type ApiMetrics } from './metrics';
+import { ROUTES } from './route-table';
+import { buildOpenApiDocument, packageVersion } from './openapi';
 import { HttpProblem, problems } from './problem';
 import { DEFAULT_RATE_LIMITS, rateLimitPerKey, type RateLimits } from './rate-limit';
 import { methodNotAllowed, registerRoutes, type RouteDependencies } from './routes';
@@ -28,6 +29,9 @@ export interface AppDependencies extends Omit<RouteDependencies, 'openapi'> {
   ready: () => Promise<void>;
   rateLimits?: RateLimits;
 }
+
+/** Liveness, readiness and the Prometheus scrape: polled by machines, not made by people. */
+const PROBE_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 
 function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
@@ -72,7 +76,9 @@ export function createApp(deps: AppDependencies): Express {
       // Bearer keys never reach the log.
       redact: ['req.headers.authorization'],
       // A 503 is an outage, already logged once as a warning: the status says the rest, no stack.
-      customLogLevel: (_req, res, err) => (res.statusCode === 503 ? 'warn' : err || res.statusCode >= 500 ? 'error' : 'info'),
+      // Probes and scrapes come every few seconds: an answer to one is debug, unless it is a failure.
+      customLogLevel: (req, res, err) =>
+        res.statusCode === 503 ? 'warn' : err || res.statusCode >= 500 ? 'error' : PROBE_PATHS.has(((req as { originalUrl?: string }).originalUrl ?? req.url ?? '').split('?')[0]!) ? 'debug' : 'info',
       customErrorObject: (_req, res, _err, val) => (res.statusCode === 503 ? { ...val, err: undefined } : val),
     }),
   );
@@ -80,12 +86,12 @@ export function createApp(deps: AppDependencies): Express {
     res.locals.requestId = req.id;
     next();
   });
-  app.use(deps.metrics.middleware());
+  app.use(deps.metrics.middleware(routePatterns(Object.values(ROUTES))));
   // The key first: an unauthenticated request learns nothing but 401, whatever it carries.
   // Routes that take a body read it themselves (see jsonBody), after the role check.
   app.use('/v1', authenticate(deps.keys), rateLimitPerKey(deps.rateLimits ?? DEFAULT_RATE_LIMITS));
 
-  registerRoutes(app, { ...deps, openapi: buildOpenApiDocument(process.env.npm_package_version ?? '0.1.0', { regulatory: deps.regulatory }) });
+  registerRoutes(app, { ...deps, openapi: buildOpenApiDocument(packageVersion(), { regulatory: deps.regulatory }) });
 
   app.use(methodNotAllowed());
   app.use((req, _res, next) => next(problems.notFound(`no route ${req.method} ${req.path}`)));

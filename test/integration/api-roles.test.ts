@@ -30,6 +30,17 @@ const MATRIX: Array<{ method: string; path: string; body?: unknown; allowed: Rol
   { method: 'POST', path: '/v1/admin/keys', body: {}, allowed: ['admin'] },
   { method: 'GET', path: '/v1/admin/keys', allowed: ['admin'] },
   { method: 'DELETE', path: '/v1/admin/keys/0000000000000000', allowed: ['admin'] },
+  { method: 'POST', path: '/v1/admin/playbooks', body: {}, allowed: ['admin'] },
+  { method: 'GET', path: '/v1/playbooks', allowed: ['responder', 'manager', 'auditor', 'admin'] },
+  { method: 'GET', path: '/v1/playbooks/ransomware/versions/1', allowed: ['responder', 'manager', 'auditor', 'admin'] },
+  { method: 'GET', path: '/v1/incidents/0000000000000000/tasks', allowed: ['responder', 'manager', 'auditor', 'admin'] },
+  { method: 'POST', path: '/v1/incidents/0000000000000000/tasks', body: {}, allowed: ['manager'] },
+  { method: 'POST', path: '/v1/incidents/0000000000000000/tasks/adhoc-1/complete', body: {}, allowed: ['responder', 'manager'] },
+  { method: 'POST', path: '/v1/incidents/0000000000000000/tasks/adhoc-1/reassign', body: {}, allowed: ['manager'] },
+  { method: 'POST', path: '/v1/incidents/0000000000000000/tasks/adhoc-1/skip', body: {}, allowed: ['manager'] },
+  { method: 'POST', path: '/v1/incidents/0000000000000000/tasks/adhoc-1/comments', body: {}, allowed: ['responder', 'manager'] },
+  { method: 'POST', path: '/v1/incidents/0000000000000000/playbook', body: {}, allowed: ['manager'] },
+  { method: 'GET', path: '/v1/tasks', allowed: ['responder', 'manager', 'auditor', 'admin'] },
 ];
 const ROLES: Role[] = ['integration', 'responder', 'manager', 'auditor', 'admin'];
 

@@ -204,13 +204,14 @@ describe('the lifecycle over HTTP', () => {
     expect(targets).toEqual(['ir_manager', 'ciso', 'external_assistance']);
     const top = await post(`/v1/incidents/${id}/escalations`, stack.keys.manager, { reason: 'again' });
     expect(top.status).toBe(409);
-    // The opening page and each escalation went out once (the opening page may race the first escalation).
+    // The opening page and each escalation went out once (the opening page may race the first
+    // escalation); each escalation is a numbered page, so a later repeat is not taken for a redelivery.
     const notices = await stack.db.pool.query(`SELECT idempotency_key AS k FROM dry_run_actions WHERE incident_id = $1 AND adapter = 'notifier'`, [id]);
     expect(notices.rows.map((x) => x.k).sort()).toEqual([
       `escalation:${id}:0:acknowledge`,
-      `escalation:${id}:1:manual`,
-      `escalation:${id}:2:manual`,
-      `escalation:${id}:3:manual`,
+      `escalation:${id}:1:manual:1`,
+      `escalation:${id}:2:manual:2`,
+      `escalation:${id}:3:manual:3`,
     ]);
   });
 

@@ -18,7 +18,8 @@ describe('preparation: the roster and external assistance', () => {
   }
   const escalate = (id: string) => stack.request('POST', `/v1/incidents/${id}/escalations`, { key: stack.keys.responder, body: { reason: 'needs more hands' } });
   const paged = async (id: string, level: number) => {
-    const { rows } = await stack.db.pool.query(`SELECT action->'people' AS people FROM dry_run_actions WHERE idempotency_key = $1`, [`escalation:${id}:${level}:manual`]);
+    // Each escalation is a numbered page: `escalation:<id>:<level>:manual:<page>`.
+    const { rows } = await stack.db.pool.query(`SELECT action->'people' AS people FROM dry_run_actions WHERE idempotency_key LIKE $1`, [`escalation:${id}:${level}:manual:%`]);
     return rows[0]?.people;
   };
 

@@ -27,8 +27,8 @@ describe('regulatory clocks over HTTP', () => {
     expect(gdpr.body.regulatoryClocks).toEqual([
       expect.objectContaining({ regime: 'gdpr_art33', stage: 'notification', startedAt: awareAt, dueAt: new Date(Date.parse(awareAt) + 72 * 3_600_000).toISOString() }),
     ]);
-    const hipaa = await post(`/v1/incidents/${id}/regimes`, { regime: 'hipaa_breach', startedAt: awareAt });
-    expect(hipaa.body.regulatoryClocks.map((c: { regime: string }) => c.regime)).toEqual(['gdpr_art33', 'hipaa_breach']);
+    const hipaa = await post(`/v1/incidents/${id}/regimes`, { regime: 'hipaa_breach', startedAt: awareAt, affected: { total: 12, maxInOneState: 12 } });
+    expect(hipaa.body.regulatoryClocks.map((c: { regime: string; stage: string }) => `${c.regime} ${c.stage}`)).toEqual(['gdpr_art33 notification', 'hipaa_breach individual_notice', 'hipaa_breach hhs_notice']);
 
     expect((await post(`/v1/incidents/${id}/regimes`, { regime: 'gdpr_art33', startedAt: awareAt })).status).toBe(409);
     const unknown = await post(`/v1/incidents/${id}/regimes`, { regime: 'ccpa', startedAt: awareAt });
@@ -44,6 +44,10 @@ describe('regulatory clocks over HTTP', () => {
   it('starts the SEC clock from the materiality determination, in business days', async () => {
     const id = await open();
     const determinedAt = '2026-11-25T20:00:00.000Z'; // the day before Thanksgiving, 15:00 in New York
+    // A date the holiday calendar has no data for is the caller's bad date: 400 naming it, not a 500.
+    const tooOld = await post(`/v1/incidents/${id}/materiality`, { material: true, determinedAt: '2019-06-03T15:00:00.000Z', rationale: 'customer data of 2M users' });
+    expect(tooOld.status).toBe(400);
+    expect(tooOld.body.errors).toEqual([expect.objectContaining({ field: 'determinedAt', message: expect.stringMatching(/no data for 2019/) })]);
     const res = await post(`/v1/incidents/${id}/materiality`, { material: true, determinedAt, rationale: 'customer data of 2M users' });
     expect(res.status).toBe(200);
     expect(res.body.materiality).toMatchObject({ material: true, determinedAt, by: { name: 'test-manager' } });
@@ -69,4 +73,61 @@ describe('regulatory clocks over HTTP', () => {
     const audit = await stack.request('GET', `/v1/incidents/${id}/audit`, { key: stack.keys.auditor });
     expect(audit.body.entries.filter((e: { action: string; outcome: string }) => e.action === 'recordFiling' && e.outcome === 'rejected')).toHaveLength(3);
   });
+
+  it('settles HIPAA stages by the counts sent, tracks GDPR Art. 34, re-bases the NIS2 final report on the notification filing, and bounds filedAt', async () => {
+    const id = await open();
+    const day = 86_400_000;
+    const discoveredAt = new Date(Date.now() - 70 * day).toISOString(); // the 60 days for individuals have passed
+    const noCounts = await post(`/v1/incidents/${id}/regimes`, { regime: 'hipaa_breach', startedAt: discoveredAt });
+    expect(noCounts.status).toBe(409);
+    expect(noCounts.body.detail).toMatch(/affected.total and affected.maxInOneState/);
+    const badCounts = await post(`/v1/incidents/${id}/regimes`, { regime: 'hipaa_breach', startedAt: discoveredAt, affected: { total: 10, maxInOneState: 11 } });
+    expect(badCounts.status).toBe(400);
+    expect(badCounts.body.errors[0]).toMatchObject({ field: 'affected.maxInOneState' });
+    const hipaa = await post(`/v1/incidents/${id}/regimes`, { regime: 'hipaa_breach', startedAt: discoveredAt, affected: { total: 1_200, maxInOneState: 640 } });
+    expect(hipaa.status).toBe(200);
+    const sixtyDays = new Date(Date.parse(discoveredAt.slice(0, 10)) + 61 * day - 1).toISOString();
+    expect(hipaa.body.regulatoryClocks.map((c: { stage: string; dueAt: string }) => [c.stage, c.dueAt])).toEqual([
+      ['individual_notice', sixtyDays],
+      ['hhs_notice', sixtyDays],
+      ['media_notice', sixtyDays],
+    ]);
+
+    const art34 = await post(`/v1/incidents/${id}/regimes`, { regime: 'gdpr_art34', startedAt: discoveredAt });
+    expect(art34.body.regulatoryClocks.at(-1)).toMatchObject({ regime: 'gdpr_art34', stage: 'data_subjects', withoutUndueDelay: true });
+    expect(art34.body.regulatoryClocks.at(-1).dueAt).toBeUndefined();
+
+    // A filing cannot precede the discovery it reports; the answer names filedAt.
+    const beforeStart = await post(`/v1/incidents/${id}/filings`, { regime: 'hipaa_breach', stage: 'individual_notice', reference: 'x', filedAt: new Date(Date.parse(discoveredAt) - day).toISOString() });
+    expect(beforeStart.status).toBe(409);
+    expect(beforeStart.body.detail).toMatch(/^filedAt .* is before the hipaa_breach individual_notice clock started/);
+    const future = await post(`/v1/incidents/${id}/filings`, { regime: 'hipaa_breach', stage: 'individual_notice', reference: 'x', filedAt: new Date(Date.now() + day).toISOString() });
+    expect(future.status).toBe(400);
+    expect(future.body.errors[0]).toMatchObject({ field: 'filedAt' });
+
+    // Recorded today, after the deadline, but stated as made on day 30: both times kept, and flagged.
+    const day30 = new Date(Date.parse(discoveredAt) + 30 * day).toISOString();
+    const backdated = await post(`/v1/incidents/${id}/filings`, { regime: 'hipaa_breach', stage: 'individual_notice', reference: 'letters-1', filedAt: day30 });
+    expect(backdated.status).toBe(200);
+    const filing = backdated.body.regulatoryClocks[0].filing;
+    expect(filing).toMatchObject({ filedAt: day30, late: false, recordedAfterDeadline: true });
+    expect(Date.now() - Date.parse(filing.recordedAt)).toBeLessThan(60_000);
+
+    const nis2Start = new Date(Date.now() - 40 * day).toISOString();
+    const nis2 = await post(`/v1/incidents/${id}/regimes`, { regime: 'nis2_art23', startedAt: nis2Start });
+    const finalReport = () => nis2.body.regulatoryClocks.find((c: { regime: string; stage: string }) => c.regime === 'nis2_art23' && c.stage === 'final_report');
+    expect(finalReport()).toMatchObject({ startsAfter: 'notification' });
+    expect(finalReport().dueAt).toBeUndefined();
+    let notifiedMs = Date.now() - 5 * day;
+    while (new Date(notifiedMs).getUTCDate() > 28) notifiedMs -= day; // a day every month has, so "a month later" is plain
+    const notifiedAt = new Date(notifiedMs).toISOString();
+    const notified = await post(`/v1/incidents/${id}/filings`, { regime: 'nis2_art23', stage: 'notification', reference: 'CSIRT-7', filedAt: notifiedAt });
+    const rebased = notified.body.regulatoryClocks.find((c: { regime: string; stage: string }) => c.regime === 'nis2_art23' && c.stage === 'final_report');
+    const monthLater = new Date(notifiedAt);
+    monthLater.setUTCMonth(monthLater.getUTCMonth() + 1);
+    expect(rebased).toMatchObject({ startedAt: notifiedAt });
+    expect(rebased.dueAt).toBe(monthLater.toISOString());
+    expect(Date.parse(rebased.dueAt)).toBeGreaterThan(Date.parse(nis2Start) + 31 * day); // not a month after awareness
+  });
 });
+

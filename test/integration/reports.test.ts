@@ -2,6 +2,8 @@ import { IncidentRepository } from '../../src/db/incident-repository';
 import { hours, minutes } from '../../src/domain/duration';
 import { acknowledge, assess, close, enterPhase, escalateForMissedDeadline, openIncident, recordContainment, recordReview, resolve, type IncidentState } from '../../src/domain/incident';
 import { DEFAULT_POLICY } from '../../src/domain/policy';
+import { DEFAULT_REGIMES, fileClock } from '../../src/domain/regulatory';
+import { clocksFor } from '../../src/domain/regulatory-deadlines';
 import type { Severity } from '../../src/domain/severity';
 import { waitFor } from '../../src/net';
 import { ensureWeeklyReportSchedule } from '../../src/temporal/schedules';
@@ -27,19 +29,28 @@ function incident(n: number, severity: Severity, openedAfter: number, timing: { 
   return timing.closeAfter ? close(s, { resolution: 'resolved', summary: 's' }, maria, DEFAULT_POLICY, since(timing.closeAfter)) : s;
 }
 
+/** A GDPR notification recorded 8 h after its deadline, stated as filed 2 h before it. */
+function withBackdatedFiling(state: IncidentState): IncidentState {
+  const start = new Date(state.openedAt);
+  const clocks = clocksFor('gdpr_art33', DEFAULT_REGIMES.gdpr_art33!, start, []);
+  const filedAt = new Date(start.getTime() + hours(70)).toISOString();
+  return { ...state, regulatoryClocks: fileClock(clocks, 'gdpr_art33', 'notification', { reference: 'DPA-9', filedAt, by: maria }, new Date(start.getTime() + hours(80))) };
+}
+
 describe('the CISO summary', () => {
   let stack: TestStack;
   beforeAll(async () => {
     stack = await startTestStack();
     const repo = new IncidentRepository(stack.db.pool);
-    const breached = escalateForMissedDeadline(incident(6, 'medium', hours(5), {}), { kind: 'acknowledge', dueAt: at(hours(9)).toISOString() }, DEFAULT_POLICY, at(hours(9))).state;
+    const breached = escalateForMissedDeadline(incident(6, 'medium', hours(5), {}), { kind: 'acknowledge', dueAt: at(hours(9)).toISOString() }, DEFAULT_POLICY, at(hours(9)), { legacy: false }).state;
     const dismissed = enterPhase(incident(7, 'low', hours(6), { mtta: minutes(20) }), 'dismissed', DEFAULT_POLICY, at(hours(7)));
     const seeded = [
       incident(1, 'critical', 0, { mtta: minutes(5), mttc: hours(1), mttr: hours(4), closeAfter: hours(30), category: 'ransomware' }),
       incident(2, 'critical', hours(1), { mtta: minutes(10), mttc: hours(2), mttr: hours(6), closeAfter: hours(30), category: 'ransomware' }),
       incident(3, 'critical', hours(2), { mtta: minutes(30), mttc: hours(3), mttr: hours(8) }),
-      incident(4, 'high', hours(3), { mtta: minutes(20), mttc: hours(5) }),
-      incident(5, 'high', hours(4), { mtta: minutes(40) }),
+      withBackdatedFiling(incident(4, 'high', hours(3), { mtta: minutes(20), mttc: hours(5) })),
+      // 400 ms past the minute: the read model keeps it, the report rounds it away.
+      incident(5, 'high', hours(4), { mtta: minutes(40) + 400 }),
       breached,
       dismissed,
       incident(8, 'critical', hours(24 * 20), { mtta: minutes(1) }), // outside the period
@@ -69,6 +80,11 @@ describe('the CISO summary', () => {
     expect(r.mttr.high).toEqual({ count: 0, median: null, p90: null });
     expect(r.slaBreaches).toEqual({ total: 1, byPhase: { detected: 1 }, byDeadline: { acknowledge: 1 } });
     expect(r.actionItems.map((a: { title: string }) => a.title)).toEqual(['Fix 1', 'Fix 2', 'Fix 3']);
+    // Recorded after the deadline with an earlier stated time: flagged, with both times, not counted as met.
+    expect(r.regulatory).toEqual({ gdpr_art33: { met: 0, late: 0, recordedLate: 1, missed: 0, due: 0 } });
+    expect(r.recordedLateFilings).toEqual([
+      { incidentId: '0000000000000004', regime: 'gdpr_art33', stage: 'notification', dueAt: at(hours(3) + hours(72)).toISOString(), filedAt: at(hours(3) + hours(70)).toISOString(), recordedAt: at(hours(3) + hours(80)).toISOString() },
+    ]);
   });
 
   it('renders the same report as Markdown', async () => {
@@ -78,6 +94,8 @@ describe('the CISO summary', () => {
     expect(text).toContain('# Security incidents 2026-10-05 – 2026-10-12');
     expect(text).toContain('Opened **7**, closed **2**, dismissed **1**; SLA breaches **1**.');
     expect(text).toContain('| critical | 3 | 2 | 0 | 10 min / 26 min | 2.0 h / 2.8 h | 6.0 h / 7.6 h |');
+    expect(text).toContain('- gdpr_art33: 0 met, 0 filed late, 0 missed and unfiled, 0 still due, 1 recorded after the deadline with an earlier stated time');
+    expect(text).toMatch(/- check: gdpr_art33 notification of incident 0000000000000004, due .*, stated as filed .*, recorded /);
   });
 
   it('is produced by the weekly Temporal Schedule and sent through the notifier', async () => {

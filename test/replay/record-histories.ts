@@ -13,6 +13,9 @@ import type { Asset } from '../../src/domain/asset';
 import type { Assessment } from '../../src/domain/decisions';
 import { hours, minutes, seconds } from '../../src/domain/duration';
 import type { IncidentState } from '../../src/domain/incident';
+import { pinPlaybook } from '../support/playbooks';
+import type { Principal } from '../../src/domain/principal';
+import { ApplicationFailure } from '@temporalio/common';
 import { DEFAULT_POLICY } from '../../src/domain/policy';
 import { DEFAULT_REGIMES } from '../../src/domain/regulatory';
 import { clocksFor } from '../../src/domain/regulatory-deadlines';
@@ -20,21 +23,30 @@ import type { Severity } from '../../src/domain/severity';
 import { workflowIdFor } from '../../src/temporal/contract';
 import {
   acknowledgeUpdate,
+  addObservableUpdate,
   alertSignal,
   approveContainmentUpdate,
   assessUpdate,
   closeUpdate,
   declareRegimeUpdate,
+  assignRoleUpdate,
   escalateUpdate,
+  addTaskUpdate,
+  applyPlaybookUpdate,
+  commentTaskUpdate,
+  completeTaskUpdate,
+  reassignTaskUpdate,
+  skipTaskUpdate,
   recordFilingUpdate,
   recordReviewUpdate,
+  relatedIncidentSignal,
   stateQuery,
   type IncidentWorkflowInput,
 } from '../../src/workflows/messages';
 import { alice, maria } from '../support/principals';
 import { createTimeSkippingEnv, RecordingActivities, withIncident } from '../support/time-skipping';
 
-export const FIXTURE_VERSION = '0.2.0';
+export const FIXTURE_VERSION = '0.4.0';
 export const FIXTURE_DIR = path.join(__dirname, '..', 'fixtures', 'histories');
 const host: Asset = { kind: 'host', id: 'web-01' };
 
@@ -88,6 +100,11 @@ async function until(env: TestWorkflowEnvironment, handle: WorkflowHandle, done:
   }
   throw new Error('the incident never got there');
 }
+
+const omar: Principal = { keyId: 'k-omar', name: 'omar', role: 'manager' };
+const taskStep = (id: string, extra: Record<string, unknown> = {}) => ({ id, kind: 'task', title: `Do ${id}`, instructions: 'Do it.', owner: { role: 'responder' }, due: '4h', ...extra });
+const complete = (handle: WorkflowHandle, taskId: string, by: Principal, extra: Record<string, unknown> = {}) =>
+  handle.executeUpdate(completeTaskUpdate, { args: [{ principal: by, decision: { taskId, ...extra } }] });
 
 async function reviewAndClose(handle: WorkflowHandle): Promise<void> {
   await handle.executeUpdate(recordReviewUpdate, { args: [{ principal: maria, decision: { lessons: 'fixture', actionItems: [] } }] });
@@ -184,8 +201,76 @@ describe('record replay fixtures', () => {
       await handle.executeUpdate(declareRegimeUpdate, { args: [{ principal: maria, decision: { regime: 'gdpr_art33', startedAt: openedAt, clocks } }] });
       await env.sleep(hours(73));
       await handle.executeUpdate(recordFilingUpdate, {
-        args: [{ principal: maria, decision: { regime: 'gdpr_art33', stage: 'notification', reference: 'DPA-1', filedAt: new Date(Date.parse(clocks[0]!.dueAt) + hours(1)).toISOString(), lateReason: 'fixture' } }],
+        args: [{ principal: maria, decision: { regime: 'gdpr_art33', stage: 'notification', reference: 'DPA-1', filedAt: new Date(Date.parse(clocks[0]!.dueAt!) + minutes(30)).toISOString(), lateReason: 'fixture' } }],
       });
+    }));
+
+  it('past the top of the chain: repeated pages for a missed acknowledgement, then for a missed assessment with the commander', () =>
+    record('top-repeated', input('top-repeated', 'critical'), async (env, handle) => {
+      await env.sleep(minutes(70));
+      await handle.executeUpdate(assignRoleUpdate, { args: [{ principal: maria, decision: { role: 'commander', person: 'carol' } }] });
+      await handle.executeUpdate(acknowledgeUpdate, { args: [{ principal: alice, decision: {} }] });
+      await env.sleep(hours(1) + minutes(20));
+      await handle.executeUpdate(assessUpdate, { args: [{ principal: maria, decision: { severity: 'critical', category: 'malware', strategy: 'contain_first', externalAssistance: true } }] });
+      await until(env, handle, (s) => s.phase === 'review');
+    }));
+
+  it('a configured chain: two targets on a level, a second pass, then the top on repeat', () =>
+    record('configured-chain', input('configured-chain', 'high', { policy: { ...DEFAULT_POLICY, high: { ...DEFAULT_POLICY.high, escalation: { levels: [['on_call'], ['ir_manager', 'ciso']], loops: 1 } } } }), async (env, handle) => {
+      await env.sleep(hours(2) + minutes(10));
+      await handle.executeUpdate(acknowledgeUpdate, { args: [{ principal: alice, decision: {} }] });
+    }));
+
+  it('a containment stuck past its SLA: the timer breaches and pages while the stage runs', () => {
+    const activities = new RecordingActivities();
+    let stuck = true;
+    activities.contain = async (r) => {
+      if (stuck) {
+        const { ApplicationFailure } = await import('@temporalio/common');
+        throw ApplicationFailure.retryable('EDR did not answer in time');
+      }
+      activities.actions.push(r);
+    };
+    return record(
+      'stage-sla-breached',
+      input('stage-sla-breached', 'critical', { policy: { ...DEFAULT_POLICY, critical: { ...DEFAULT_POLICY.critical, deadlines: { ...DEFAULT_POLICY.critical.deadlines, contain: minutes(20) } } } }),
+      async (env, handle) => {
+        await alert(handle, 'critical', [host]);
+        await triage(handle, { severity: 'critical', strategy: 'contain_first' });
+        await until(env, handle, (s) => s.slaBreaches.some((b) => b.deadline === 'contain'), minutes(1));
+        stuck = false;
+        await until(env, handle, (s) => s.phase === 'review', minutes(1));
+      },
+      activities,
+    );
+  });
+
+  it('regulatory corrections: NIS2 final report re-based on the notification filing, HIPAA settled by its counts, GDPR Art. 34 tracked', () =>
+    record('regulatory-corrections', input('regulatory-corrections', 'high', { policy: { ...DEFAULT_POLICY, high: { ...DEFAULT_POLICY.high, deadlines: { ...DEFAULT_POLICY.high.deadlines, acknowledge: hours(24 * 365) } } } }), async (env, handle) => {
+      const { openedAt } = await handle.query(stateQuery);
+      const declare = (regime: string, extra: object = {}) =>
+        handle.executeUpdate(declareRegimeUpdate, { args: [{ principal: maria, decision: { regime, startedAt: openedAt, clocks: clocksFor(regime, DEFAULT_REGIMES[regime]!, new Date(openedAt), []), ...extra } }] });
+      await declare('nis2_art23');
+      await declare('hipaa_breach', { affected: { total: 1200, maxInOneState: 700 } });
+      await declare('gdpr_art34');
+      await env.sleep(hours(10));
+      const filedAt = new Date(await env.currentTimeMs()).toISOString();
+      for (const stage of ['early_warning', 'notification']) {
+        await handle.executeUpdate(recordFilingUpdate, { args: [{ principal: maria, decision: { regime: 'nis2_art23', stage, reference: `CSIRT-${stage}`, filedAt } }] });
+      }
+      await env.sleep(hours(24 * 61));
+      await handle.executeUpdate(recordFilingUpdate, { args: [{ principal: maria, decision: { regime: 'gdpr_art34', stage: 'data_subjects', reference: 'letters', filedAt } }] });
+    }));
+
+  it('observables: brought by alerts, added by an analyst, and a correlation with another incident', () =>
+    record('observables-correlated', input('observables-correlated', 'high'), async (env, handle) => {
+      const { openedAt } = await handle.query(stateQuery);
+      const observables = [{ kind: 'domain' as const, value: 'c2.example', tlp: 'amber' as const }];
+      await handle.signal(alertSignal, { alertId: 'a1', source: 'edr', sourceRef: 'r1', title: 't', severity: 'high', receivedAt: openedAt, assets: [], observables, labels: { alertname: 'Beacon' } });
+      await handle.signal(relatedIncidentSignal, { incidentId: 'fixture-other', alertId: 'a1', shared: [{ kind: 'domain', value: 'c2.example' }], at: openedAt });
+      await until(env, handle, (s) => (s.relatedIncidents ?? []).length === 1);
+      await handle.executeUpdate(addObservableUpdate, { args: [{ principal: alice, decision: { kind: 'ipv4', value: '192.0.2.7', tlp: 'red' } }] });
+      await handle.executeUpdate(acknowledgeUpdate, { args: [{ principal: alice, decision: {} }] });
     }));
 
   it('an alert storm that continued as new', () =>
@@ -197,4 +282,72 @@ describe('record replay fixtures', () => {
       await handle.executeUpdate(escalateUpdate, { args: [{ principal: maria, decision: { reason: 'storm keeps growing' } }] });
       await env.sleep(seconds(1));
     }));
+
+  // 0.4.0: incidents that run a pinned playbook.
+  it('a playbook with parallel branches, a four-eyes gate and a wait, to closed', () =>
+    record('playbook-closed', input('playbook-closed', 'high'), async (env, handle) => {
+      const playbook = pinPlaybook({
+        name: 'fixture-parallel',
+        version: 1,
+        title: 'Parallel',
+        steps: [
+          taskStep('scope', { outcomeFields: [{ name: 'hosts', type: 'number', required: true }] }),
+          { id: 'approve', kind: 'approval', title: 'Approve isolation', approvers: ['manager'], distinctApprovers: 2, due: '1h', needs: ['scope'] },
+          { id: 'isolate', kind: 'action', title: 'Isolate', action: 'contain', needs: ['approve'], params: { destructiveApprovedBy: 'approve' } },
+          { id: 'evidence', kind: 'action', title: 'Evidence', action: 'collect_evidence', needs: ['scope'] },
+          { id: 'cool_off', kind: 'wait', title: 'Let it settle', for: '2h', needs: ['isolate'] },
+          { id: 'patches', kind: 'action', title: 'Verify patches', action: 'verify_patches', needs: ['cool_off'] },
+          { id: 'release', kind: 'action', title: 'Release', action: 'recover', needs: ['patches', 'evidence'] },
+          taskStep('critical_only', { needs: ['scope'], when: { '==': [{ var: 'severity' }, 'critical'] } }),
+        ],
+      });
+      await alert(handle, 'high', [host]);
+      await triage(handle, { severity: 'high', strategy: 'contain_first', playbook });
+      await until(env, handle, (s) => s.tasks?.some((t) => t.taskId === 'scope') ?? false);
+      await complete(handle, 'scope', alice, { outcome: { hosts: 1 } });
+      await until(env, handle, (s) => s.tasks?.some((t) => t.taskId === 'approve') ?? false);
+      await complete(handle, 'approve', maria, { approved: true });
+      await complete(handle, 'approve', omar, { approved: true });
+      await until(env, handle, (s) => s.phase === 'review', minutes(10));
+      await reviewAndClose(handle);
+    }));
+
+  it('a playbook task reminded, overdue and escalated, reassigned, commented, skipped; an ad-hoc task; another playbook applied', () =>
+    record('playbook-tasks', input('playbook-tasks', 'high'), async (env, handle) => {
+      const first = pinPlaybook({ name: 'fixture-first', version: 1, title: 'First', steps: [taskStep('contact', { due: '1h', remindEvery: '20m' }), taskStep('interview', { needs: ['contact'] })] });
+      const second = pinPlaybook({ name: 'fixture-second', version: 2, title: 'Second', steps: [taskStep('contact'), taskStep('reimage', { needs: ['contact'] })] }, 'applied');
+      await alert(handle, 'high', []);
+      await triage(handle, { severity: 'high', strategy: 'contain_first', playbook: first });
+      await until(env, handle, (s) => s.tasks?.some((t) => t.taskId === 'contact') ?? false);
+      await env.sleep(hours(1) + minutes(40)); // two reminders, then two overdue pages
+      await until(env, handle, (s) => s.tasks?.[0]?.overduePages === 2);
+      await handle.executeUpdate(reassignTaskUpdate, { args: [{ principal: maria, decision: { taskId: 'contact', assignee: 'alice', reason: 'on shift' } }] });
+      await handle.executeUpdate(commentTaskUpdate, { args: [{ principal: alice, decision: { taskId: 'contact', text: 'ISP called back' } }] });
+      await complete(handle, 'contact', alice);
+      await until(env, handle, (s) => s.tasks?.some((t) => t.taskId === 'interview') ?? false);
+      await handle.executeUpdate(addTaskUpdate, { args: [{ principal: maria, decision: { title: 'Call the vendor', owner: { role: 'manager' }, due: hours(8) } }] });
+      await handle.executeUpdate(applyPlaybookUpdate, { args: [{ principal: maria, decision: { playbook: second } }] });
+      await until(env, handle, (s) => s.tasks?.some((t) => t.taskId === 'reimage') ?? false);
+      await handle.executeUpdate(skipTaskUpdate, { args: [{ principal: maria, decision: { taskId: 'reimage', reason: 'the laptop is replaced instead' } }] });
+      await handle.executeUpdate(skipTaskUpdate, { args: [{ principal: maria, decision: { taskId: 'adhoc-1', reason: 'the vendor called us' } }] });
+      await until(env, handle, (s) => s.phase === 'review');
+      await reviewAndClose(handle);
+    }));
+
+  it('a playbook webhook step refused, escalated and retried', () => {
+    const activities = new RecordingActivities();
+    activities.webhookAnswers.push(ApplicationFailure.nonRetryable('tickets answered 403', 'WebhookRefused'), { status: 201, answer: { ticket: 'T-1' } });
+    return record(
+      'playbook-step-failed',
+      input('playbook-step-failed', 'high'),
+      async (env, handle) => {
+        const playbook = pinPlaybook({ name: 'fixture-webhook', version: 1, title: 'Webhook', steps: [{ id: 'ticket', kind: 'action', title: 'Open a ticket', action: 'webhook', params: { url: 'https://tickets.example/hook' } }] });
+        await alert(handle, 'high', []);
+        await triage(handle, { severity: 'high', strategy: 'contain_first', playbook });
+        await until(env, handle, (s) => s.phase === 'review', minutes(5));
+        await reviewAndClose(handle);
+      },
+      activities,
+    );
+  });
 });

@@ -3,6 +3,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { ActionRequest, AuditActivities, EvidenceRequest, IncidentActivities, Notice, PatchVerificationRequest, ReplayReport } from '../../src/activities/types';
+import type { WebhookActionRequest, WebhookActionResult } from '../../src/activities/webhook-action';
 import type { AuditEntryInput } from '../../src/domain/audit-chain';
 import type { IncidentState, PatchResult } from '../../src/domain/incident';
 import { temporalTestServerPath } from '../../src/temporal/binaries';
@@ -33,6 +34,9 @@ export class RecordingActivities implements IncidentActivities, AuditActivities 
   readonly patchChecks: PatchVerificationRequest[] = [];
   patchedAfter = 1;
   readonly archived: string[] = [];
+  readonly webhooks: WebhookActionRequest[] = [];
+  /** The receiver's answers, in order (an Error is thrown as the activity's failure); then 204. */
+  readonly webhookAnswers: Array<WebhookActionResult | Error> = [];
 
   async recordIncident(state: IncidentState, audit: AuditEntryInput[]): Promise<void> {
     this.snapshots.push(state);
@@ -57,6 +61,13 @@ export class RecordingActivities implements IncidentActivities, AuditActivities 
     return request.assets.map((asset) => ({ asset, patched, checkedAt: new Date().toISOString() }));
   }
 
+  async callWebhook(request: WebhookActionRequest): Promise<WebhookActionResult> {
+    this.webhooks.push(request);
+    const answer = this.webhookAnswers.shift() ?? { status: 204 };
+    if (answer instanceof Error) throw answer;
+    return answer;
+  }
+
   async archiveHistory(incidentId: string): Promise<{ runs: number }> {
     this.archived.push(incidentId);
     return { runs: 1 };
@@ -73,7 +84,7 @@ export class RecordingActivities implements IncidentActivities, AuditActivities 
 
 export async function createTestWorker(env: TestWorkflowEnvironment, activities: RecordingActivities): Promise<Worker> {
   const bound = Object.fromEntries(
-    (['recordIncident', 'notify', 'contain', 'recover', 'collectEvidence', 'verifyPatches', 'archiveHistory', 'replayIncident'] as const).map((name) => [name, activities[name].bind(activities)]),
+    (['recordIncident', 'notify', 'contain', 'recover', 'collectEvidence', 'verifyPatches', 'callWebhook', 'archiveHistory', 'replayIncident'] as const).map((name) => [name, activities[name].bind(activities)]),
   );
   return Worker.create({
     connection: env.nativeConnection,
@@ -104,11 +115,26 @@ export async function withIncident(
     try {
       await body(handle, activities);
     } finally {
+      await untilNoActivityRuns(handle);
       await handle.terminate('test finished').catch(() => undefined);
       // A closed incident leaves its archiving child behind (parent-close policy ABANDON).
       await env.client.workflow.getHandle(`archive-${input.incidentId}`).terminate('test finished').catch(() => undefined);
     }
   });
+}
+
+/**
+ * Waits (in real time, briefly) until the incident's latest run has no activity in flight. The
+ * test server never skips time again once an incident was terminated with an activity running
+ * (its completion is refused, and the server keeps waiting for it), which stalls every later test.
+ */
+async function untilNoActivityRuns(handle: WorkflowHandle): Promise<void> {
+  const latest = handle.client.getHandle(handle.workflowId);
+  for (let i = 0; i < 50; i++) {
+    const described = await latest.describe().catch(() => undefined);
+    if (!described || described.status.name !== 'RUNNING' || (described.raw.pendingActivities ?? []).length === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 /**

@@ -44,22 +44,32 @@ describe('acknowledgement deadline (time-skipping)', () => {
     });
   });
 
-  it('repeats up the chain every 15 minutes for a SEV1 and stops at external assistance', async () => {
+  it('climbs the chain every 15 minutes for a SEV1, then keeps paging the top every 15 minutes until acknowledged', async () => {
     await withIncident(env, input('critical'), async (handle, activities) => {
       await sleepUntilSinceOpened(env, handle, minutes(45) + seconds(1));
-      const state = await handle.query(stateQuery);
+      let state = await handle.query(stateQuery);
       expect(state.escalations.map((e) => [e.target, Math.floor(elapsed(state.openedAt, e.at) / minutes(1))])).toEqual([
         ['ir_manager', 15],
         ['ciso', 30],
         ['external_assistance', 45],
       ]);
-      expect(state.nextDeadline).toBeUndefined();
-      // One breach for the one missed deadline, however often it escalated.
-      expect(state.slaBreaches).toHaveLength(1);
+      // The top was reached, and the deadline still runs: the next page is due a repeat interval later.
+      expect(state.nextDeadline).toEqual({ kind: 'acknowledge', dueAt: new Date(Date.parse(state.openedAt) + minutes(60)).toISOString() });
 
-      await env.sleep(hours(6));
-      expect((await handle.query(stateQuery)).escalationLevel).toBe(3);
-      expect(activities.notices).toHaveLength(4); // the on-call page and three escalations
+      await sleepUntilSinceOpened(env, handle, hours(2) + seconds(1));
+      state = await handle.query(stateQuery);
+      expect(state.escalationLevel).toBe(3);
+      const repeats = state.escalations.filter((e) => e.repeat);
+      expect(repeats.map((e) => Math.floor(elapsed(state.openedAt, e.at) / minutes(1)))).toEqual([60, 75, 90, 105, 120]);
+      expect(repeats.every((e) => e.target === 'external_assistance' && e.cause === 'acknowledge')).toBe(true);
+      // One breach for the one missed deadline, however often it paged.
+      expect(state.slaBreaches).toHaveLength(1);
+      expect(activities.notices).toHaveLength(9); // the on-call page, three escalations, five repeats
+
+      const principal = { keyId: 'k1', name: 'alice', role: 'responder' as const };
+      await handle.executeUpdate(acknowledgeUpdate, { args: [{ principal, decision: {} }] });
+      await env.sleep(minutes(50));
+      expect(activities.notices).toHaveLength(9); // the acknowledgement stopped the repeats
     });
   });
 

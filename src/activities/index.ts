@@ -52,6 +52,11 @@ export function createActivities(deps: ActivityDependencies): IncidentActivities
       await deps.incidents.upsert(state);
     },
 
+    async recordFollowUps(state, audit) {
+      await deps.auditLog.append(state.incidentId, audit);
+      await deps.incidents.recordTasks(state.incidentId, state.version, state.tasks);
+    },
+
     async notify(notice) {
       const notification = notificationFor(notice);
       if (notice.kind !== 'escalation') return deps.adapters.notifier.send(notification);

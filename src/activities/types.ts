@@ -1,6 +1,7 @@
 import type { HistoryOrigin } from '../audit/history-source';
 import type { Asset } from '../domain/asset';
 import type { AuditEntryInput } from '../domain/audit-chain';
+import type { FollowUpState } from '../domain/follow-up';
 import type { EscalationRecord, IncidentState, PatchResult } from '../domain/incident';
 import type { Severity } from '../domain/severity';
 
@@ -47,6 +48,11 @@ export interface IncidentActivities {
    * the audit entries since the last call (each once, by its key).
    */
   recordIncident(state: IncidentState, audit: AuditEntryInput[]): Promise<void>;
+  /**
+   * A closed incident's follow-ups: appends their audit entries to the incident's chain and writes
+   * their rows of the task read model (older snapshots never overwrite newer ones).
+   */
+  recordFollowUps(state: FollowUpState, audit: AuditEntryInput[]): Promise<void>;
   /** Sends a notice once per (incident, kind, level or sequence). */
   notify(notice: Notice): Promise<void>;
   /** Runs one containment action through the containment adapter, once per (incident, asset, action). */

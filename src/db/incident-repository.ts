@@ -2,6 +2,7 @@ import type { Pool, PoolClient } from 'pg';
 import type { IncidentState, Phase } from '../domain/incident';
 import type { Severity } from '../domain/severity';
 import { ObservableRegister } from './observable-register';
+import type { IncidentTask } from '../domain/task';
 import { TaskRegister } from './task-register';
 import { inTransaction } from './transaction';
 
@@ -46,6 +47,11 @@ export class IncidentRepository {
       await this.upsertRow(client, state);
       await this.tasks.record(client, state.incidentId, state.version, state.tasks ?? []);
     });
+  }
+
+  /** Task rows written apart from the incident's row: a closed incident's follow-ups. */
+  async recordTasks(incidentId: string, version: number, tasks: readonly IncidentTask[]): Promise<void> {
+    await this.tasks.record(this.pool, incidentId, version, tasks);
   }
 
   private async upsertRow(client: PoolClient, state: IncidentState): Promise<void> {

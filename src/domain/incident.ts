@@ -65,8 +65,8 @@ export interface EscalationRecord {
   level: number;
   /** The level's first target (incidents from before multi-target levels had only this). */
   target: EscalationTarget;
-  /** The deadline whose miss caused it, `manual` when a person escalated, `stageFailed` when an adapter refused, `regulatory` when a filing deadline passed, `task` when a task or approval gate is overdue. */
-  cause: DeadlineKind | 'manual' | 'stageFailed' | 'regulatory' | 'task';
+  /** The deadline whose miss caused it, `manual` when a person escalated, `stageFailed` when an adapter refused, `regulatory` when a filing deadline passed, `task` when a task or approval gate is overdue, `followUp` when a closed incident's action item is. */
+  cause: DeadlineKind | 'manual' | 'stageFailed' | 'regulatory' | 'task' | 'followUp';
   reason: string;
   at: string;
   by?: Principal;

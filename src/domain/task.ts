@@ -45,6 +45,8 @@ export interface IncidentTask {
   createdAt: string;
   dueAt: string;
   remindEvery?: number;
+  /** One reminder this long before the due time (follow-ups are reminded on their due date). */
+  remindBefore?: number;
   remindersSent: number;
   /** Pages sent because the task was overdue; the next one falls one repeat interval later. */
   overduePages: number;
@@ -273,6 +275,11 @@ export function taskTimer(task: IncidentTask): TaskTimer | undefined {
   if (task.remindEvery) {
     const reminder = Date.parse(task.createdAt) + (task.remindersSent + 1) * task.remindEvery;
     if (reminder < due) return { taskId: task.taskId, kind: 'reminder', at: reminder };
+  }
+  if (task.remindBefore && task.remindersSent === 0) {
+    // Still sent when the lead time has already begun, unless the task was created inside it.
+    const reminder = due - task.remindBefore;
+    if (reminder > Date.parse(task.createdAt)) return { taskId: task.taskId, kind: 'reminder', at: reminder };
   }
   return { taskId: task.taskId, kind: 'overdue', at: due };
 }

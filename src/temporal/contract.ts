@@ -14,3 +14,8 @@ export const CONTINUE_AS_NEW_AFTER_EVENTS = 1_000;
 export function workflowIdFor(incidentId: string): string {
   return `incident-${incidentId}`;
 }
+
+/** A closed incident's follow-ups run in a workflow of their own, started as the incident closes. */
+export function followUpWorkflowIdFor(incidentId: string): string {
+  return `follow-ups-${incidentId}`;
+}

@@ -82,10 +82,12 @@ import {
   type IncidentState,
 } from '../domain/incident';
 import { targetsAt } from '../domain/escalation';
+import { followUpsOf } from '../domain/follow-up';
 import { chainFor } from '../domain/policy';
 import { affectedCountsOf, clocksRejection, filingRejection, nextClockEvent, settleClocks } from '../domain/regulatory';
 import { containmentPlan, CONTAINMENT_BY_ASSET, responseOrder, type ResponseStep } from '../domain/response-plan';
 import type { IncidentActivities } from '../activities/types';
+import { CONTINUE_AS_NEW_AFTER_EVENTS, followUpWorkflowIdFor } from '../temporal/contract';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
 import {
   acknowledgeUpdate,
@@ -114,6 +116,7 @@ import {
   type IncidentWorkflowInput,
 } from './messages';
 import { archiveIncidentWorkflow } from './audit-workflows';
+import { followUpWorkflow } from './follow-up-workflow';
 import type { IncidentRun } from './incident-run';
 import { runPlaybook } from './playbook-interpreter';
 import { findTask, nextTaskTimer, reminderRecipient } from '../domain/task';
@@ -677,6 +680,15 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
       args: [state.incidentId],
       parentClosePolicy: ParentClosePolicy.ABANDON,
     });
+    // The review's action items outlive the incident (0.4.0): a workflow of their own tracks them.
+    const followUps = followUpsOf(state, policy);
+    if (followUps && patched('follow-ups')) {
+      await startChild(followUpWorkflow, {
+        workflowId: followUpWorkflowIdFor(state.incidentId),
+        args: [{ initial: followUps, continueAsNewAfterEvents: CONTINUE_AS_NEW_AFTER_EVENTS }],
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+      });
+    }
   }
   if (isOpen(state)) {
     return continueAsNew<typeof incidentWorkflow>({

@@ -19,6 +19,7 @@ import type {
   ReviewOutcome,
   RoleAssignment,
 } from '../domain/decisions';
+import type { FollowUpState } from '../domain/follow-up';
 import type { AlertSummary, IncidentState } from '../domain/incident';
 import type { ObservableRef, RelatedIncidentNotice } from '../domain/observable-record';
 import type { PolicyTable } from '../domain/policy';
@@ -77,3 +78,16 @@ export const skipTaskUpdate = defineUpdate<IncidentState, [Decided<TaskSkip>]>('
 export const commentTaskUpdate = defineUpdate<IncidentState, [Decided<TaskComment>]>('commentTask');
 export const addTaskUpdate = defineUpdate<IncidentState, [Decided<AdHocTask>]>('addTask');
 export const applyPlaybookUpdate = defineUpdate<IncidentState, [Decided<PlaybookApplication>]>('applyPlaybook');
+
+// Follow-ups (0.4.0): a closed incident's review action items, tracked to done by a workflow of their own.
+export interface FollowUpWorkflowInput {
+  /** The follow-ups as the incident left them at close. */
+  initial: FollowUpState;
+  carried?: { state: FollowUpState; appliedUpdateIds: string[] };
+  continueAsNewAfterEvents?: number;
+}
+export const followUpStateQuery = defineQuery<FollowUpState>('followUps');
+export const completeFollowUpUpdate = defineUpdate<FollowUpState, [Decided<TaskCompletion>]>('completeFollowUp');
+export const reassignFollowUpUpdate = defineUpdate<FollowUpState, [Decided<TaskReassignment>]>('reassignFollowUp');
+export const skipFollowUpUpdate = defineUpdate<FollowUpState, [Decided<TaskSkip>]>('skipFollowUp');
+export const commentFollowUpUpdate = defineUpdate<FollowUpState, [Decided<TaskComment>]>('commentFollowUp');

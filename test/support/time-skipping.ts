@@ -5,8 +5,10 @@ import { Worker } from '@temporalio/worker';
 import type { ActionRequest, AuditActivities, EvidenceRequest, IncidentActivities, Notice, PatchVerificationRequest, ReplayReport } from '../../src/activities/types';
 import type { WebhookActionRequest, WebhookActionResult } from '../../src/activities/webhook-action';
 import type { AuditEntryInput } from '../../src/domain/audit-chain';
+import type { FollowUpState } from '../../src/domain/follow-up';
 import type { IncidentState, PatchResult } from '../../src/domain/incident';
 import { temporalTestServerPath } from '../../src/temporal/binaries';
+import { followUpWorkflowIdFor } from '../../src/temporal/contract';
 import { registerSearchAttributes } from '../../src/temporal/register-search-attributes';
 import { stateQuery, type IncidentWorkflowInput } from '../../src/workflows/messages';
 import { incidentWorkflowBundle } from './workflow-bundle';
@@ -40,6 +42,11 @@ export class RecordingActivities implements IncidentActivities, AuditActivities 
 
   async recordIncident(state: IncidentState, audit: AuditEntryInput[]): Promise<void> {
     this.snapshots.push(state);
+    this.audit.push(...audit);
+  }
+  readonly followUpSnapshots: FollowUpState[] = [];
+  async recordFollowUps(state: FollowUpState, audit: AuditEntryInput[]): Promise<void> {
+    this.followUpSnapshots.push(state);
     this.audit.push(...audit);
   }
   async notify(notice: Notice): Promise<void> {
@@ -84,7 +91,7 @@ export class RecordingActivities implements IncidentActivities, AuditActivities 
 
 export async function createTestWorker(env: TestWorkflowEnvironment, activities: RecordingActivities): Promise<Worker> {
   const bound = Object.fromEntries(
-    (['recordIncident', 'notify', 'contain', 'recover', 'collectEvidence', 'verifyPatches', 'callWebhook', 'archiveHistory', 'replayIncident'] as const).map((name) => [name, activities[name].bind(activities)]),
+    (['recordIncident', 'recordFollowUps', 'notify', 'contain', 'recover', 'collectEvidence', 'verifyPatches', 'callWebhook', 'archiveHistory', 'replayIncident'] as const).map((name) => [name, activities[name].bind(activities)]),
   );
   return Worker.create({
     connection: env.nativeConnection,
@@ -119,6 +126,10 @@ export async function withIncident(
       await handle.terminate('test finished').catch(() => undefined);
       // A closed incident leaves its archiving child behind (parent-close policy ABANDON).
       await env.client.workflow.getHandle(`archive-${input.incidentId}`).terminate('test finished').catch(() => undefined);
+      // And its follow-ups, which wait for their due dates.
+      const followUps = env.client.workflow.getHandle(followUpWorkflowIdFor(input.incidentId));
+      await untilNoActivityRuns(followUps);
+      await followUps.terminate('test finished').catch(() => undefined);
     }
   });
 }

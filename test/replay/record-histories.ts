@@ -12,15 +12,16 @@ import { runChain } from '../../src/audit/history-source';
 import type { Asset } from '../../src/domain/asset';
 import type { Assessment } from '../../src/domain/decisions';
 import { hours, minutes, seconds } from '../../src/domain/duration';
+import { openFollowUps, type FollowUpState } from '../../src/domain/follow-up';
 import type { IncidentState } from '../../src/domain/incident';
 import { pinPlaybook } from '../support/playbooks';
 import type { Principal } from '../../src/domain/principal';
 import { ApplicationFailure } from '@temporalio/common';
-import { DEFAULT_POLICY } from '../../src/domain/policy';
+import { chainFor, DEFAULT_POLICY } from '../../src/domain/policy';
 import { DEFAULT_REGIMES } from '../../src/domain/regulatory';
 import { clocksFor } from '../../src/domain/regulatory-deadlines';
 import type { Severity } from '../../src/domain/severity';
-import { workflowIdFor } from '../../src/temporal/contract';
+import { followUpWorkflowIdFor, workflowIdFor } from '../../src/temporal/contract';
 import {
   acknowledgeUpdate,
   addObservableUpdate,
@@ -28,6 +29,10 @@ import {
   approveContainmentUpdate,
   assessUpdate,
   closeUpdate,
+  commentFollowUpUpdate,
+  completeFollowUpUpdate,
+  reassignFollowUpUpdate,
+  skipFollowUpUpdate,
   declareRegimeUpdate,
   assignRoleUpdate,
   escalateUpdate,
@@ -44,7 +49,7 @@ import {
   type IncidentWorkflowInput,
 } from '../../src/workflows/messages';
 import { alice, maria } from '../support/principals';
-import { createTimeSkippingEnv, RecordingActivities, withIncident } from '../support/time-skipping';
+import { createTestWorker, createTimeSkippingEnv, RecordingActivities, withIncident } from '../support/time-skipping';
 
 export const FIXTURE_VERSION = '0.4.0';
 export const FIXTURE_DIR = path.join(__dirname, '..', 'fixtures', 'histories');
@@ -68,17 +73,39 @@ async function record(name: string, workflowInput: IncidentWorkflowInput, drive:
       workflowInput,
       async (handle) => {
         await drive(env, handle, activities);
-        const runs = await runChain(env.client, workflowIdFor(workflowInput.incidentId));
-        mkdirSync(FIXTURE_DIR, { recursive: true });
-        for (const [i, run] of runs.entries()) {
-          const suffix = runs.length > 1 ? `.run${i + 1}` : '';
-          // Stack traces name the recording machine's folders and mean nothing to a replay.
-          const scrubbed = JSON.stringify(run.history, (key, value) => (key === 'stackTrace' ? '' : value), 1);
-          writeFileSync(path.join(FIXTURE_DIR, `${FIXTURE_VERSION}-${name}${suffix}.json`), scrubbed + '\n');
-        }
+        await writeRuns(env, name, workflowIdFor(workflowInput.incidentId));
       },
       activities,
     );
+  } finally {
+    await env.teardown();
+  }
+}
+
+/** Writes every run of a workflow as fixtures named `<version>-<name>[.run<n>].json`. */
+async function writeRuns(env: TestWorkflowEnvironment, name: string, workflowId: string): Promise<void> {
+  const runs = await runChain(env.client, workflowId);
+  mkdirSync(FIXTURE_DIR, { recursive: true });
+  for (const [i, run] of runs.entries()) {
+    const suffix = runs.length > 1 ? `.run${i + 1}` : '';
+    // Stack traces name the recording machine's folders and mean nothing to a replay.
+    const scrubbed = JSON.stringify(run.history, (key, value) => (key === 'stackTrace' ? '' : value), 1);
+    writeFileSync(path.join(FIXTURE_DIR, `${FIXTURE_VERSION}-${name}${suffix}.json`), scrubbed + '\n');
+  }
+}
+
+/** A closed incident's follow-up workflow, run on its own (a child stops the test server skipping time). */
+async function recordFollowUps(name: string, initial: FollowUpState, drive: (env: TestWorkflowEnvironment, handle: WorkflowHandle, activities: RecordingActivities) => Promise<void>): Promise<void> {
+  const env = await createTimeSkippingEnv();
+  try {
+    const activities = new RecordingActivities();
+    const worker = await createTestWorker(env, activities);
+    await worker.runUntil(async () => {
+      const handle = await env.client.workflow.start('followUpWorkflow', { workflowId: followUpWorkflowIdFor(initial.incidentId), taskQueue: worker.options.taskQueue, args: [{ initial }] });
+      await drive(env, handle, activities);
+      await handle.result();
+      await writeRuns(env, name, handle.workflowId);
+    });
   } finally {
     await env.teardown();
   }
@@ -349,5 +376,45 @@ describe('record replay fixtures', () => {
       },
       activities,
     );
+  });
+
+  // 0.4.0: the review's action items outlive the incident.
+  it('closed with action items: the follow-ups start as the incident closes', () =>
+    record('follow-ups-started', input('follow-ups-started', 'critical'), async (env, handle) => {
+      await alert(handle, 'critical', [host]);
+      await triage(handle, { severity: 'critical', strategy: 'contain_first' });
+      await until(env, handle, (s) => s.phase === 'review');
+      const due = new Date(Date.now() + hours(24 * 14)).toISOString();
+      await handle.executeUpdate(recordReviewUpdate, { args: [{ principal: maria, decision: { lessons: 'fixture', actionItems: [{ title: 'Patch the fleet', owner: 'alice', dueAt: due }] } }] });
+      await handle.executeUpdate(closeUpdate, { args: [{ principal: maria, decision: { resolution: 'resolved', summary: 'fixture' } }] });
+      await handle.result();
+    }));
+
+  it('follow-ups reminded, overdue and escalated, reassigned, commented, completed and skipped', () => {
+    const closedAt = Date.now();
+    const initial = openFollowUps({
+      incidentId: 'fixture-follow-ups',
+      title: 'Fixture: follow-ups',
+      severity: 'high',
+      chain: chainFor(DEFAULT_POLICY.high),
+      commander: 'omar',
+      closedAt: new Date(closedAt).toISOString(),
+      incidentVersion: 30,
+      items: [
+        { title: 'Deploy file integrity monitoring', owner: 'alice', dueAt: new Date(closedAt + hours(72)).toISOString() },
+        { title: 'Rotate the deploy keys', owner: 'alice', dueAt: new Date(closedAt + hours(240)).toISOString() },
+      ],
+    });
+    return recordFollowUps('follow-ups-tracked', initial, async (env, handle, activities) => {
+      const pages = () => activities.notices.filter((n) => n.kind === 'escalation').length;
+      await env.sleep(hours(74)); // reminded on the due date, then overdue
+      for (let i = 0; i < 60 && pages() < 1; i++) await env.sleep(seconds(1));
+      await env.sleep(hours(24)); // paged again a day later
+      for (let i = 0; i < 60 && pages() < 2; i++) await env.sleep(seconds(1));
+      await handle.executeUpdate(reassignFollowUpUpdate, { args: [{ principal: maria, decision: { taskId: 'follow-up-1', assignee: 'dave', reason: 'alice is on leave' } }] });
+      await handle.executeUpdate(commentFollowUpUpdate, { args: [{ principal: alice, decision: { taskId: 'follow-up-1', text: 'handed over' } }] });
+      await handle.executeUpdate(completeFollowUpUpdate, { args: [{ principal: omar, decision: { taskId: 'follow-up-1' } }] });
+      await handle.executeUpdate(skipFollowUpUpdate, { args: [{ principal: maria, decision: { taskId: 'follow-up-2', reason: 'superseded' } }] });
+    });
   });
 });

@@ -1,6 +1,6 @@
 import type { ActionItem } from './decisions';
 import { nextEscalationStep, type EscalationChain } from './escalation';
-import type { EscalationRecord, IncidentState } from './incident';
+import { pageFor, type EscalationRecord, type IncidentState } from './incident';
 import { chainFor, type PolicyTable } from './policy';
 import type { Principal } from './principal';
 import type { Severity } from './severity';
@@ -150,19 +150,13 @@ export function followUpOverdue(state: FollowUpState, taskId: string, now: Date)
   const task = findTask(state.tasks, taskId);
   if (!task) throw new Error(`incident ${state.incidentId} has no follow-up ${taskId}`);
   const step = nextEscalationStep(state.chain, { level: state.escalationLevel, loop: state.escalationLoop });
-  const commander = step.repeatAtTop ? state.commander : undefined;
-  const escalation: EscalationRecord = {
-    level: step.level,
-    target: step.targets[0]!,
+  const escalation = pageFor(step, {
     cause: 'followUp',
     reason: `follow-up "${task.title}" (${taskId}, owner ${task.assignee ?? 'unassigned'}) is overdue since ${task.dueAt}`,
-    at: now.toISOString(),
-    targets: step.targets,
-    loop: step.loop,
+    at: now,
     page: state.escalations.length + 1,
-    ...(step.repeatAtTop ? { repeat: true as const } : {}),
-    ...(commander ? { commander } : {}),
-  };
+    commander: state.commander,
+  });
   return {
     state: bump(state, {
       escalationLevel: step.level,

@@ -1,6 +1,6 @@
 import { mergeAssets, type Asset } from './asset';
 import type { Assessment, Closure, ExternalAssistanceEngagement, ContainmentApproval, EscalationRequest, IncidentRole, Note, ReviewOutcome, RoleAssignment } from './decisions';
-import { nextEscalationStep, topLevel, type EscalationTarget } from './escalation';
+import { nextEscalationStep, topLevel, type EscalationStep, type EscalationTarget } from './escalation';
 import { chainFor, deadlineMs, type DeadlineKind, type PolicyTable } from './policy';
 import { applyRejection, replacePlaybook, startRun, type PinnedPlaybook, type PlaybookRun } from './playbook-run';
 import type { Principal } from './principal';
@@ -521,6 +521,30 @@ export interface EscalationRule {
 }
 
 /** One step up the severity's chain, whatever the cause; see `nextEscalationStep` for the rule. */
+/**
+ * The record of one page up the chain: where the step lands, why, and its number. Past the top
+ * (the chain used up) the commander is paged beside the top level.
+ */
+export function pageFor(
+  step: EscalationStep,
+  page: { cause: EscalationRecord['cause']; reason: string; at: Date; page: number; commander?: string | undefined; by?: Principal },
+): EscalationRecord {
+  const commander = step.repeatAtTop ? page.commander : undefined;
+  return {
+    level: step.level,
+    target: step.targets[0]!,
+    cause: page.cause,
+    reason: page.reason,
+    at: page.at.toISOString(),
+    ...(page.by ? { by: page.by } : {}),
+    targets: step.targets,
+    loop: step.loop,
+    page: page.page,
+    ...(step.repeatAtTop ? { repeat: true as const } : {}),
+    ...(commander ? { commander } : {}),
+  };
+}
+
 function escalate(
   state: IncidentState,
   cause: EscalationRecord['cause'],
@@ -533,18 +557,9 @@ function escalate(
   const chain = chainFor(policy[state.severity]);
   if (rule.legacy && state.escalationLevel >= topLevel(chain)) return { state };
   const step = nextEscalationStep(chain, { level: state.escalationLevel, loop: state.escalationLoop ?? 0 });
-  const commander = step.repeatAtTop ? state.roles.commander?.person : undefined;
-  const escalation: EscalationRecord = {
-    level: step.level,
-    target: step.targets[0]!,
-    cause,
-    reason,
-    at: now.toISOString(),
-    ...(by ? { by } : {}),
-    ...(rule.legacy
-      ? {}
-      : { targets: step.targets, loop: step.loop, page: state.escalations.length + 1, ...(step.repeatAtTop ? { repeat: true as const } : {}), ...(commander ? { commander } : {}) }),
-  };
+  const escalation: EscalationRecord = rule.legacy
+    ? { level: step.level, target: step.targets[0]!, cause, reason, at: now.toISOString(), ...(by ? { by } : {}) }
+    : pageFor(step, { cause, reason, at: now, page: state.escalations.length + 1, commander: state.roles.commander?.person, ...(by ? { by } : {}) });
   return {
     state: bump(state, { escalationLevel: step.level, ...(rule.legacy ? {} : { escalationLoop: step.loop }), escalations: [...state.escalations, escalation] }),
     escalation,

@@ -260,7 +260,7 @@ export const ROUTES = {
     accepted: { description: 'Still replaying: ask again after Retry-After', schema: ReplayRunningSchema },
   },
   summaryReport: {
-    method: 'get', path: '/v1/reports/summary', roles: ['auditor', 'manager'], summary: 'Counts, MTTA / MTTC / MTTR (median, p90) by severity, SLA breaches, regulatory deadlines, action items (default: the last 7 days)',
+    method: 'get', path: '/v1/reports/summary', roles: ['auditor', 'manager'], summary: 'Counts, MTTA / MTTC / MTTR (median, p90) by severity, SLA breaches, regulatory deadlines, action items, and follow-ups open, overdue, done and skipped (default: the last 7 days)',
     query: SummaryQuerySchema, success: { status: 200, description: 'The report (JSON, or Markdown with format=markdown)', schema: SummaryReportSchema, alternatives: { 'text/markdown': undefined } },
   },
   createPlaybook: {

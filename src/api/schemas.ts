@@ -244,6 +244,14 @@ export const SummaryReportSchema = z.object({
   regulatory: z.record(z.string(), z.object({ met: z.number().int(), late: z.number().int(), recordedLate: z.number().int(), missed: z.number().int(), due: z.number().int() })),
   recordedLateFilings: z.array(z.object({ incidentId: z.string(), regime: z.string(), stage: z.string(), dueAt: z.string(), filedAt: z.string(), recordedAt: z.string() })),
   actionItems: z.array(z.object({ incidentId: z.string(), title: z.string(), owner: z.string(), dueAt: z.string() })),
+  followUps: z
+    .object({
+      open: z.number().int().describe('Open at the end of the period, whichever incident they came from'),
+      overdue: z.number().int().describe('Of those, due before the end of the period'),
+      done: z.number().int().describe('Completed during the period'),
+      skipped: z.number().int().describe('Skipped during the period'),
+    })
+    .describe('Review action items tracked after their incident closed'),
 });
 
 export const PlaybookUploadSchema = z.strictObject({

@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import { FOLLOW_UP_PREFIX } from '../domain/follow-up';
 import { percentiles, type RegulatoryCounts, type SummaryReport } from '../reports/summary';
 
 const count = (rows: Array<{ key: string | null; n: number }>) => Object.fromEntries(rows.map((r) => [r.key ?? 'uncategorised', r.n]));
@@ -8,9 +9,11 @@ export class ReportRepository {
   constructor(private readonly pool: Pool) {}
 
   async summary(from: Date, to: Date): Promise<SummaryReport> {
-    const q = async <T>(sql: string): Promise<T[]> => (await this.pool.query(sql, [from, to])).rows as T[];
+    const q = async <T>(sql: string, extra: unknown[] = []): Promise<T[]> => (await this.pool.query(sql, [from, to, ...extra])).rows as T[];
     const inPeriod = 'opened_at >= $1 AND opened_at < $2';
-    const [openedBySeverity, openedByCategory, closedBySeverity, dismissedBySeverity, times, breaches, clocks, recordedLate, actionItems] = await Promise.all([
+    // Open at the period's end: created before it and not yet completed or skipped by then (a follow-up never reopens).
+    const openAtEnd = 'created_at < $2 AND (completed_at IS NULL OR completed_at >= $2) AND (skipped_at IS NULL OR skipped_at >= $2)';
+    const [openedBySeverity, openedByCategory, closedBySeverity, dismissedBySeverity, times, breaches, clocks, recordedLate, actionItems, followUps] = await Promise.all([
       q<{ key: string; n: number }>(`SELECT severity AS key, count(*)::int AS n FROM incidents WHERE ${inPeriod} GROUP BY 1`),
       q<{ key: string | null; n: number }>(`SELECT category AS key, count(*)::int AS n FROM incidents WHERE ${inPeriod} GROUP BY 1`),
       q<{ key: string; n: number }>(`SELECT severity AS key, count(*)::int AS n FROM incidents WHERE phase = 'closed' AND closed_at >= $1 AND closed_at < $2 GROUP BY 1`),
@@ -51,6 +54,14 @@ export class ReportRepository {
            FROM incidents, jsonb_array_elements(coalesce(state->'review'->'actionItems', '[]'::jsonb)) a
           WHERE ${inPeriod} ORDER BY a->>'dueAt', incident_id`,
       ),
+      q<{ open: number; overdue: number; done: number; skipped: number }>(
+        `SELECT count(*) FILTER (WHERE ${openAtEnd})::int AS open,
+                count(*) FILTER (WHERE ${openAtEnd} AND due_at < $2)::int AS overdue,
+                count(*) FILTER (WHERE status = 'done' AND completed_at >= $1 AND completed_at < $2)::int AS done,
+                count(*) FILTER (WHERE status = 'skipped' AND skipped_at >= $1 AND skipped_at < $2)::int AS skipped
+           FROM incident_tasks WHERE starts_with(task_id, $3)`,
+        [FOLLOW_UP_PREFIX],
+      ),
     ]);
     const metric = (name: string) =>
       Object.fromEntries(times.filter((t) => t.metric === name).map((t) => [t.severity, percentiles(t.n, t.median === null ? null : Number(t.median), t.p90 === null ? null : Number(t.p90))]));
@@ -75,6 +86,7 @@ export class ReportRepository {
       regulatory,
       recordedLateFilings: recordedLate.map((f) => ({ incidentId: f.incident_id, regime: f.regime, stage: f.stage, dueAt: f.due_at, filedAt: f.filed_at, recordedAt: f.recorded_at })),
       actionItems: actionItems.map((a) => ({ incidentId: a.incident_id, title: a.title, owner: a.owner, dueAt: a.due_at })),
+      followUps: followUps[0] ?? { open: 0, overdue: 0, done: 0, skipped: 0 },
     };
   }
 }

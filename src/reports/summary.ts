@@ -30,7 +30,24 @@ export interface SummaryReport {
   regulatory: Record<string, RegulatoryCounts>;
   /** Filings recorded after their deadline but stated as made before it: both times, for someone to check. */
   recordedLateFilings: Array<{ incidentId: string; regime: string; stage: string; dueAt: string; filedAt: string; recordedAt: string }>;
+  /** The action items named by the reviews of incidents opened in the period, as they were named. */
   actionItems: Array<{ incidentId: string; title: string; owner: string; dueAt: string }>;
+  followUps: FollowUpCounts;
+}
+
+/**
+ * Review action items tracked after their incident closed (follow-ups), counted as a CISO reads a
+ * backlog: what is open and overdue at the end of the period, from any incident however long ago
+ * it closed (an item left open for months is the one to see), and what was completed or skipped
+ * during the period. Counted as of the period's end, not the moment the report is made, so a past
+ * period's figures do not move as its items are settled later, and the weekly report (which ends
+ * now) shows today's backlog. Overdue: open at the end of the period and due before it.
+ */
+export interface FollowUpCounts {
+  open: number;
+  overdue: number;
+  done: number;
+  skipped: number;
 }
 
 /**
@@ -81,6 +98,10 @@ export function summaryMarkdown(r: SummaryReport): string {
         )
       : ['- none']),
     ...r.recordedLateFilings.map((f) => `  - check: ${f.regime} ${f.stage} of incident ${f.incidentId}, due ${f.dueAt}, stated as filed ${f.filedAt}, recorded ${f.recordedAt}`),
+    '',
+    '## Follow-ups',
+    '',
+    `Open at the end of the period **${r.followUps.open}**, of which overdue **${r.followUps.overdue}**; completed in the period **${r.followUps.done}**, skipped **${r.followUps.skipped}**.`,
     '',
     '## Action items from reviews',
     '',

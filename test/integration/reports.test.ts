@@ -1,13 +1,15 @@
 import { IncidentRepository } from '../../src/db/incident-repository';
+import { TaskRegister } from '../../src/db/task-register';
+import { completeFollowUp, openFollowUps, skipFollowUp, type FollowUpState } from '../../src/domain/follow-up';
 import { hours, minutes } from '../../src/domain/duration';
 import { acknowledge, assess, close, enterPhase, escalateForMissedDeadline, openIncident, recordContainment, recordReview, resolve, type IncidentState } from '../../src/domain/incident';
-import { DEFAULT_POLICY } from '../../src/domain/policy';
+import { chainFor, DEFAULT_POLICY } from '../../src/domain/policy';
 import { DEFAULT_REGIMES, fileClock } from '../../src/domain/regulatory';
 import { clocksFor } from '../../src/domain/regulatory-deadlines';
 import type { Severity } from '../../src/domain/severity';
 import { waitFor } from '../../src/net';
 import { ensureWeeklyReportSchedule } from '../../src/temporal/schedules';
-import { maria } from '../support/principals';
+import { alice, maria } from '../support/principals';
 import { startTestStack, uniqueKey, type TestStack } from '../support/stack';
 
 const t0 = Date.parse('2026-10-05T09:00:00Z');
@@ -37,6 +39,29 @@ function withBackdatedFiling(state: IncidentState): IncidentState {
   return { ...state, regulatoryClocks: fileClock(clocks, 'gdpr_art33', 'notification', { reference: 'DPA-9', filedAt, by: maria }, new Date(start.getTime() + hours(80))) };
 }
 
+/**
+ * A closed incident's follow-ups as their workflow records them: one per item, then each
+ * completion or skip at its own instant (the read model keeps only the latest version).
+ */
+function followUps(incidentId: string, closedAt: Date, items: Array<{ dueAt: string; done?: string; skipped?: string }>): FollowUpState {
+  let state = openFollowUps({
+    incidentId,
+    title: `Seeded ${incidentId}`,
+    severity: 'critical',
+    chain: chainFor(DEFAULT_POLICY.critical),
+    commander: 'maria',
+    closedAt: closedAt.toISOString(),
+    incidentVersion: 50,
+    items: items.map((item, i) => ({ title: `Follow-up ${i + 1} of ${incidentId}`, owner: 'alice', dueAt: item.dueAt })),
+  });
+  items.forEach((item, i) => {
+    const taskId = `follow-up-${i + 1}`;
+    if (item.done) state = completeFollowUp(state, { taskId }, alice, new Date(item.done));
+    if (item.skipped) state = skipFollowUp(state, { taskId, reason: 'superseded' }, maria, new Date(item.skipped));
+  });
+  return state;
+}
+
 describe('the CISO summary', () => {
   let stack: TestStack;
   beforeAll(async () => {
@@ -55,7 +80,30 @@ describe('the CISO summary', () => {
       dismissed,
       incident(8, 'critical', hours(24 * 20), { mtta: minutes(1) }), // outside the period
     ];
-    for (const s of seeded) await repo.upsert(s);
+    const closedLongAgo = incident(9, 'high', -hours(24 * 70), { mtta: minutes(5), mttc: hours(1), mttr: hours(2), closeAfter: hours(30) }); // July: outside the period
+    for (const s of [...seeded, closedLongAgo]) await repo.upsert(s);
+
+    // Follow-ups, counted as of the period's end (2026-10-12): open 4, overdue 3, done 1, skipped 1.
+    const tasks = new TaskRegister(stack.db.pool);
+    for (const f of [
+      followUps('0000000000000001', at(hours(30)), [
+        { dueAt: '2026-12-01T00:00:00.000Z' }, // open, not yet due
+        { dueAt: '2026-10-09T00:00:00.000Z' }, // open and overdue
+        { dueAt: '2026-10-20T00:00:00.000Z', done: '2026-10-08T12:00:00.000Z' }, // done in the period
+      ]),
+      followUps('0000000000000002', at(hours(31)), [
+        { dueAt: '2026-10-10T00:00:00.000Z', skipped: '2026-10-14T00:00:00.000Z' }, // skipped after the period: open and overdue at its end
+        { dueAt: '2026-10-30T00:00:00.000Z', skipped: '2026-10-07T00:00:00.000Z' }, // skipped in the period
+      ]),
+      followUps('0000000000000009', new Date('2026-07-29T00:00:00.000Z'), [
+        { dueAt: '2026-09-01T00:00:00.000Z' }, // an old incident's item still open: open and overdue
+        { dueAt: '2026-09-01T00:00:00.000Z', done: '2026-09-15T00:00:00.000Z' }, // done before the period: not counted
+      ]),
+      // Created after the period (incident 8 closes later): not part of its backlog.
+      followUps('0000000000000008', at(hours(24 * 21)), [{ dueAt: '2026-11-01T00:00:00.000Z' }]),
+    ]) {
+      await tasks.record(stack.db.pool, f.incidentId, f.version, f.tasks);
+    }
   });
   afterAll(async () => {
     await stack?.close();
@@ -80,6 +128,8 @@ describe('the CISO summary', () => {
     expect(r.mttr.high).toEqual({ count: 0, median: null, p90: null });
     expect(r.slaBreaches).toEqual({ total: 1, byPhase: { detected: 1 }, byDeadline: { acknowledge: 1 } });
     expect(r.actionItems.map((a: { title: string }) => a.title)).toEqual(['Fix 1', 'Fix 2', 'Fix 3']);
+    // Open at the end: 1/f1, 1/f2, 2/f1 (skipped only later), 9/f1; overdue among them: 1/f2, 2/f1, 9/f1.
+    expect(r.followUps).toEqual({ open: 4, overdue: 3, done: 1, skipped: 1 });
     // Recorded after the deadline with an earlier stated time: flagged, with both times, not counted as met.
     expect(r.regulatory).toEqual({ gdpr_art33: { met: 0, late: 0, recordedLate: 1, missed: 0, due: 0 } });
     expect(r.recordedLateFilings).toEqual([
@@ -95,6 +145,7 @@ describe('the CISO summary', () => {
     expect(text).toContain('Opened **7**, closed **2**, dismissed **1**; SLA breaches **1**.');
     expect(text).toContain('| critical | 3 | 2 | 0 | 10 min / 26 min | 2.0 h / 2.8 h | 6.0 h / 7.6 h |');
     expect(text).toContain('- gdpr_art33: 0 met, 0 filed late, 0 missed and unfiled, 0 still due, 1 recorded after the deadline with an earlier stated time');
+    expect(text).toContain('Open at the end of the period **4**, of which overdue **3**; completed in the period **1**, skipped **1**.');
     expect(text).toMatch(/- check: gdpr_art33 notification of incident 0000000000000004, due .*, stated as filed .*, recorded /);
   });
 

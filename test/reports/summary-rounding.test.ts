@@ -13,6 +13,7 @@ const report = (mtta: SummaryReport['mtta']): SummaryReport => ({
   recordedLateFilings: [],
   regulatory: {},
   actionItems: [],
+  followUps: { open: 0, overdue: 0, done: 0, skipped: 0 },
 });
 
 describe('the summary report’s figures', () => {

@@ -17,6 +17,7 @@ import { TASK_QUEUE } from '../temporal/contract';
 import { QUICK_RECONNECT, TemporalReachability } from '../temporal/reachability';
 import { ReplayRequests } from '../audit/replay-requests';
 import { IncidentRepository } from '../db/incident-repository';
+import { TaskRegister } from '../db/task-register';
 import type { PolicyTable } from '../domain/policy';
 import { loadPolicy, loadRegulatoryConfig } from '../policy-file';
 import { createApp } from './app';
@@ -63,7 +64,7 @@ export async function startApi(options: ApiServiceOptions): Promise<RunningApi> 
     logger: options.logger,
     keys: new ApiKeyStore(options.pool),
     intake: new Intake(client, reachability, new AlertRegister(options.pool), options.policy ?? loadPolicy(), taskQueue),
-    decisions: new IncidentDecisions(client, reachability, incidents, auditLog, metrics),
+    decisions: new IncidentDecisions(client, reachability, incidents, auditLog, new TaskRegister(options.pool), metrics),
     incidents,
     auditLog,
     histories: new HistorySource(client, options.pool, reachability),

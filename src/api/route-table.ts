@@ -56,6 +56,8 @@ import {
   TaskParamsSchema,
   TaskReassignmentSchema,
   TaskSkipSchema,
+  FollowUpStateSchema,
+  IncidentFollowUpsSchema,
 } from './schemas';
 import { ESCALATION_TARGETS } from '../domain/escalation';
 
@@ -78,7 +80,7 @@ export interface RouteSpec {
   configuredBody?: (ctx: RouteContext) => z.ZodType;
   /** Honours the Idempotency-Key header. */
   idempotent?: boolean;
-  /** A decision the incident's workflow judges: 409 when it does not fit the incident's phase. */
+  /** A decision a workflow judges (the incident's, or its follow-ups'): 409 when it does not fit. */
   decision?: boolean;
   /** What a 409 means on a route that is not a decision. */
   conflict?: string;
@@ -118,6 +120,9 @@ const KeyId = z.string().regex(/^[0-9a-f]{16}$/);
 const incidentParams = { id: IncidentId };
 const taskParams = { ...incidentParams, ...TaskParamsSchema };
 const newState = (description: string) => ({ status: 200, description, schema: IncidentStateSchema });
+const newFollowUps = (description: string) => ({ status: 200, description, schema: FollowUpStateSchema });
+const FOLLOW_UP_CONFLICT =
+  'The decision does not fit the follow-up (the reason says why), or no follow-ups of the incident are running: every one is settled, or its review named none';
 
 /**
  * Every route of the API in one table: the app registers its handlers from it and the OpenAPI
@@ -224,6 +229,26 @@ export const ROUTES = {
   applyPlaybook: {
     method: 'post', path: '/v1/incidents/:id/playbook', roles: ['manager'], summary: 'Replace the running playbook with another (what is done stays done); 404 for an unknown name or version',
     params: incidentParams, body: PlaybookApplicationSchema, decision: true, idempotent: true, success: newState('Applied'),
+  },
+  incidentFollowUps: {
+    method: 'get', path: '/v1/incidents/:id/follow-ups', roles: READERS, summary: 'A closed incident’s follow-ups: its review’s action items, tracked to done after the close (from the read model)',
+    params: incidentParams, success: { status: 200, description: 'The follow-ups in the review’s order; none when the review named no action items', schema: IncidentFollowUpsSchema },
+  },
+  completeFollowUp: {
+    method: 'post', path: '/v1/incidents/:id/follow-ups/:taskId/complete', roles: DECIDERS, summary: 'Complete a follow-up with its outcome (its assignee, the commander at close, or a manager); audited on the incident',
+    params: taskParams, body: TaskCompletionSchema, decision: true, conflict: FOLLOW_UP_CONFLICT, idempotent: true, success: newFollowUps('Completed'),
+  },
+  reassignFollowUp: {
+    method: 'post', path: '/v1/incidents/:id/follow-ups/:taskId/reassign', roles: ['manager'], summary: 'Assign an open follow-up to another person',
+    params: taskParams, body: TaskReassignmentSchema, decision: true, conflict: FOLLOW_UP_CONFLICT, idempotent: true, success: newFollowUps('Reassigned'),
+  },
+  skipFollowUp: {
+    method: 'post', path: '/v1/incidents/:id/follow-ups/:taskId/skip', roles: ['manager'], summary: 'Skip an open follow-up, with the reason (audited)',
+    params: taskParams, body: TaskSkipSchema, decision: true, conflict: FOLLOW_UP_CONFLICT, idempotent: true, success: newFollowUps('Skipped'),
+  },
+  commentFollowUp: {
+    method: 'post', path: '/v1/incidents/:id/follow-ups/:taskId/comments', roles: DECIDERS, summary: 'Comment on a follow-up while any of the incident’s follow-ups is open (the last 50 are kept)',
+    params: taskParams, body: TaskCommentSchema, decision: true, conflict: FOLLOW_UP_CONFLICT, idempotent: true, success: newFollowUps('Commented'),
   },
   listTasks: {
     method: 'get', path: '/v1/tasks', roles: READERS, summary: 'A to-do list across incidents from the read model, soonest due first',

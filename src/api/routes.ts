@@ -2,6 +2,7 @@ import type { Express, RequestHandler, Response } from 'express';
 import type { UpdateDefinition } from '@temporalio/common';
 import type { z } from 'zod';
 import type { Decided } from '../domain/decisions';
+import type { FollowUpState } from '../domain/follow-up';
 import type { IncidentState } from '../domain/incident';
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
@@ -34,6 +35,10 @@ import {
   approveContainmentUpdate,
   commentTaskUpdate,
   completeTaskUpdate,
+  completeFollowUpUpdate,
+  commentFollowUpUpdate,
+  reassignFollowUpUpdate,
+  skipFollowUpUpdate,
   reassignTaskUpdate,
   skipTaskUpdate,
   assessUpdate,
@@ -142,6 +147,12 @@ function handlers(deps: RouteDependencies): Handlers {
     async ({ params, body }: { params: { id: string; taskId: string }; body: Omit<T, 'taskId'> }, res: Response, req: Parameters<RequestHandler>[0]) => {
       res.json(await decide(update, { ...body, taskId: params.taskId } as T)(params.id, req));
     };
+  /** A follow-up decision: the body, about the follow-up the path names, sent to the follow-ups' workflow. */
+  const followUpDecision =
+    <T extends { taskId: string }>(update: UpdateDefinition<FollowUpState, [Decided<T>]>) =>
+    async ({ params, body }: { params: { id: string; taskId: string }; body: Omit<T, 'taskId'> }, res: Response, req: Parameters<RequestHandler>[0]) => {
+      res.json(await decisions.decideFollowUp(params.id, update, { ...body, taskId: params.taskId } as T, principalOf(req), idempotentUpdateId(res)));
+    };
   const countIntake = (r: { deduplicated: boolean }) => metrics.alerts.inc({ outcome: r.deduplicated ? 'joined_or_replayed' : 'opened_incident' });
 
   return {
@@ -246,6 +257,15 @@ function handlers(deps: RouteDependencies): Handlers {
       if ('missing' in playbook) throw unknownPlaybook(body, playbook.missing);
       res.json(await decide(applyPlaybookUpdate, { playbook: runnable(playbook) })(params.id, req));
     },
+    async incidentFollowUps({ params }, res) {
+      const items = await tasks.followUps(params.id);
+      if (items.length === 0 && !(await deps.incidents.exists(params.id))) throw problems.notFound(`no incident ${params.id}`);
+      res.json({ incidentId: params.id, items });
+    },
+    completeFollowUp: followUpDecision(completeFollowUpUpdate),
+    reassignFollowUp: followUpDecision(reassignFollowUpUpdate),
+    skipFollowUp: followUpDecision(skipFollowUpUpdate),
+    commentFollowUp: followUpDecision(commentFollowUpUpdate),
     async listTasks({ query }, res) {
       const { cursor, ...filter } = query;
       const page = await tasks.list({ ...filter, after: cursor ? decodeTaskCursor(cursor) : undefined });

@@ -301,7 +301,7 @@ export const AssessmentRequestSchema = AssessmentSchema.extend({
 }).refine((a) => !(a.dismiss && a.playbook), { path: ['playbook'], message: 'a dismissed incident runs no playbook' });
 
 export const TaskParamsSchema = {
-  taskId: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/).describe('a playbook step’s id, or adhoc-<n> for a task added by hand'),
+  taskId: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/).describe('a playbook step’s id, adhoc-<n> for a task added by hand, or follow-up-<n> for a closed incident’s review action item'),
 };
 
 const OutcomeFieldName = z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, 'a field name: letters, digits and _, starting with a letter');
@@ -396,8 +396,24 @@ export const TaskListSchema = z.object({
       completedBy: z.string().nullable(),
       skippedAt: z.string().nullable(),
       overdue: z.boolean(),
+      followUp: z.boolean().describe('A closed incident’s follow-up: decide it at /v1/incidents/{id}/follow-ups/{taskId}/…, not …/tasks/…'),
       incident: z.object({ title: z.string().nullable(), severity: z.enum(SEVERITIES).nullable(), phase: z.enum(PHASES).nullable() }),
     }),
   ),
   nextCursor: z.string().nullable(),
 });
+
+/** A closed incident's follow-ups as their workflow holds them: the answer to a follow-up decision. */
+export const FollowUpStateSchema = z.looseObject({
+  incidentId: z.string(),
+  title: z.string(),
+  severity: z.enum(SEVERITIES),
+  commander: z.string().optional().describe('Who held the commander role at close: owner of every follow-up'),
+  tasks: z.array(IncidentTaskSchema),
+  escalationLevel: z.number().int(),
+  escalationLoop: z.number().int(),
+  escalations: z.array(z.looseObject({ level: z.number().int(), target: z.string(), cause: z.string(), reason: z.string(), at: z.string() })),
+  version: z.number().int(),
+});
+
+export const IncidentFollowUpsSchema = z.object({ incidentId: z.string(), items: z.array(IncidentTaskSchema) });

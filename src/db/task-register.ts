@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
+import { FOLLOW_UP_PREFIX, isFollowUp } from '../domain/follow-up';
 import type { Phase } from '../domain/incident';
 import type { Severity } from '../domain/severity';
 import type { IncidentTask, TaskOwner, TaskStatus } from '../domain/task';
@@ -36,6 +37,8 @@ export interface TaskSummary {
   completedBy: string | null;
   skippedAt: string | null;
   overdue: boolean;
+  /** A closed incident's follow-up (its decisions go to …/follow-ups/:taskId/…), not a task of the running response. */
+  followUp: boolean;
   incident: { title: string | null; severity: Severity | null; phase: Phase | null };
 }
 
@@ -85,6 +88,15 @@ export class TaskRegister {
     );
   }
 
+  /** An incident's follow-ups as last recorded, in the review's order (`follow-up-1`, `follow-up-2`, …). */
+  async followUps(incidentId: string): Promise<IncidentTask[]> {
+    const { rows } = await this.pool.query(
+      `SELECT task FROM incident_tasks WHERE incident_id = $1 AND starts_with(task_id, $2) ORDER BY length(task_id), task_id`,
+      [incidentId, FOLLOW_UP_PREFIX],
+    );
+    return rows.map((r) => r.task as IncidentTask);
+  }
+
   /** A page of tasks across incidents, soonest due first, after the cursor's position. */
   async list(filter: TaskFilter, now: Date = new Date()): Promise<{ items: TaskSummary[]; next?: TaskPagePosition }> {
     const { rows } = await this.pool.query(
@@ -125,6 +137,7 @@ export class TaskRegister {
       completedBy: r.completed_by,
       skippedAt: iso(r.skipped_at),
       overdue: r.overdue,
+      followUp: isFollowUp(r.task_id),
       incident: { title: r.incident_title, severity: r.severity, phase: r.phase },
     }));
     const last = items.at(-1);

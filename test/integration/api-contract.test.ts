@@ -213,6 +213,16 @@ describe('the API contract', () => {
     expect(codes('/v1/admin/keys', 'get')).toEqual(['200', '401', '403', '429', '503']);
     expect(codes('/v1/incidents/{id}/acknowledge', 'post')).toEqual(['200', '400', '401', '403', '404', '409', '413', '415', '422', '429', '503']);
     expect(codes('/healthz', 'get')).toEqual(['200']);
+    // Follow-up decisions answer as incident decisions do; their 409 also covers follow-ups that are all settled.
+    expect(codes('/v1/incidents/{id}/follow-ups/{taskId}/complete', 'post')).toEqual(['200', '400', '401', '403', '404', '409', '413', '415', '422', '429', '503']);
+    expect(doc.paths['/v1/incidents/{id}/follow-ups/{taskId}/skip'].post.responses['409'].description).toMatch(/every one is settled/);
+    expect(codes('/v1/incidents/{id}/follow-ups', 'get')).toEqual(['200', '401', '403', '404', '429', '503']);
+    const followUpState = doc.paths['/v1/incidents/{id}/follow-ups/{taskId}/complete'].post.responses['200'].content['application/json'].schema;
+    expect(followUpState.required).toEqual(expect.arrayContaining(['incidentId', 'tasks', 'version']));
+    const todo = doc.paths['/v1/tasks'].get.responses['200'].content['application/json'].schema.properties.items.items;
+    expect(todo.properties.followUp).toMatchObject({ type: 'boolean' });
+    expect(todo.required).toContain('followUp');
+    expect(doc.paths['/v1/reports/summary'].get.responses['200'].content['application/json'].schema.properties.followUps.required).toEqual(['open', 'overdue', 'done', 'skipped']);
     const unauthenticated = doc.paths['/v1/incidents'].get.responses['401'];
     expect(unauthenticated.headers['WWW-Authenticate'].required).toBe(true);
     expect(doc.paths['/v1/incidents'].get.responses['429'].headers['Retry-After'].required).toBe(true);

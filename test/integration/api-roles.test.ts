@@ -41,6 +41,11 @@ const MATRIX: Array<{ method: string; path: string; body?: unknown; allowed: Rol
   { method: 'POST', path: '/v1/incidents/0000000000000000/tasks/adhoc-1/comments', body: {}, allowed: ['responder', 'manager'] },
   { method: 'POST', path: '/v1/incidents/0000000000000000/playbook', body: {}, allowed: ['manager'] },
   { method: 'GET', path: '/v1/tasks', allowed: ['responder', 'manager', 'auditor', 'admin'] },
+  { method: 'GET', path: '/v1/incidents/0000000000000000/follow-ups', allowed: ['responder', 'manager', 'auditor', 'admin'] },
+  { method: 'POST', path: '/v1/incidents/0000000000000000/follow-ups/follow-up-1/complete', body: {}, allowed: ['responder', 'manager'] },
+  { method: 'POST', path: '/v1/incidents/0000000000000000/follow-ups/follow-up-1/reassign', body: {}, allowed: ['manager'] },
+  { method: 'POST', path: '/v1/incidents/0000000000000000/follow-ups/follow-up-1/skip', body: {}, allowed: ['manager'] },
+  { method: 'POST', path: '/v1/incidents/0000000000000000/follow-ups/follow-up-1/comments', body: {}, allowed: ['responder', 'manager'] },
 ];
 const ROLES: Role[] = ['integration', 'responder', 'manager', 'auditor', 'admin'];
 

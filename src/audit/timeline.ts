@@ -1,4 +1,5 @@
 import type { AuditEntry } from '../domain/audit-chain';
+import { isNotice } from '../domain/incident';
 import { eventTypeName, type RunHistory } from './history-source';
 
 export interface TimelineItem {
@@ -95,7 +96,7 @@ export function buildTimeline(runs: RunHistory[], audit: AuditEntry[], custody: 
             }
           } else if (type === 'notify' && input?.kind === 'escalation') {
             const e = input.escalation;
-            const escalation = e.level > 0 && e.cause !== 'approveContainment';
+            const escalation = !isNotice(e);
             items.push({ ...base, kind: escalation ? 'escalation' : 'notification', action: escalation ? `escalate_to_${e.target}` : `notify_${e.target}`, actor: e.by?.name, outcome: 'scheduled', details: e });
           } else if (type === 'notify') {
             items.push({ ...base, kind: 'notification', action: String(input?.kind), outcome: 'scheduled', details: input });

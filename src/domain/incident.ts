@@ -522,6 +522,12 @@ export interface EscalationRule {
 
 /** One step up the severity's chain, whatever the cause; see `nextEscalationStep` for the rule. */
 /**
+ * A page that tells rather than escalates: the first page of the first pass as the incident opens,
+ * and the request for a containment approval. Everything else is an escalation.
+ */
+export const isNotice = (page: EscalationRecord): boolean => (page.level === 0 && !page.loop) || page.cause === 'approveContainment';
+
+/**
  * The record of one page up the chain: where the step lands, why, and its number. Past the top
  * (the chain used up) the commander is paged beside the top level.
  */

@@ -1,3 +1,4 @@
+import type { SeverityPolicy } from './policy';
 import type { Asset, AssetKind } from './asset';
 
 export const STRATEGIES = ['contain_first', 'evidence_first'] as const;
@@ -39,6 +40,11 @@ export interface PlannedAction {
   asset: Asset;
   action: string;
   destructive: boolean;
+}
+
+/** A plan needs a manager's approval when it would interrupt a business function and the severity has not pre-approved that. */
+export function containmentNeedsApproval(plan: readonly PlannedAction[], policy: Pick<SeverityPolicy, 'preApprovedContainment'>): boolean {
+  return plan.some((a) => a.destructive) && !policy.preApprovedContainment;
 }
 
 export function containmentPlan(assets: readonly Asset[]): PlannedAction[] {

@@ -58,6 +58,7 @@ import {
   escalateForMissedDeadline,
   escalateForFailedStage,
   escalateManually,
+  isNotice,
   isOpen,
   manualEscalationRejection,
   nextStageDeadline,
@@ -85,7 +86,7 @@ import { targetsAt } from '../domain/escalation';
 import { followUpsOf } from '../domain/follow-up';
 import { chainFor } from '../domain/policy';
 import { affectedCountsOf, clocksRejection, filingRejection, nextClockEvent, settleClocks } from '../domain/regulatory';
-import { containmentPlan, CONTAINMENT_BY_ASSET, responseOrder, type ResponseStep } from '../domain/response-plan';
+import { containmentNeedsApproval, containmentPlan, CONTAINMENT_BY_ASSET, responseOrder, type ResponseStep } from '../domain/response-plan';
 import type { IncidentActivities } from '../activities/types';
 import { CONTINUE_AS_NEW_AFTER_EVENTS, followUpWorkflowIdFor } from '../temporal/contract';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
@@ -195,7 +196,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     audit({
       // Numbered pages (0.3.0 on) repeat a level and a cause, and each is its own entry.
       entryKey: `page:${escalation.level}:${escalation.cause}${escalation.page ? `:${escalation.page}` : ''}`,
-      action: (escalation.level === 0 && !escalation.loop) || escalation.cause === 'approveContainment' ? 'notify' : 'escalate',
+      action: isNotice(escalation) ? 'notify' : 'escalate',
       ...(escalation.by ? { actor: escalation.by.name, actorRole: escalation.by.role } : {}),
       details: { ...escalation, by: escalation.by?.keyId },
     });
@@ -471,7 +472,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
 
   async function containment(): Promise<void> {
     const plan = containmentPlan(state.assets);
-    const needsApproval = plan.some((a) => a.destructive) && !policy[state.severity].preApprovedContainment;
+    const needsApproval = containmentNeedsApproval(plan, policy[state.severity]);
     if (needsApproval && !state.response?.approval) {
       if (!state.response?.awaitingApproval) {
         state = awaitContainmentApproval(state, policy, new Date());

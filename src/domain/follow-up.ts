@@ -5,6 +5,7 @@ import { chainFor, type PolicyTable } from './policy';
 import type { Principal } from './principal';
 import type { Severity } from './severity';
 import {
+  FOLLOW_UP_PREFIX,
   commentOnTask,
   completeTask,
   completionRejection,
@@ -28,8 +29,7 @@ import {
  * it stays open. Pure rules, sandbox-safe: the follow-up workflow applies them.
  */
 
-export const FOLLOW_UP_PREFIX = 'follow-up-';
-export const isFollowUp = (taskId: string) => taskId.startsWith(FOLLOW_UP_PREFIX);
+export { FOLLOW_UP_PREFIX, isFollowUp } from './task';
 
 const DAY_MS = 24 * 60 * 60 * 1_000;
 /** The owner is reminded this long before the item falls due: on its due date. */

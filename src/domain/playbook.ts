@@ -4,6 +4,7 @@ import type { RETRY_POLICIES } from '../workflows/retry-policies';
 import { ASSET_KINDS } from './asset';
 import { INCIDENT_ROLES } from './decisions';
 import { Duration } from './duration-schema';
+import { FOLLOW_UP_PREFIX, isFollowUp } from './task';
 import { CONDITION_FACT_ROOTS, LOGIC_OPERATORS } from './playbook-logic';
 import { SEVERITIES } from './severity';
 
@@ -36,7 +37,8 @@ const ConditionSchema = z
   }) as z.ZodType<Condition>;
 
 const StepBase = {
-  id: Slug,
+  // Follow-ups share the incident's task ids in the read model; their prefix is theirs alone.
+  id: Slug.refine((id) => !isFollowUp(id), { message: `"${FOLLOW_UP_PREFIX}" starts the ids of a closed incident's follow-ups; name the step otherwise` }),
   title: z.string().trim().min(1).max(200),
   needs: z.array(Slug).max(MAX_STEPS).optional(),
   /** Runs only when this holds once every need is settled; otherwise the step is skipped, "condition false". */

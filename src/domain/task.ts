@@ -102,6 +102,10 @@ export interface AdHocTask {
   outcomeFields?: TaskOutcomeField[];
 }
 
+/** A closed incident's follow-ups (src/domain/follow-up.ts) are tasks `follow-up-<n>`; no other task may take the prefix. */
+export const FOLLOW_UP_PREFIX = 'follow-up-';
+export const isFollowUp = (taskId: string) => taskId.startsWith(FOLLOW_UP_PREFIX);
+
 export const isTaskOpen = (task: IncidentTask) => task.status === 'open';
 
 export function findTask(tasks: readonly IncidentTask[], taskId: string): IncidentTask | undefined {

@@ -78,6 +78,7 @@ describe('a playbook', () => {
     ['a condition on the outcome of a step that does not exist', (p: any) => (p.steps[1].when = { var: 'outcomes.triage.done' }), 'steps[1].when'],
     ['a match on an unknown severity', (p: any) => (p.match = { severities: ['urgent'] }), 'match.severities[0]'],
     ['an empty match list', (p: any) => (p.match = { assetKinds: [] }), 'match.assetKinds'],
+    ['a step id taken from the follow-ups', (p: any) => (p.steps[0].id = 'follow-up-1'), 'steps[0].id'],
     ['a sub-playbook without a version', (p: any) => (p.steps[3] = { id: 'cool_off', title: 'Sub', kind: 'playbook', needs: ['approve'], playbook: { name: 'mail-purge' } }), 'steps[3].playbook.version'],
   ])('is refused for %s, naming the path', (_what, change, path) => {
     const input = sample();

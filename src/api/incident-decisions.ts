@@ -1,4 +1,4 @@
-import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { QueryNotRegisteredError, QueryRejectedError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure, WorkflowNotFoundError, type UpdateDefinition } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
 import type { AuditLog } from '../db/audit-log';
@@ -63,7 +63,10 @@ export class IncidentDecisions {
       return { state, source: 'workflow' };
     } catch (err) {
       const gone = err instanceof WorkflowNotFoundError;
-      if (!gone && unavailableDependency(err) !== 'Temporal') throw err;
+      // A worker dying mid-task can fail the query itself (the server's QueryFailed arrives as
+      // QueryNotRegisteredError): for a read that is one more reason to answer from the snapshot.
+      const unanswered = err instanceof QueryNotRegisteredError || err instanceof QueryRejectedError;
+      if (!gone && !unanswered && unavailableDependency(err) !== 'Temporal') throw err;
       const row = await this.incidents.find(incidentId);
       if (row) return { state: row.state, source: 'read-model' };
       if (gone) throw problems.notFound(`no incident ${incidentId}`);

@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -131,6 +131,12 @@ export async function startFaultStack(options: FaultStackOptions = {}): Promise<
       await pool.end();
       await postgres?.kill('SIGTERM');
       await temporalServer?.stop();
+      // The API's own errors (500s) are written only to its log: show them before it goes, so a
+      // failing run in CI says what the server saw.
+      const apiErrors = readFileSync(path.join(workDir, 'api.log'), 'utf8')
+        .split('\n')
+        .filter((line) => line.includes('"level":50'));
+      if (apiErrors.length > 0) console.error(`API errors in this scenario:\n${apiErrors.slice(0, 5).join('\n')}`);
       if (!keepIn) rmSync(workDir, { recursive: true, force: true });
     },
   };

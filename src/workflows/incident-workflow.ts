@@ -1,5 +1,4 @@
 import {
-  ActivityFailure,
   allHandlersFinished,
   ApplicationFailure,
   condition,
@@ -36,11 +35,9 @@ import {
   addNote,
   addObservable,
   armStageDeadlines,
-  allPatched,
   assess,
   assessmentRejection,
   assignRole,
-  awaitContainmentApproval,
   clockMissed,
   clockReminderSent,
   close,
@@ -52,11 +49,9 @@ import {
   recordFiling,
   regimeRejection,
   startClocks,
-  completeStep,
   containmentApprovalRejection,
   decideContainment,
   escalateForMissedDeadline,
-  escalateForFailedStage,
   escalateManually,
   isNotice,
   isOpen,
@@ -66,19 +61,11 @@ import {
   observableRejection,
   openIncident,
   recordAlert,
-  recordContainment,
-  recordEvidence,
-  recordPatchResults,
   recordReview,
   relateIncident,
-  resolve,
   reviewRejection,
-  reviewReminderSent,
   roleAssignmentRejection,
   stageDeadlineMissed,
-  startPatchVerification,
-  startStep,
-  type ContainmentOutcome,
   type EscalationRecord,
   type IncidentState,
 } from '../domain/incident';
@@ -86,8 +73,6 @@ import { targetsAt } from '../domain/escalation';
 import { followUpsOf } from '../domain/follow-up';
 import { chainFor } from '../domain/policy';
 import { affectedCountsOf, clocksRejection, filingRejection, nextClockEvent, settleClocks } from '../domain/regulatory';
-import { containmentNeedsApproval, containmentPlan, CONTAINMENT_BY_ASSET, responseOrder, type ResponseStep } from '../domain/response-plan';
-import type { IncidentActivities } from '../activities/types';
 import { CONTINUE_AS_NEW_AFTER_EVENTS, followUpWorkflowIdFor } from '../temporal/contract';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
 import {
@@ -119,9 +104,10 @@ import {
 import { archiveIncidentWorkflow } from './audit-workflows';
 import { followUpWorkflow } from './follow-up-workflow';
 import type { IncidentRun } from './incident-run';
-import { runPlaybook } from './playbook-interpreter';
+import { respond } from './response-phase';
+import { review } from './review-phase';
 import { findTask, nextTaskTimer, reminderRecipient } from '../domain/task';
-import { collectEvidence, contain, notify, recordIncident, recover, verifyPatchesUntil } from './activity-proxies';
+import { notify, recordIncident } from './activity-proxies';
 
 /** Who the audit log names for what the workflow does by itself. */
 const SYSTEM_ACTOR = 'firebreak';
@@ -217,6 +203,8 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     notify,
     shouldContinueAsNew,
     base,
+    addressed,
+    awaitWithEscalation,
   };
 
   /**
@@ -468,185 +456,6 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   let taskWork = false;
   void watchTasks();
 
-  // --- response stages --------------------------------------------------------------------------
-
-  async function containment(): Promise<void> {
-    const plan = containmentPlan(state.assets);
-    const needsApproval = containmentNeedsApproval(plan, policy[state.severity]);
-    if (needsApproval && !state.response?.approval) {
-      if (!state.response?.awaitingApproval) {
-        state = awaitContainmentApproval(state, policy, new Date());
-        const request = approvalRequest();
-        audit({ entryKey: 'approval-requested', action: 'notify', details: { ...request } });
-        await publish();
-        await notify({ ...base(), kind: 'escalation', escalation: request });
-      }
-      await awaitWithEscalation(() => state.response?.approval !== undefined);
-      if (!state.response?.approval) return; // continuing as new; resumes here
-    }
-    const approved = !needsApproval || state.response?.approval?.approved === true;
-    const outcomes: ContainmentOutcome[] = [];
-    for (const planned of plan) {
-      if (planned.destructive && !approved) {
-        outcomes.push({ asset: planned.asset, action: planned.action, status: 'not_approved' });
-        continue;
-      }
-      await contain({ incidentId: state.incidentId, asset: planned.asset, action: planned.action });
-      outcomes.push({ asset: planned.asset, action: planned.action, status: 'done' });
-    }
-    state = recordContainment(state, outcomes, policy, new Date());
-    audit({ entryKey: 'stage:containment', action: 'containment', details: { outcomes } });
-  }
-
-  /** The approval request goes to the current level of the chain; it is a notice, not an escalation. */
-  function approvalRequest(): EscalationRecord {
-    return {
-      level: state.escalationLevel,
-      ...addressed(state.escalationLevel),
-      cause: 'approveContainment',
-      reason: 'destructive containment is waiting for a manager’s approval',
-      at: new Date().toISOString(),
-    };
-  }
-
-  async function forensics(): Promise<void> {
-    let artifacts = 0;
-    for (const asset of state.assets) {
-      const collected = await collectEvidence({ incidentId: state.incidentId, asset, collector: 'firebreak-forensics' });
-      artifacts += collected.artifacts;
-    }
-    state = recordEvidence(state, artifacts);
-    audit({ entryKey: 'stage:forensics', action: 'forensics', details: { artifacts } });
-  }
-
-  /** Polls the scanner until every asset is patched; each missed deadline escalates. */
-  async function eradication(): Promise<boolean> {
-    if (state.nextDeadline?.kind !== 'patchVerify') {
-      state = startPatchVerification(state, policy, new Date());
-      await publish();
-    }
-    while (!allPatched(state)) {
-      const deadline = state.nextDeadline;
-      const until = deadline ? Date.parse(deadline.dueAt) : Date.now() + policy[state.severity].escalationRepeat;
-      const verifyPatches = verifyPatchesUntil(until);
-      state = recordPatchResults(state, await verifyPatches({ incidentId: state.incidentId, assets: state.assets, until: new Date(until).toISOString() }));
-      await publish();
-      if (allPatched(state)) {
-        audit({ entryKey: 'stage:eradication', action: 'patch_verification', details: { results: state.response?.patchResults } });
-        break;
-      }
-      // The scanner answers at the deadline at the latest; wait for it if it answered early.
-      if (await condition(shouldContinueAsNew, Math.max(until - Date.now(), 1))) return false;
-      if (deadline) {
-        const missed = escalateForMissedDeadline(state, deadline, policy, new Date(), escalationRule);
-        state = missed.state;
-        if (missed.escalation) await page(missed.escalation);
-        await publish();
-      }
-      if (shouldContinueAsNew()) return false;
-    }
-    return true;
-  }
-
-  async function recovery(): Promise<void> {
-    let recovered = 0;
-    for (const outcome of state.response?.containment ?? []) {
-      if (outcome.status !== 'done') continue;
-      await recover({ incidentId: state.incidentId, asset: outcome.asset, action: CONTAINMENT_BY_ASSET[outcome.asset.kind].undo });
-      recovered += 1;
-    }
-    state = resolve(state, recovered, policy, new Date());
-    audit({ entryKey: 'stage:recovery', action: 'recovery', details: { recovered } });
-  }
-
-  async function runStep(step: ResponseStep): Promise<boolean> {
-    try {
-      switch (step) {
-        case 'containment':
-          await containment();
-          return state.response?.approval !== undefined || !state.response?.awaitingApproval;
-        case 'forensics':
-          await forensics();
-          return true;
-        case 'eradication':
-          return await eradication();
-        case 'recovery':
-          await recovery();
-          return true;
-      }
-    } catch (err) {
-      // An adapter refused for good: tell the chain, give people one repeat interval to fix the
-      // cause, then the main loop runs the step again (its actions are idempotent).
-      if (!(err instanceof ActivityFailure)) throw err;
-      const failed = escalateForFailedStage(state, step, err.cause?.message ?? err.message, policy, new Date(), escalationRule);
-      state = failed.state;
-      audit({ entryKey: `stage-failed:${step}:${state.escalations.length}`, action: step, outcome: 'failed', details: { error: err.cause?.message ?? err.message } });
-      if (failed.escalation) await page(failed.escalation);
-      await publish();
-      await condition(() => !isOpen(state) || shouldContinueAsNew(), policy[state.severity].escalationRepeat);
-      return false;
-    }
-  }
-
-  async function respond(): Promise<void> {
-    if (state.playbookRun) {
-      await runPlaybook(run, {
-        verifyPatches: async () => {
-          const patchedAll = await eradication();
-          if (patchedAll) state = completeStep(state, 'eradication');
-          return patchedAll;
-        },
-      });
-      return;
-    }
-    const order = responseOrder(state.assessment?.strategy ?? 'contain_first');
-    for (const step of order) {
-      if (state.phase !== 'response') return;
-      if (state.response?.completed.includes(step)) continue;
-      if (state.response?.current !== step) {
-        state = startStep(state, step);
-        await publish();
-      }
-      if (!(await runStep(step))) return;
-      // Recovery completes itself as it moves the incident to review.
-      if (state.phase === 'response') state = completeStep(state, step);
-      await publish();
-      if (shouldContinueAsNew()) return;
-    }
-  }
-
-  // --- review -------------------------------------------------------------------------------------
-
-  async function review(): Promise<void> {
-    const recipient = state.roles.commander?.person ?? targetAt(0);
-    const required = policy[state.severity].reviewRequired;
-    if (state.reviewRemindersSent === 0) {
-      await notify({ ...base(), kind: 'review_scheduled', recipient, dueAt: state.nextDeadline?.dueAt });
-    }
-    const leaveReview = () => state.phase !== 'review' || shouldContinueAsNew();
-    while (!leaveReview()) {
-      if (!required || state.review) {
-        await condition(leaveReview);
-        return;
-      }
-      const enteredAt = Date.parse(state.phaseEnteredAt.review ?? new Date().toISOString());
-      const nextReminder = enteredAt + (state.reviewRemindersSent + 1) * policy[state.severity].reviewReminderEvery;
-      const deadline = state.nextDeadline;
-      const wake = deadline ? Math.min(nextReminder, Date.parse(deadline.dueAt)) : nextReminder;
-      if (await condition(() => leaveReview() || state.review !== undefined, Math.max(wake - Date.now(), 1))) continue;
-      if (deadline && Date.now() >= Date.parse(deadline.dueAt)) {
-        const missed = escalateForMissedDeadline(state, deadline, policy, new Date(), escalationRule);
-        state = missed.state;
-        if (missed.escalation) await page(missed.escalation);
-      } else {
-        state = reviewReminderSent(state);
-        audit({ entryKey: `reminder:${state.reviewRemindersSent}`, action: 'review_reminder', details: { recipient, dueAt: deadline?.dueAt } });
-        await notify({ ...base(), kind: 'review_reminder', recipient, reminder: state.reviewRemindersSent, dueAt: deadline?.dueAt });
-      }
-      await publish();
-    }
-  }
-
   // --- the process --------------------------------------------------------------------------------
 
   if (!input.carried) {
@@ -664,10 +473,10 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
         await awaitWithEscalation(() => state.phase !== 'triage');
         break;
       case 'response':
-        await respond();
+        await respond(run);
         break;
       case 'review':
-        await review();
+        await review(run);
         break;
     }
   }

@@ -1,5 +1,5 @@
 import { ActivityFailure, condition } from '@temporalio/workflow';
-import { recordContainment, recordEvidence, addTasks, escalateForFailedStage, resolve, roleHolders, updatePlaybookRun, type ContainmentOutcome, type IncidentState } from '../domain/incident';
+import { recordContainment, recordEvidence, addTasks, escalateForFailedStage, resolve, roleHolders, updatePlaybookRun, type IncidentState } from '../domain/incident';
 import { conditionHolds } from '../domain/playbook-logic';
 import type { PlaybookStep } from '../domain/playbook';
 import {
@@ -15,10 +15,11 @@ import {
   taskFromStep,
   type PlaybookRun,
 } from '../domain/playbook-run';
-import { containmentPlan, CONTAINMENT_BY_ASSET } from '../domain/response-plan';
+import { containmentPlan } from '../domain/response-plan';
 import { findTask, reminderRecipient } from '../domain/task';
 import { stepActivities } from './activity-proxies';
 import type { IncidentRun } from './incident-run';
+import { collectAll, containAll, undoAll } from './response-stages';
 
 /**
  * Runs the incident's pinned playbook: every step whose needs are settled and whose condition
@@ -72,42 +73,22 @@ export async function runPlaybook(run: IncidentRun, deps: StepDeps): Promise<voi
 
   async function containAssets(step: PlaybookStep): Promise<Record<string, unknown>> {
     const state = run.state();
-    const { contain } = stepActivities(step.retry);
     const approved = destructiveApproved(step, playbookRun(), run.policy[state.severity]);
-    const outcomes: ContainmentOutcome[] = [];
-    for (const planned of containmentPlan(state.assets)) {
-      if (planned.destructive && !approved) {
-        outcomes.push({ asset: planned.asset, action: planned.action, status: 'not_approved' });
-        continue;
-      }
-      await contain({ incidentId: state.incidentId, asset: planned.asset, action: planned.action });
-      outcomes.push({ asset: planned.asset, action: planned.action, status: 'done' });
-    }
+    const outcomes = await containAll(state.incidentId, containmentPlan(state.assets), approved, stepActivities(step.retry));
     run.set(recordContainment(run.state(), [...(run.state().response?.containment ?? []).filter((o) => !outcomes.some((n) => n.asset.kind === o.asset.kind && n.asset.id === o.asset.id)), ...outcomes], run.policy, new Date()));
     run.audit({ entryKey: `stage:containment:${step.id}`, action: 'containment', details: { stepId: step.id, outcomes } });
     return { done: outcomes.filter((o) => o.status === 'done').length, notApproved: outcomes.filter((o) => o.status === 'not_approved').length };
   }
 
   async function collect(step: PlaybookStep): Promise<Record<string, unknown>> {
-    const { collectEvidence } = stepActivities(step.retry);
-    let artifacts = 0;
-    for (const asset of run.state().assets) {
-      const collected = await collectEvidence({ incidentId: run.state().incidentId, asset, collector: 'firebreak-forensics' });
-      artifacts += collected.artifacts;
-    }
+    const artifacts = await collectAll(run.state().incidentId, run.state().assets, stepActivities(step.retry));
     run.set(recordEvidence(run.state(), artifacts));
     run.audit({ entryKey: `stage:forensics:${step.id}`, action: 'forensics', details: { stepId: step.id, artifacts } });
     return { artifacts };
   }
 
   async function recoverAssets(step: PlaybookStep): Promise<Record<string, unknown>> {
-    const { recover } = stepActivities(step.retry);
-    let recovered = 0;
-    for (const outcome of run.state().response?.containment ?? []) {
-      if (outcome.status !== 'done') continue;
-      await recover({ incidentId: run.state().incidentId, asset: outcome.asset, action: CONTAINMENT_BY_ASSET[outcome.asset.kind].undo });
-      recovered += 1;
-    }
+    const recovered = await undoAll(run.state().incidentId, run.state().response?.containment ?? [], stepActivities(step.retry));
     run.audit({ entryKey: `stage:recovery:${step.id}`, action: 'recovery', details: { stepId: step.id, recovered } });
     return { recovered };
   }

@@ -60,6 +60,7 @@ import {
   IncidentFollowUpsSchema,
 } from './schemas';
 import { ESCALATION_TARGETS } from '../domain/escalation';
+import { startsOnMateriality } from '../domain/regulatory';
 
 /** What the deployment is configured with, where a route's contract depends on it. */
 export interface RouteContext {
@@ -99,7 +100,7 @@ export interface RouteSpec {
 /** The configured regimes whose clocks start from an event; the ones counting from materiality start at /materiality. */
 function eventRegime(regulatory: RegulatoryConfig): z.ZodType<string> {
   const ids = Object.entries(regulatory.regimes)
-    .filter(([, regime]) => regime.startsFrom !== 'materiality')
+    .filter(([, regime]) => !startsOnMateriality(regime))
     .map(([id]) => id)
     .sort();
   return z.enum(ids as [string, ...string[]], {

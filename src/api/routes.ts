@@ -26,6 +26,7 @@ import { days } from '../domain/duration';
 import type { RegulatoryConfig } from '../domain/policy-schema';
 import { CalendarGapError } from '../domain/business-days';
 import { clocksFor } from '../domain/regulatory-deadlines';
+import { materialityRegimes, startsOnMateriality } from '../domain/regulatory';
 import {
   acknowledgeUpdate,
   addNoteUpdate,
@@ -217,7 +218,7 @@ function handlers(deps: RouteDependencies): Handlers {
           errors: [{ field: 'regime', message: `unknown regime; known: ${Object.keys(deps.regulatory.regimes).join(', ')}` }],
         });
       }
-      if (definition.startsFrom === 'materiality') {
+      if (startsOnMateriality(definition)) {
         throw new HttpProblem(400, 'validation-failed', 'The request is not valid', `regime: ${body.regime} counts from the materiality determination; record it at /materiality`, {
           errors: [{ field: 'regime', message: 'counts from the materiality determination' }],
         });
@@ -228,9 +229,7 @@ function handlers(deps: RouteDependencies): Handlers {
     async determineMateriality({ params, body }, res, req) {
       const clocks = body.material
         ? clocksOr400('determinedAt', () =>
-            Object.entries(deps.regulatory.regimes)
-              .filter(([, r]) => r.startsFrom === 'materiality')
-              .flatMap(([id, r]) => clocksFor(id, r, new Date(body.determinedAt), deps.regulatory.holidays)),
+            materialityRegimes(deps.regulatory.regimes).flatMap(([id, r]) => clocksFor(id, r, new Date(body.determinedAt), deps.regulatory.holidays)),
           )
         : [];
       res.json(await decide(determineMaterialityUpdate, { ...body, clocks })(params.id, req));

@@ -42,6 +42,17 @@ export interface RegimeDefinition {
   remindBeforeHours: number[];
 }
 
+/**
+ * SEC 8-K Item 1.05 and its like count from the materiality determination, not from an event a
+ * person declares: their clocks start when an incident is determined material.
+ */
+export const startsOnMateriality = (regime: Pick<RegimeDefinition, 'startsFrom'>): boolean => regime.startsFrom === 'materiality';
+
+/** The regimes, by id, whose clocks a materiality determination starts. */
+export function materialityRegimes<R extends Pick<RegimeDefinition, 'startsFrom'>>(regimes: Record<string, R>): Array<[string, R]> {
+  return Object.entries(regimes).filter(([, regime]) => startsOnMateriality(regime));
+}
+
 const DAYS_60 = { calendarDays: 60 } as const;
 
 /** The regimes Firebreak knows; a policy file may add custom ones under other ids. */

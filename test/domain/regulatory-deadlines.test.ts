@@ -1,5 +1,5 @@
 import { businessCalendar, CalendarGapError } from '../../src/domain/business-days';
-import { clocksRejection, DEFAULT_REGIMES, dueText, fileClock, filingRejection, nextClockEvent, settleClocks, utcDeadline, type RegimeDefinition } from '../../src/domain/regulatory';
+import { clocksRejection, DEFAULT_REGIMES, dueText, materialityRegimes, fileClock, filingRejection, nextClockEvent, settleClocks, utcDeadline, type RegimeDefinition } from '../../src/domain/regulatory';
 import { clocksFor, regulatoryDeadline, type DeadlineRule, type RegulatoryCalendar } from '../../src/domain/regulatory-deadlines';
 
 const NY: RegulatoryCalendar = { timeZone: 'America/New_York', holidays: [], holidayCalendar: 'US' };
@@ -63,6 +63,13 @@ describe('regulatory deadline arithmetic', () => {
     ] as Array<[string, DeadlineRule]>) {
       expect(utcDeadline(new Date(start), rule)?.toISOString()).toBe(due(start, rule, UTC));
     }
+  });
+});
+
+describe('which regimes a materiality determination starts', () => {
+  it('is SEC 8-K Item 1.05 among the defaults, and none of those counted from awareness or discovery', () => {
+    expect(materialityRegimes(DEFAULT_REGIMES).map(([id]) => id)).toEqual(['sec_8k_105']);
+    expect(materialityRegimes({ custom: { ...DEFAULT_REGIMES.gdpr_art33!, startsFrom: 'materiality' } }).map(([id]) => id)).toEqual(['custom']);
   });
 });
 

@@ -22,15 +22,12 @@ import {
   applyPlaybook,
   commentOnIncidentTask,
   completeIncidentTask,
-  escalateForOverdueTask,
   playbookApplicationRejection,
   reassignIncidentTask,
-  roleHolders,
   skipIncidentTask,
   taskCommentRejection,
   taskCompletionRejection,
   taskReassignmentRejection,
-  taskReminded,
   taskSkipRejection,
   addNote,
   addObservable,
@@ -38,8 +35,6 @@ import {
   assess,
   assessmentRejection,
   assignRole,
-  clockMissed,
-  clockReminderSent,
   close,
   closeRejection,
   determineMateriality,
@@ -56,7 +51,6 @@ import {
   isNotice,
   isOpen,
   manualEscalationRejection,
-  nextStageDeadline,
   noteRejection,
   observableRejection,
   openIncident,
@@ -65,14 +59,13 @@ import {
   relateIncident,
   reviewRejection,
   roleAssignmentRejection,
-  stageDeadlineMissed,
   type EscalationRecord,
   type IncidentState,
 } from '../domain/incident';
 import { targetsAt } from '../domain/escalation';
 import { followUpsOf } from '../domain/follow-up';
 import { chainFor } from '../domain/policy';
-import { affectedCountsOf, clocksRejection, filingRejection, nextClockEvent, settleClocks } from '../domain/regulatory';
+import { affectedCountsOf, clocksRejection, filingRejection, settleClocks } from '../domain/regulatory';
 import { CONTINUE_AS_NEW_AFTER_EVENTS, followUpWorkflowIdFor } from '../temporal/contract';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
 import {
@@ -106,7 +99,7 @@ import { followUpWorkflow } from './follow-up-workflow';
 import type { IncidentRun } from './incident-run';
 import { respond } from './response-phase';
 import { review } from './review-phase';
-import { findTask, nextTaskTimer, reminderRecipient } from '../domain/task';
+import { IDLE, watchClocks, watchStageDeadlines, watchTasks } from './watchers';
 import { notify, recordIncident } from './activity-proxies';
 
 /** Who the audit log names for what the workflow does by itself. */
@@ -355,106 +348,11 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     },
   );
 
-  // --- regulatory clocks --------------------------------------------------------------------------
+  // --- beside the lifecycle: regulatory clocks, stage SLAs and tasks (watchers.ts) -------------------
 
-  /**
-   * Runs beside the lifecycle: reminds before each filing deadline and escalates when one passes
-   * unfiled. It sleeps without a timer while no clock runs, so incidents without regulators add
-   * nothing to their history.
-   */
-  async function watchClocks(): Promise<void> {
-    for (;;) {
-      const seen = clocksChanged;
-      const next = nextClockEvent(state.regulatoryClocks ?? []);
-      if (!next) {
-        await condition(() => clocksChanged !== seen);
-        continue;
-      }
-      if (await condition(() => clocksChanged !== seen, Math.max(next.at - Date.now(), 1))) continue;
-      clockWork = true;
-      const clock = (state.regulatoryClocks ?? [])[next.index]!;
-      if (next.kind === 'reminder') {
-        state = clockReminderSent(state, next.index);
-        const reminder = state.regulatoryClocks![next.index]!.remindersSent;
-        audit({ entryKey: `regulatory-reminder:${clock.regime}:${clock.stage}:${reminder}`, action: 'regulatory_reminder', details: { regime: clock.regime, stage: clock.stage, dueAt: clock.dueAt } });
-        await notify({ ...base(), kind: 'regulatory_reminder', recipient: state.roles.commander?.person ?? targetAt(state.escalationLevel), regime: clock.regime, stage: clock.stage, reminder, dueAt: next.dueAt });
-      } else {
-        const missed = clockMissed(state, next.index, policy, new Date(), escalationRule);
-        state = missed.state;
-        audit({ entryKey: `regulatory-missed:${clock.regime}:${clock.stage}`, action: 'regulatory_deadline_missed', outcome: 'missed', details: { regime: clock.regime, stage: clock.stage, dueAt: clock.dueAt } });
-        if (missed.escalation) await page(missed.escalation);
-      }
-      await publish();
-      clockWork = false;
-    }
-  }
+  /** Bumped by every decision that changes the regulatory clocks, so their watcher looks again. */
   let clocksChanged = 0;
-  let clockWork = false;
-  void watchClocks();
-
-  // --- stage SLAs -----------------------------------------------------------------------------------
-
-  /**
-   * Runs beside the response: a stage still running at its SLA (containment done, forensics
-   * collected) records one breach and escalates, again every repeat interval until it finishes.
-   * It waits without a timer while no stage SLA runs.
-   */
-  async function watchStageDeadlines(): Promise<void> {
-    for (;;) {
-      const watched = state.stageDeadlines;
-      const next = nextStageDeadline(state);
-      if (!next) {
-        await condition(() => state.stageDeadlines !== watched);
-        continue;
-      }
-      if (await condition(() => state.stageDeadlines !== watched, Math.max(Date.parse(next.dueAt) - Date.now(), 1))) continue;
-      slaWork = true;
-      const missed = stageDeadlineMissed(state, next, policy, new Date());
-      state = missed.state;
-      if (missed.escalation) await page(missed.escalation);
-      await publish();
-      slaWork = false;
-    }
-  }
-  let slaWork = false;
-  if (stageSlaTimers) void watchStageDeadlines();
-
-  // --- tasks -----------------------------------------------------------------------------------------
-
-  /**
-   * Runs beside the lifecycle: reminds the owner of each open task before it falls due, and once
-   * it is overdue pages one step up the chain, again every repeat interval until someone settles
-   * it. It waits without a timer while no task is open.
-   */
-  async function watchTasks(): Promise<void> {
-    for (;;) {
-      const watched = state.tasks;
-      const next = isOpen(state) ? nextTaskTimer(state.tasks ?? []) : undefined;
-      if (!next) {
-        await condition(() => state.tasks !== watched);
-        continue;
-      }
-      if (await condition(() => state.tasks !== watched, Math.max(next.at - Date.now(), 1))) continue;
-      taskWork = true;
-      const task = findTask(state.tasks ?? [], next.taskId)!;
-      if (next.kind === 'reminder') {
-        state = taskReminded(state, task.taskId);
-        const reminder = task.remindersSent + 1;
-        const recipient = reminderRecipient(task, roleHolders(state));
-        audit({ entryKey: `task-reminder:${task.taskId}:${reminder}`, action: 'task_reminder', details: { taskId: task.taskId, recipient, reminder, dueAt: task.dueAt } });
-        await notify({ ...base(), kind: 'task_reminder', recipient, taskId: task.taskId, taskTitle: task.title, reminder, dueAt: task.dueAt });
-      } else {
-        const missed = escalateForOverdueTask(state, task.taskId, policy, new Date(), escalationRule);
-        state = missed.state;
-        audit({ entryKey: `task-overdue:${task.taskId}:${task.overduePages + 1}`, action: 'task_overdue', outcome: 'missed', details: { taskId: task.taskId, dueAt: task.dueAt, page: task.overduePages + 1 } });
-        if (missed.escalation) await page(missed.escalation);
-      }
-      await publish();
-      taskWork = false;
-    }
-  }
-  let taskWork = false;
-  void watchTasks();
+  const watchers = [watchClocks(run, () => clocksChanged), stageSlaTimers ? watchStageDeadlines(run) : IDLE, watchTasks(run)];
 
   // --- the process --------------------------------------------------------------------------------
 
@@ -481,7 +379,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     }
   }
 
-  await condition(() => allHandlersFinished() && !clockWork && !slaWork && !taskWork);
+  await condition(() => allHandlersFinished() && !watchers.some((w) => w.busy()));
   await publish();
   if (!isOpen(state)) {
     // Archive the whole history once this run has closed, so audits outlive Temporal's retention.

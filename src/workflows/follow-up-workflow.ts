@@ -1,4 +1,4 @@
-import { allHandlersFinished, ApplicationFailure, condition, continueAsNew, currentUpdateInfo, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, condition, continueAsNew, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { UpdateDefinition } from '@temporalio/common';
 import type { IncidentActivities } from '../activities/types';
 import type { AuditEntryInput } from '../domain/audit-chain';
@@ -18,25 +18,18 @@ import { commentRejection, findTask, nextTaskTimer, reassignmentRejection, remin
 import {
   commentFollowUpUpdate,
   completeFollowUpUpdate,
-  DECISION_REJECTED,
   followUpStateQuery,
   reassignFollowUpUpdate,
   skipFollowUpUpdate,
   type FollowUpWorkflowInput,
 } from './messages';
+import { APPLIED_UPDATE_IDS_KEPT, registerDecision, SYSTEM_ACTOR } from './decision-handler';
 import { RETRY_POLICIES } from './retry-policies';
 
 const { recordFollowUps, notify } = proxyActivities<IncidentActivities>({
   startToCloseTimeout: '30s',
   retry: RETRY_POLICIES.untilDelivered,
 });
-
-const SYSTEM_ACTOR = 'firebreak';
-const APPLIED_UPDATE_IDS_KEPT = 500;
-
-function rejectIf(reason: string | undefined): void {
-  if (reason) throw ApplicationFailure.create({ type: DECISION_REJECTED, message: reason, nonRetryable: true });
-}
 
 /**
  * A closed incident's follow-ups: its review's action items, each reminded on its due date and
@@ -49,42 +42,21 @@ export async function followUpWorkflow(input: FollowUpWorkflowInput): Promise<Fo
   const pendingAudit: AuditEntryInput[] = [];
   const audit = (entry: Omit<AuditEntryInput, 'at' | 'actor' | 'actorRole' | 'outcome'> & Partial<AuditEntryInput>) =>
     pendingAudit.push({ at: new Date().toISOString(), actor: SYSTEM_ACTOR, actorRole: 'system', outcome: 'recorded', ...entry });
-  const publish = () => recordFollowUps(state, pendingAudit.splice(0, pendingAudit.length));
+  const publish = async () => recordFollowUps(state, pendingAudit.splice(0, pendingAudit.length));
   const base = () => ({ incidentId: state.incidentId, title: state.title, severity: state.severity });
   const holders = () => (state.commander ? { commander: state.commander } : {});
 
   setHandler(followUpStateQuery, () => state);
 
-  function decision<T>(
+  const decisionHost = { state: () => state, appliedUpdateIds, audit, publish };
+  const decision = <T>(
     definition: UpdateDefinition<FollowUpState, [Decided<T>]>,
     rejection: (decided: Decided<T>) => string | undefined,
     apply: (decided: Decided<T>) => FollowUpState,
-  ): void {
-    const alreadyApplied = () => {
-      const id = currentUpdateInfo()?.id;
-      return id !== undefined && appliedUpdateIds.has(id);
-    };
-    setHandler(
-      definition,
-      async (decided) => {
-        if (alreadyApplied()) return state;
-        const id = currentUpdateInfo()?.id;
-        if (id) appliedUpdateIds.add(id);
-        audit({
-          entryKey: `decision:${id ?? `${definition.name}:${state.version}`}`,
-          actor: decided.principal.name,
-          actorRole: decided.principal.role,
-          action: definition.name,
-          outcome: 'applied',
-          details: { keyId: decided.principal.keyId, decision: decided.decision as Record<string, unknown> },
-        });
-        state = apply(decided);
-        await publish();
-        return state;
-      },
-      { validator: (decided: Decided<T>) => (alreadyApplied() ? undefined : rejectIf(rejection(decided))) },
-    );
-  }
+  ) =>
+    registerDecision(decisionHost, definition, rejection, (decided) => {
+      state = apply(decided);
+    });
 
   const now = () => new Date();
   decision(completeFollowUpUpdate, ({ decision: d, principal }) => followUpCompletionRejection(state, d, principal), ({ decision: d, principal }) => completeFollowUp(state, d, principal, now()));

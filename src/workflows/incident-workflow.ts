@@ -1,9 +1,7 @@
 import {
   allHandlersFinished,
-  ApplicationFailure,
   condition,
   continueAsNew,
-  currentUpdateInfo,
   ParentClosePolicy,
   patched,
   setHandler,
@@ -83,7 +81,6 @@ import {
   assessUpdate,
   assignRoleUpdate,
   closeUpdate,
-  DECISION_REJECTED,
   declareRegimeUpdate,
   determineMaterialityUpdate,
   engageExternalAssistanceUpdate,
@@ -99,25 +96,9 @@ import { followUpWorkflow } from './follow-up-workflow';
 import type { IncidentRun } from './incident-run';
 import { respond } from './response-phase';
 import { review } from './review-phase';
+import { APPLIED_UPDATE_IDS_KEPT, registerDecision, SYSTEM_ACTOR } from './decision-handler';
 import { IDLE, watchClocks, watchStageDeadlines, watchTasks } from './watchers';
 import { notify, recordIncident } from './activity-proxies';
-
-/** Who the audit log names for what the workflow does by itself. */
-const SYSTEM_ACTOR = 'firebreak';
-
-/** Applied update ids kept across continue-as-new (a client retries within minutes, not thousands of decisions later). */
-const APPLIED_UPDATE_IDS_KEPT = 500;
-
-/** A decision as the audit log keeps it: a pinned playbook by name, version and digest (history holds it whole). */
-function auditedDecision(decision: unknown): Record<string, unknown> {
-  const { playbook, ...rest } = decision as Record<string, unknown> & { playbook?: { name: string; version: number; digest: string; chosen: string } };
-  return playbook ? { ...rest, playbook: { name: playbook.name, version: playbook.version, digest: playbook.digest, chosen: playbook.chosen } } : rest;
-}
-
-/** Rejects an update before it enters history; the API turns this into 409. */
-function rejectIf(reason: string | undefined): void {
-  if (reason) throw ApplicationFailure.create({ type: DECISION_REJECTED, message: reason, nonRetryable: true });
-}
 
 /**
  * One security incident, from detection to a closed review. The workflow waits, schedules stages
@@ -223,37 +204,12 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
 
   // --- handlers ---------------------------------------------------------------------------------
 
-  /** Registers a decision: validated synchronously, applied once per update id, then published. */
-  function decision<T>(
+  const decisionHost = { state: () => state, appliedUpdateIds, audit, publish };
+  const decision = <T>(
     definition: UpdateDefinition<IncidentState, [Decided<T>]>,
     rejection: (decided: Decided<T>) => string | undefined,
     apply: (decided: Decided<T>) => void | Promise<void>,
-  ): void {
-    const alreadyApplied = () => {
-      const id = currentUpdateInfo()?.id;
-      return id !== undefined && appliedUpdateIds.has(id);
-    };
-    setHandler(
-      definition,
-      async (decided) => {
-        if (alreadyApplied()) return state;
-        const id = currentUpdateInfo()?.id;
-        if (id) appliedUpdateIds.add(id);
-        audit({
-          entryKey: `decision:${id ?? `${definition.name}:${state.version}`}`,
-          actor: decided.principal.name,
-          actorRole: decided.principal.role,
-          action: definition.name,
-          outcome: 'applied',
-          details: { keyId: decided.principal.keyId, decision: auditedDecision(decided.decision) },
-        });
-        await apply(decided);
-        await publish();
-        return state;
-      },
-      { validator: (decided: Decided<T>) => (alreadyApplied() ? undefined : rejectIf(rejection(decided))) },
-    );
-  }
+  ) => registerDecision(decisionHost, definition, rejection, apply);
 
   setHandler(stateQuery, () => state);
   setHandler(alertSignal, (alert) => {

@@ -23,7 +23,7 @@ import { freePort } from '../src/net';
 import { startEmbeddedPostgres } from '../src/stack/embedded-postgres';
 import { temporalCliPath } from '../src/temporal/binaries';
 import { startDevServer } from '../src/temporal/dev-server';
-import { createIncidentWorker, incidentWorkflowsPath } from '../src/worker/incident-worker';
+import { createIncidentWorker, eventRelayWorkflowId, incidentWorkflowsPath } from '../src/worker/incident-worker';
 import { alertSignal } from '../src/workflows/messages';
 import { installQuietRuntime } from './quiet-runtime';
 import type { FromChild, ToChild, WorkerProcessSettings } from './worker-process';
@@ -434,4 +434,87 @@ export function run(main: () => Promise<void>): void {
     console.error(err);
     process.exit(1);
   });
+}
+
+/** Runs `task`, failing with `what` if it has not settled within `timeoutMs`. */
+export async function withTimeout<T>(what: string, timeoutMs: number, task: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<'expired'>((resolve) => {
+    timer = setTimeout(() => resolve('expired'), timeoutMs);
+  });
+  try {
+    const first = await Promise.race([task, expired]);
+    if (first !== 'expired') return first as T;
+    throw new Error(`${what} not done after ${timeoutMs} ms`);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Waits until `load` has shown no workflow task or activity in progress for a second (`BenchStack.waitIdle` for any worker process). */
+export async function waitLoadIdle(what: string, load: () => Promise<WorkerLoad>, timeoutMs = 600_000): Promise<void> {
+  let quiet = 0;
+  await waitUntil(
+    `${what} idle`,
+    async () => {
+      const { busy } = await load();
+      quiet = busy === 0 ? quiet + 1 : 0;
+      return quiet >= 5 || `${busy} in progress`;
+    },
+    timeoutMs,
+    200,
+  );
+}
+
+export interface MemoryPerWorkflow {
+  /** Workflows the cache grew by. */
+  cached: number;
+  /** Growth of the worker process's RSS and main heap, in KiB per workflow the cache grew by. */
+  rssKiB: number;
+  heapKiB: number;
+}
+
+/** What each workflow added to a worker process's cache cost it, between two loads read after a GC (M4's measure). */
+export function memoryPerCachedWorkflow(before: WorkerLoad, after: WorkerLoad): MemoryPerWorkflow {
+  const cached = after.cachedWorkflows - before.cachedWorkflows;
+  return { cached, rssKiB: (after.rss - before.rss) / cached / 1024, heapKiB: (after.heapUsed - before.heapUsed) / cached / 1024 };
+}
+
+/**
+ * A worker process of its own for a benchmark's raw baseline: the workflows of `baselineBundle`
+ * (bundled with `bundleToFile`) run on `queue` with the trivial activities, on the stack's Temporal
+ * server, so their memory is read apart from the incident worker's. Its own incident worker polls a
+ * queue nobody sends to; the event relay it starts there is stopped before this answers.
+ */
+export async function startBaselineWorkerProcess(stack: BenchStack, options: { incidentBundle: string; baselineBundle: string; queue: string; maxCachedWorkflows?: number }): Promise<WorkerProcess> {
+  const idleQueue = `${options.queue}-no-incidents`;
+  const worker = await WorkerProcess.start({
+    temporalAddress: (stack.client.connection as Connection).options.address,
+    databaseUrl: String(stack.pool.options.connectionString),
+    taskQueue: idleQueue,
+    incidentBundle: options.incidentBundle,
+    trivialQueue: options.queue,
+    trivialBundle: options.baselineBundle,
+    maxCachedWorkflows: options.maxCachedWorkflows,
+  });
+  try {
+    // The idle incident worker started a relay of its own, which would keep this process busy.
+    await stopEventRelay(stack.client, idleQueue, () => worker.load());
+  } catch (err) {
+    await worker.kill();
+    throw err;
+  }
+  return worker;
+}
+
+/**
+ * Terminates the lifecycle event relay a worker started on `taskQueue` and waits until that worker
+ * is idle. The relay runs an activity for ever, so a worker serving one never shows an idle moment
+ * (`waitIdle` and `waitLoadIdle` would wait out their time-outs); without an event sink it only
+ * marks the outbox's events skipped. The activity ends at its next heartbeat or at the end of its
+ * one-minute run.
+ */
+export async function stopEventRelay(client: Client, taskQueue: string, load: () => Promise<WorkerLoad>, timeoutMs = 180_000): Promise<void> {
+  await client.workflow.getHandle(eventRelayWorkflowId(taskQueue)).terminate('the benchmark measures idle workers');
+  await waitLoadIdle(`the worker of ${taskQueue} after its event relay stopped`, load, timeoutMs);
 }

@@ -335,8 +335,18 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     }
   }
 
-  await condition(() => allHandlersFinished() && !watchers.some((w) => w.busy()));
+  const settled = () => allHandlersFinished() && !watchers.some((w) => w.busy());
+  await condition(settled);
   await publish();
+  // A watcher's timer can fall due, or a decision arrive, while that publish runs. Ending the run
+  // then would drop the page it sends and the entries it audits with the run, and its timer's
+  // coroutine runs only after this one in the same activation. 0.4.0 waits them out; the marker
+  // appears only in runs where it happened, so other histories replay unchanged.
+  const quiet = () => settled() && !watchers.some((w) => w.due());
+  while (!quiet() && patched('settle-before-end')) {
+    await condition(quiet);
+    await publish();
+  }
   if (!isOpen(state)) {
     // Archive the whole history once this run has closed, so audits outlive Temporal's retention.
     await startChild(archiveIncidentWorkflow, {

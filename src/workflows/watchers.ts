@@ -11,13 +11,27 @@ import type { IncidentRun } from './incident-run';
  * or continue as new then.
  */
 export interface Watcher {
+  /** Between a timer firing and its publish. */
   busy(): boolean;
+  /**
+   * Its next timer is due already: it fires in this very activation (after the coroutine deciding
+   * to end the run has run) or in the next. Ending the run now would drop the page or reminder it
+   * is about to send.
+   */
+  due(): boolean;
 }
 
-const busyWhile = (): { watcher: Watcher; set(value: boolean): void } => {
+/** `next()` is the instant the watcher's next timer falls due, if it has one. */
+const busyWhile = (next: () => number | undefined): { watcher: Watcher; set(value: boolean): void } => {
   let busy = false;
   return {
-    watcher: { busy: () => busy },
+    watcher: {
+      busy: () => busy,
+      due: () => {
+        const at = next();
+        return at !== undefined && at <= Date.now();
+      },
+    },
     set: (value) => {
       busy = value;
     },
@@ -26,7 +40,7 @@ const busyWhile = (): { watcher: Watcher; set(value: boolean): void } => {
 
 /** Reminds before each filing deadline and escalates when one passes unfiled. `changed` counts changes to the clocks. */
 export function watchClocks(run: IncidentRun, changed: () => number): Watcher {
-  const work = busyWhile();
+  const work = busyWhile(() => nextClockEvent(run.state().regulatoryClocks ?? [])?.at);
   void (async () => {
     for (;;) {
       const seen = changed();
@@ -63,7 +77,10 @@ export function watchClocks(run: IncidentRun, changed: () => number): Watcher {
  * and escalates, again every repeat interval until it finishes.
  */
 export function watchStageDeadlines(run: IncidentRun): Watcher {
-  const work = busyWhile();
+  const work = busyWhile(() => {
+    const next = nextStageDeadline(run.state());
+    return next ? Date.parse(next.dueAt) : undefined;
+  });
   void (async () => {
     for (;;) {
       const watched = run.state().stageDeadlines;
@@ -89,7 +106,7 @@ export function watchStageDeadlines(run: IncidentRun): Watcher {
  * step up the chain, again every repeat interval until someone settles it.
  */
 export function watchTasks(run: IncidentRun): Watcher {
-  const work = busyWhile();
+  const work = busyWhile(() => (isOpen(run.state()) ? nextTaskTimer(run.state().tasks ?? [])?.at : undefined));
   void (async () => {
     for (;;) {
       const watched = run.state().tasks;
@@ -121,4 +138,4 @@ export function watchTasks(run: IncidentRun): Watcher {
 }
 
 /** A watcher that never runs (stage SLAs in incidents from before their timers). */
-export const IDLE: Watcher = { busy: () => false };
+export const IDLE: Watcher = { busy: () => false, due: () => false };

@@ -196,6 +196,11 @@ export interface OpenIncidentInput {
 }
 
 export const RECENT_ALERTS_KEPT = 20;
+/**
+ * How many of the latest alert ids a run hands to the next: an intake retry lands within seconds,
+ * far fewer alerts than this even in a storm.
+ */
+export const ALERT_IDS_CARRIED = 1_000;
 export const RECENT_NOTES_KEPT = 20;
 
 const bump = (state: IncidentState, changes: Partial<IncidentState>): IncidentState => ({ ...state, ...changes, version: state.version + 1 });

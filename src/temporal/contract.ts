@@ -11,6 +11,13 @@ export const WORKFLOW_TYPE = 'incidentWorkflow';
  */
 export const CONTINUE_AS_NEW_AFTER_EVENTS = 1_000;
 
+/**
+ * How long a run past that threshold waits with no alert arriving before it continues as new
+ * (0.4.0 on). Temporal refuses a continue-as-new while signals keep arriving, and each refusal
+ * evicts the run, which then replays from its first event (docs/temporal-pitfalls.md, 35).
+ */
+export const QUIET_BEFORE_CONTINUE_AS_NEW_MS = 1_000;
+
 export function workflowIdFor(incidentId: string): string {
   return `incident-${incidentId}`;
 }

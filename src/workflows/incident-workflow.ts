@@ -5,6 +5,7 @@ import {
   ParentClosePolicy,
   patched,
   setHandler,
+  sleep,
   startChild,
   upsertSearchAttributes,
   workflowInfo,
@@ -53,6 +54,7 @@ import {
   observableRejection,
   openIncident,
   recordAlert,
+  ALERT_IDS_CARRIED,
   recordReview,
   relateIncident,
   reviewRejection,
@@ -64,7 +66,7 @@ import { targetsAt } from '../domain/escalation';
 import { followUpsOf } from '../domain/follow-up';
 import { chainFor } from '../domain/policy';
 import { affectedCountsOf, clocksRejection, filingRejection, settleClocks } from '../domain/regulatory';
-import { CONTINUE_AS_NEW_AFTER_EVENTS, followUpWorkflowIdFor } from '../temporal/contract';
+import { CONTINUE_AS_NEW_AFTER_EVENTS, followUpWorkflowIdFor, QUIET_BEFORE_CONTINUE_AS_NEW_MS } from '../temporal/contract';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
 import {
   acknowledgeUpdate,
@@ -121,9 +123,25 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   const audit = (entry: Omit<AuditEntryInput, 'at' | 'actor' | 'actorRole' | 'outcome'> & Partial<AuditEntryInput>) =>
     pendingAudit.push({ at: new Date().toISOString(), actor: SYSTEM_ACTOR, actorRole: 'system', outcome: 'recorded', ...entry });
 
-  const shouldContinueAsNew = () =>
-    workflowInfo().continueAsNewSuggested ||
-    (input.continueAsNewAfterEvents !== undefined && workflowInfo().historyLength >= input.continueAsNewAfterEvents);
+  const pastThreshold = () => input.continueAsNewAfterEvents !== undefined && workflowInfo().historyLength >= input.continueAsNewAfterEvents;
+  // Temporal refuses a continue-as-new while alerts keep arriving; each refusal evicts the run and
+  // the next task replays it from the first event, longer each time (pitfall 35). From 0.4.0 a run
+  // past its threshold waits for a quiet moment with no alert; the lifecycle and its watchers run
+  // on meanwhile, and Temporal's own suggestion still ends the run in a storm that never pauses.
+  const continueWhenQuiet = patched('continue-when-quiet');
+  let alertsReceived = 0;
+  let quietPastThreshold = false;
+  const shouldContinueAsNew = () => workflowInfo().continueAsNewSuggested || (pastThreshold() && (!continueWhenQuiet || quietPastThreshold));
+  if (continueWhenQuiet) {
+    void (async () => {
+      await condition(pastThreshold);
+      for (let seen = -1; seen !== alertsReceived; ) {
+        seen = alertsReceived;
+        await sleep(QUIET_BEFORE_CONTINUE_AS_NEW_MS);
+      }
+      quietPastThreshold = true;
+    })();
+  }
 
   async function publish(): Promise<void> {
     if (auditedPhase !== state.phase) {
@@ -212,7 +230,18 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   ) => registerDecision(decisionHost, definition, rejection, apply);
 
   setHandler(stateQuery, () => state);
+  // An alert signal arrives at least once: the intake answers 503 when Temporal is slower than its
+  // deadline, though the signal may have landed, and the sender's retry sends it again, often after
+  // more than the recent alerts recordAlert looks at. 0.4.0 remembers every alert id of the run and
+  // hands the latest ones to the next run.
+  const alertIdsRemembered = patched('alert-ids-remembered');
+  const seenAlertIds = new Set(input.carried?.alertIds ?? state.recentAlerts.map((a) => a.alertId));
   setHandler(alertSignal, (alert) => {
+    alertsReceived += 1;
+    if (alertIdsRemembered) {
+      if (seenAlertIds.has(alert.alertId)) return;
+      seenAlertIds.add(alert.alertId);
+    }
     state = recordAlert(state, alert);
   });
   // Correlation is the system's act, not a person's: it is audited and published here, since no
@@ -367,7 +396,11 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   if (isOpen(state)) {
     return continueAsNew<typeof incidentWorkflow>({
       ...input,
-      carried: { state, appliedUpdateIds: [...appliedUpdateIds].slice(-APPLIED_UPDATE_IDS_KEPT) },
+      carried: {
+        state,
+        appliedUpdateIds: [...appliedUpdateIds].slice(-APPLIED_UPDATE_IDS_KEPT),
+        ...(alertIdsRemembered ? { alertIds: [...seenAlertIds].slice(-ALERT_IDS_CARRIED) } : {}),
+      },
     });
   }
   return state;

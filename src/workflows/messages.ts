@@ -47,6 +47,8 @@ export interface CarriedOver {
   state: IncidentState;
   /** Ids of updates already applied, so a client retrying one across continue-as-new is not applied twice. */
   appliedUpdateIds: string[];
+  /** The latest alert ids the run saw (0.4.0 on), so a signal delivered twice across continue-as-new counts once. */
+  alertIds?: string[];
 }
 
 /** Failure type an update validator throws; the API answers it with 409. */

@@ -310,6 +310,18 @@ describe('record replay fixtures', () => {
       await env.sleep(seconds(1));
     }));
 
+  // 0.4.0: an alert delivered twice (an intake retry) is counted once, across continue-as-new too.
+  it('alerts delivered twice in a run that continues as new once they stop', () =>
+    record('alerts-redelivered', input('alerts-redelivered', 'low', { continueAsNewAfterEvents: 40 }), async (env, handle) => {
+      await handle.executeUpdate(acknowledgeUpdate, { args: [{ principal: alice, decision: {} }] });
+      for (let i = 1; i <= 60; i++) await alert(handle, 'low', [], i);
+      await until(env, handle, (s) => s.alertCount === 60);
+      for (const i of [1, 30, 61]) await alert(handle, 'low', [], i);
+      await until(env, handle, (s) => s.alertCount === 61);
+      // Past its threshold the run continues as new after a quiet second with no alert.
+      await env.sleep(seconds(5));
+    }));
+
   // 0.4.0: incidents that run a pinned playbook.
   it('a playbook with parallel branches, a four-eyes gate and a wait, to closed', () =>
     record('playbook-closed', input('playbook-closed', 'high'), async (env, handle) => {

@@ -266,6 +266,12 @@ describe('the incident lifecycle (time-skipping)', () => {
       expect((await handle.describe()).runId).not.toBe(firstRunId);
       expect(state.alertCount).toBe(150);
       expect(state).toMatchObject({ phase: 'triage', acknowledgedBy: { name: 'alice' } });
+      // An intake retry delivers an alert twice, long after the recent alerts moved past it: the new
+      // run still knows both ids and counts neither again; a new alert still counts.
+      for (const i of [0, 120, 150]) {
+        await handle.signal(alertSignal, { alertId: `storm-${i}`, source: 'ids', sourceRef: `s${i}`, title: 't', severity: 'critical', receivedAt: new Date().toISOString(), assets: [] });
+      }
+      expect((await waitForState(handle, 'the new alert counted', (s) => s.alertCount > 150)).alertCount).toBe(151);
       // The same update, retried by a client after continue-as-new, is not applied twice nor rejected.
       const retried = await handle.executeUpdate(acknowledgeUpdate, { args: [{ principal: alice, decision: {} }], updateId: 'ack-once' });
       expect(retried.acknowledgedAt).toBe(state.acknowledgedAt);

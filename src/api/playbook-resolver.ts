@@ -42,7 +42,7 @@ export class PlaybookResolver {
    * The named version, or the latest when none is named. When there is none, says what is missing:
    * the name (neither stored nor built in) or only that version of it.
    */
-  async named(name: string, version: number | undefined, chosen: 'named' | 'applied'): Promise<Resolved> {
+  async named(name: string, version: number | undefined, chosen: Exclude<PinnedBy, 'matched'>): Promise<Resolved> {
     const found = await this.find(name, version);
     return 'missing' in found ? found : this.pin(found, chosen);
   }

@@ -199,7 +199,10 @@ function handlers(deps: RouteDependencies): Handlers {
         // Matched on what the incident is as this assessment confirms it, and on the assets it has now.
         const { state } = await decisions.state(params.id);
         const matched = await playbooks.matching({ category: assessment.category, severity: assessment.severity, assetKinds: [...new Set(state.assets.map((a) => a.kind))] });
-        playbook = matched && runnable(matched);
+        // Nothing matched: the strategy is a playbook too (a stored one of its name shadows the built-in).
+        const chosen = matched ?? (await playbooks.named(assessment.strategy, undefined, 'strategy'));
+        if ('missing' in chosen) throw new Error(`the built-in playbook ${assessment.strategy} is missing`);
+        playbook = runnable(chosen);
       }
       res.json(await decide(assessUpdate, { ...assessment, ...(playbook ? { playbook } : {}) })(params.id, req));
     },

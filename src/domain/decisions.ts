@@ -19,9 +19,9 @@ export interface Assessment {
   /** A false positive: the incident ends here, dismissed. */
   dismiss?: { reason: string };
   /**
-   * The playbook the response runs, pinned whole: named by the manager or chosen by the
-   * playbooks' matching rules, resolved by the API from the store. Without one the strategy's
-   * built-in plan runs.
+   * The playbook the response runs, pinned whole: named by the manager, chosen by the playbooks'
+   * matching rules, or else the strategy's built-in playbook; resolved by the API from the store.
+   * Without one (incidents assessed before 0.4.0) the strategy's coded plan runs.
    */
   playbook?: PinnedPlaybook;
 }

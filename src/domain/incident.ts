@@ -351,10 +351,26 @@ export function completeStep(state: IncidentState, step: ResponseStep): Incident
   return bump(state, { response: { ...p, current: undefined, completed: [...p.completed, step] }, nextDeadline: undefined });
 }
 
+/** A playbook's step finished a stage: it is listed once among the completed, whatever else is running. */
+export function completeStage(state: IncidentState, step: ResponseStep): IncidentState {
+  const p = progress(state);
+  return p.completed.includes(step) ? state : bump(state, { response: { ...p, completed: [...p.completed, step] } });
+}
+
 export function awaitContainmentApproval(state: IncidentState, policy: PolicyTable, now: Date): IncidentState {
   return bump(state, {
     response: { ...progress(state), awaitingApproval: true },
     nextDeadline: deadlineFor(policy, state.severity, 'approveContainment', now),
+  });
+}
+
+/** Nobody waits for the containment decision any more: the playbook step that asked was replaced. */
+export function withdrawContainmentRequest(state: IncidentState): IncidentState {
+  const p = progress(state);
+  if (!p.awaitingApproval) return state;
+  return bump(state, {
+    response: { ...p, awaitingApproval: false },
+    ...(state.nextDeadline?.kind === 'approveContainment' ? { nextDeadline: undefined } : {}),
   });
 }
 

@@ -1,5 +1,5 @@
 import type { Asset } from './asset';
-import type { Playbook, PlaybookStep } from './playbook';
+import { CONTAINMENT_DECISION, type Playbook, type PlaybookStep } from './playbook';
 import type { PlaybookFacts } from './playbook-logic';
 import { isPlanFinished, runnableSteps, stepsNeverRunnable, type PlanProgress, type StepStatus } from './playbook-plan';
 import type { SeverityPolicy } from './policy';
@@ -15,7 +15,12 @@ import { isTaskOpen, type IncidentTask, type RoleHolders } from './task';
  */
 
 /** How the playbook came to the incident. */
-export type PinnedBy = 'matched' | 'named' | 'applied';
+/**
+ * How the playbook came to the incident: named at assessment, chosen by matching rules, the
+ * assessment's strategy (its built-in playbook, or a stored one of that name) when nothing else
+ * was chosen, or applied to a running response.
+ */
+export type PinnedBy = 'named' | 'matched' | 'strategy' | 'applied';
 
 export interface PinnedPlaybook {
   name: string;
@@ -149,13 +154,19 @@ export function stepEndFromTask(task: IncidentTask): { status: 'done'; outcome: 
   return { status: 'done', outcome: task.outcome ?? {} };
 }
 
+/** Whether a contain step waits for the incident's containment decision rather than a gate of its own. */
+export function asksContainmentDecision(step: PlaybookStep): boolean {
+  return step.kind === 'action' && step.action === 'contain' && step.params?.['approval'] === CONTAINMENT_DECISION;
+}
+
 /**
- * Whether destructive containment may run under this step: the severity pre-approves it, or the
- * approval gate the step names (`params.destructiveApprovedBy`) approved. Without a named gate a
- * destructive action never runs unapproved.
+ * Whether destructive containment may run under this step: the severity pre-approves it, the
+ * approval gate the step names (`params.destructiveApprovedBy`) approved, or, for a step that asks
+ * for it, the incident's containment decision approved. Otherwise a destructive action never runs.
  */
-export function destructiveApproved(step: PlaybookStep, run: PlaybookRun, policy: SeverityPolicy): boolean {
+export function destructiveApproved(step: PlaybookStep, run: PlaybookRun, policy: SeverityPolicy, decision?: { approved: boolean }): boolean {
   if (policy.preApprovedContainment) return true;
+  if (asksContainmentDecision(step)) return decision?.approved === true;
   const gate = step.kind === 'action' ? step.params?.['destructiveApprovedBy'] : undefined;
   return typeof gate === 'string' && run.steps[gate]?.outcome?.['approved'] === true;
 }

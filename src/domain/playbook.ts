@@ -22,6 +22,13 @@ void retryNamesMatchTable;
 export const PLAYBOOK_ACTIONS = ['contain', 'collect_evidence', 'verify_patches', 'recover', 'notify', 'webhook'] as const;
 export type PlaybookAction = (typeof PLAYBOOK_ACTIONS)[number];
 
+/**
+ * `params.approval` of a contain step that asks for the incident's containment decision (`POST
+ * …/containment/approval`) before destructive actions: due at the severity's approval deadline and
+ * escalating up the chain, as the built-in plans always did. A severity that pre-approves skips it.
+ */
+export const CONTAINMENT_DECISION = 'decision';
+
 /** Roles that act on tasks and approvals; integrations and auditors never do. */
 export const ACTING_ROLES = ['responder', 'manager', 'admin'] as const;
 
@@ -54,6 +61,12 @@ const ActionStep = z
     params: z.record(z.string(), z.unknown()).optional(),
   })
   .superRefine((step, ctx) => {
+    const approval = step.params?.['approval'];
+    if (approval !== undefined) {
+      if (step.action !== 'contain') ctx.addIssue({ code: 'custom', path: ['params', 'approval'], message: 'only a contain action asks for the containment decision' });
+      else if (approval !== CONTAINMENT_DECISION) ctx.addIssue({ code: 'custom', path: ['params', 'approval'], message: `"${CONTAINMENT_DECISION}" (the incident's containment decision) is the only value` });
+      else if (step.params?.['destructiveApprovedBy'] !== undefined) ctx.addIssue({ code: 'custom', path: ['params', 'approval'], message: 'a contain step waits for a gate (destructiveApprovedBy) or the containment decision, not both' });
+    }
     if (step.action !== 'webhook') return;
     const url = step.params?.['url'];
     if (url === undefined) ctx.addIssue({ code: 'custom', path: ['params', 'url'], message: 'a webhook action needs params.url' });

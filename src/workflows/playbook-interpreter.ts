@@ -1,8 +1,9 @@
 import { ActivityFailure, condition } from '@temporalio/workflow';
-import { recordContainment, recordEvidence, addTasks, escalateForFailedStage, resolve, roleHolders, updatePlaybookRun, type IncidentState } from '../domain/incident';
+import { recordContainment, recordEvidence, addTasks, completeStage, escalateForFailedStage, resolve, roleHolders, updatePlaybookRun, type IncidentState } from '../domain/incident';
 import { conditionHolds } from '../domain/playbook-logic';
 import type { PlaybookStep } from '../domain/playbook';
 import {
+  asksContainmentDecision,
   destructiveApproved,
   nextMoves,
   playbookFacts,
@@ -15,10 +16,11 @@ import {
   taskFromStep,
   type PlaybookRun,
 } from '../domain/playbook-run';
-import { containmentPlan } from '../domain/response-plan';
+import { containmentNeedsApproval, containmentPlan } from '../domain/response-plan';
 import { findTask, reminderRecipient } from '../domain/task';
 import { stepActivities } from './activity-proxies';
 import type { IncidentRun } from './incident-run';
+import { awaitContainmentDecision } from './containment-decision';
 import { collectAll, containAll, undoAll } from './response-stages';
 
 /**
@@ -71,18 +73,35 @@ export async function runPlaybook(run: IncidentRun, deps: StepDeps): Promise<voi
     return holds() ? { status: 'done', outcome: {} } : 'continue-as-new';
   }
 
-  async function containAssets(step: PlaybookStep): Promise<Record<string, unknown>> {
+  /** One wait for the containment decision, however many contain steps ask for it at once (one escalates). */
+  let decisionWait: Promise<boolean> | undefined;
+  const askingForDecision = () =>
+    Object.entries(playbookRun().steps).some(([id, s]) => {
+      const step = stepOf(playbookRun(), id);
+      return s.status === 'running' && step !== undefined && asksContainmentDecision(step);
+    });
+  const decision = () =>
+    (decisionWait ??= awaitContainmentDecision(run, () => !askingForDecision()).finally(() => {
+      decisionWait = undefined;
+    }));
+
+  async function containAssets(step: PlaybookStep): Promise<StepEnd> {
+    const policy = run.policy[run.state().severity];
+    // A step that asks for the incident's containment decision waits for it (the built-in playbooks do).
+    const needsDecision = asksContainmentDecision(step) && containmentNeedsApproval(containmentPlan(run.state().assets), policy);
+    if (needsDecision && !run.state().response?.approval && !(await decision())) return 'continue-as-new';
     const state = run.state();
-    const approved = destructiveApproved(step, playbookRun(), run.policy[state.severity]);
+    const approved = destructiveApproved(step, playbookRun(), policy, state.response?.approval);
     const outcomes = await containAll(state.incidentId, containmentPlan(state.assets), approved, stepActivities(step.retry));
     run.set(recordContainment(run.state(), [...(run.state().response?.containment ?? []).filter((o) => !outcomes.some((n) => n.asset.kind === o.asset.kind && n.asset.id === o.asset.id)), ...outcomes], run.policy, new Date()));
+    run.set(completeStage(run.state(), 'containment'));
     run.audit({ entryKey: `stage:containment:${step.id}`, action: 'containment', details: { stepId: step.id, outcomes } });
-    return { done: outcomes.filter((o) => o.status === 'done').length, notApproved: outcomes.filter((o) => o.status === 'not_approved').length };
+    return { status: 'done', outcome: { done: outcomes.filter((o) => o.status === 'done').length, notApproved: outcomes.filter((o) => o.status === 'not_approved').length } };
   }
 
   async function collect(step: PlaybookStep): Promise<Record<string, unknown>> {
     const artifacts = await collectAll(run.state().incidentId, run.state().assets, stepActivities(step.retry));
-    run.set(recordEvidence(run.state(), artifacts));
+    run.set(completeStage(recordEvidence(run.state(), artifacts), 'forensics'));
     run.audit({ entryKey: `stage:forensics:${step.id}`, action: 'forensics', details: { stepId: step.id, artifacts } });
     return { artifacts };
   }
@@ -115,7 +134,7 @@ export async function runPlaybook(run: IncidentRun, deps: StepDeps): Promise<voi
   async function act(step: Extract<PlaybookStep, { kind: 'action' }>): Promise<StepEnd> {
     switch (step.action) {
       case 'contain':
-        return { status: 'done', outcome: await containAssets(step) };
+        return containAssets(step);
       case 'collect_evidence':
         return { status: 'done', outcome: await collect(step) };
       case 'verify_patches':

@@ -1,7 +1,6 @@
 import { ActivityFailure, condition } from '@temporalio/workflow';
 import {
   allPatched,
-  awaitContainmentApproval,
   completeStep,
   escalateForFailedStage,
   escalateForMissedDeadline,
@@ -12,20 +11,21 @@ import {
   resolve,
   startPatchVerification,
   startStep,
-  type EscalationRecord,
 } from '../domain/incident';
 import { containmentNeedsApproval, containmentPlan, responseOrder, type ResponseStep } from '../domain/response-plan';
 import { collectEvidence, contain, recover, verifyPatchesUntil } from './activity-proxies';
 import type { IncidentRun } from './incident-run';
 import { runPlaybook } from './playbook-interpreter';
+import { awaitContainmentDecision } from './containment-decision';
 import { collectAll, containAll, undoAll } from './response-stages';
 
 /** The built-in plan's adapter activities (a playbook step names its own retry policy). */
 const builtInActivities = { contain, collectEvidence, recover };
 
 /**
- * The response phase: the pinned playbook through the interpreter, or the built-in plan's four
- * stages in the strategy's order. Each stage resumes from the state after a continue-as-new.
+ * The response phase: the pinned playbook through the interpreter (the API pins the strategy's
+ * built-in playbook when nothing else is chosen), or, for incidents assessed before 0.4.0, the
+ * coded plan's four stages in the strategy's order. Each stage resumes from the state after a continue-as-new.
  */
 export async function respond(run: IncidentRun): Promise<void> {
   if (run.state().playbookRun) {
@@ -87,33 +87,11 @@ async function runStep(run: IncidentRun, step: ResponseStep): Promise<boolean> {
 async function containment(run: IncidentRun): Promise<void> {
   const plan = containmentPlan(run.state().assets);
   const needsApproval = containmentNeedsApproval(plan, run.policy[run.state().severity]);
-  if (needsApproval && !run.state().response?.approval) {
-    if (!run.state().response?.awaitingApproval) {
-      run.set(awaitContainmentApproval(run.state(), run.policy, new Date()));
-      const request = approvalRequest(run);
-      run.audit({ entryKey: 'approval-requested', action: 'notify', details: { ...request } });
-      await run.publish();
-      await run.notify({ ...run.base(), kind: 'escalation', escalation: request });
-    }
-    await run.awaitWithEscalation(() => run.state().response?.approval !== undefined);
-    if (!run.state().response?.approval) return; // continuing as new; resumes here
-  }
+  if (needsApproval && !run.state().response?.approval && !(await awaitContainmentDecision(run))) return; // continuing as new; resumes here
   const approved = !needsApproval || run.state().response?.approval?.approved === true;
   const outcomes = await containAll(run.state().incidentId, plan, approved, builtInActivities);
   run.set(recordContainment(run.state(), outcomes, run.policy, new Date()));
   run.audit({ entryKey: 'stage:containment', action: 'containment', details: { outcomes } });
-}
-
-/** The approval request goes to the current level of the chain; it is a notice, not an escalation. */
-function approvalRequest(run: IncidentRun): EscalationRecord {
-  const level = run.state().escalationLevel;
-  return {
-    level,
-    ...run.addressed(level),
-    cause: 'approveContainment',
-    reason: 'destructive containment is waiting for a manager’s approval',
-    at: new Date().toISOString(),
-  };
 }
 
 async function forensics(run: IncidentRun): Promise<void> {

@@ -102,15 +102,25 @@ describe('flattening sub-playbooks', () => {
   });
 
   it('renames an approval gate named by a sub-playbook’s containment, so the gate still guards it', () => {
-    const evidenceFirst = validatePlaybook(JSON.parse(readFileSync(path.join(__dirname, '../../src/domain/playbooks/evidence-first.json'), 'utf8')));
-    if (!evidenceFirst.ok) throw new Error('evidence_first is invalid');
-    const outer = playbook('outer', [task('triage'), sub('respond', 'evidence_first', { needs: ['triage'] })]);
-    const result = flat(outer, library(evidenceFirst.playbook));
+    const guarded = playbook('guarded_containment', [
+      task('collect_evidence'),
+      { id: 'approve_containment', title: 'Approve', kind: 'approval', approvers: ['manager'], due: '1h', needs: ['collect_evidence'] },
+      { id: 'contain', title: 'Contain', kind: 'action', action: 'contain', needs: ['approve_containment'], params: { destructiveApprovedBy: 'approve_containment' } },
+    ]);
+    const outer = playbook('outer', [task('triage'), sub('respond', 'guarded_containment', { needs: ['triage'] })]);
+    const result = flat(outer, library(guarded));
     const contain = result.steps.find((s) => s.id === 'respond__contain')!;
     expect(contain).toMatchObject({ needs: ['respond__approve_containment'], params: { destructiveApprovedBy: 'respond__approve_containment' } });
     const approved = stepDone(startRun({ name: 'outer', version: 1, digest: 'sha256:x', playbook: result, chosen: 'named' }), 'respond__approve_containment', { approved: true }, new Date());
     expect(destructiveApproved(contain, approved, DEFAULT_POLICY.high)).toBe(true);
     expect(result.steps.find((s) => s.id === 'respond__collect_evidence')!.needs).toEqual(['triage']);
+  });
+
+  it('keeps a built-in strategy’s request for the containment decision when it runs as a sub-playbook', () => {
+    const evidenceFirst = validatePlaybook(JSON.parse(readFileSync(path.join(__dirname, '../../src/domain/playbooks/evidence-first.json'), 'utf8')));
+    if (!evidenceFirst.ok) throw new Error('evidence_first is invalid');
+    const result = flat(playbook('outer', [task('triage'), sub('respond', 'evidence_first', { needs: ['triage'] })]), library(evidenceFirst.playbook));
+    expect(result.steps.find((s) => s.id === 'respond__contain')).toMatchObject({ needs: ['respond__collect_evidence'], params: { approval: 'decision' } });
   });
 
   it('renames the sub-step outcomes a wait reads', () => {

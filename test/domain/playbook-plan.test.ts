@@ -123,23 +123,16 @@ describe('the playbook planner', () => {
       return order;
     }
 
-    it('contain first asks a SEV2’s manager to approve destructive containment, then contains, collects, patches and recovers', () => {
+    it('contain first contains (the step asks for the containment decision itself), then collects, patches and recovers', () => {
       expect(walk(load('contain-first.json'), facts({ severity: 'high', containment: { destructive: true }, policy: { preApprovedContainment: false } }))).toEqual([
-        ['approve_containment', 'done'], ['contain', 'done'], ['collect_evidence', 'done'], ['verify_patches', 'done'], ['recover', 'done'],
+        ['contain', 'done'], ['collect_evidence', 'done'], ['verify_patches', 'done'], ['recover', 'done'],
       ]);
+      expect(load('contain-first.json').steps[0]).toMatchObject({ action: 'contain', params: { approval: 'decision' } });
     });
 
-    it('contain first skips the approval for a SEV1, whose containment is pre-approved', () => {
-      expect(walk(load('contain-first.json'), facts({ severity: 'critical', containment: { destructive: true }, policy: { preApprovedContainment: true } }))[0]).toEqual(['approve_containment', 'skipped']);
-    });
-
-    it('contain first skips the approval when no containment is destructive', () => {
-      expect(walk(load('contain-first.json'), facts({ severity: 'high', containment: { destructive: false }, policy: { preApprovedContainment: false } }))[0]).toEqual(['approve_containment', 'skipped']);
-    });
-
-    it('evidence first collects before asking for approval and containing', () => {
+    it('evidence first collects before containing', () => {
       expect(walk(load('evidence-first.json'), facts({ severity: 'high', containment: { destructive: true }, policy: { preApprovedContainment: false } })).map(([id]) => id)).toEqual([
-        'collect_evidence', 'approve_containment', 'contain', 'verify_patches', 'recover',
+        'collect_evidence', 'contain', 'verify_patches', 'recover',
       ]);
     });
   });

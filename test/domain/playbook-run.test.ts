@@ -4,6 +4,7 @@ import { hours, minutes } from '../../src/domain/duration';
 import { validatePlaybook, type Playbook } from '../../src/domain/playbook';
 import {
   applyRejection,
+  asksContainmentDecision,
   destructiveApproved,
   nextMoves,
   playbookFacts,
@@ -178,10 +179,13 @@ describe('tasks from steps', () => {
 });
 
 describe('destructive containment', () => {
-  const evidenceFirst = builtIn('evidence-first.json');
-  const contain = evidenceFirst.steps.find((s) => s.id === 'contain')!;
+  const gated = playbook('gated', [
+    { id: 'approve_containment', title: 'Approve', kind: 'approval', approvers: ['manager'], due: '1h' },
+    action('contain', { action: 'contain', needs: ['approve_containment'], params: { destructiveApprovedBy: 'approve_containment' } }),
+  ]);
+  const contain = gated.steps[1]!;
   const run = (gate?: Record<string, unknown>, status: 'done' | 'skipped' = 'done'): PlaybookRun => {
-    const started = startRun(pin(evidenceFirst));
+    const started = startRun(pin(gated));
     if (status === 'skipped') return stepSkipped(started, 'approve_containment', 'condition false', at(1));
     return gate ? stepDone(started, 'approve_containment', gate, at(1)) : started;
   };
@@ -203,6 +207,20 @@ describe('destructive containment', () => {
   it('never runs unapproved from a step that names no gate', () => {
     const bare = playbook('bare', [action('contain_now', { action: 'contain' })]);
     expect(destructiveApproved(bare.steps[0]!, startRun(pin(bare)), DEFAULT_POLICY.high)).toBe(false);
+  });
+
+  it('follows the incident’s containment decision in the built-in playbooks, which ask for it', () => {
+    for (const file of ['contain-first.json', 'evidence-first.json']) {
+      const builtInPlaybook = builtIn(file);
+      const step = builtInPlaybook.steps.find((s) => s.id === 'contain')!;
+      expect(asksContainmentDecision(step)).toBe(true);
+      const started = startRun(pin(builtInPlaybook));
+      expect(destructiveApproved(step, started, DEFAULT_POLICY.high, { approved: true })).toBe(true);
+      expect(destructiveApproved(step, started, DEFAULT_POLICY.high, { approved: false })).toBe(false);
+      expect(destructiveApproved(step, started, DEFAULT_POLICY.high)).toBe(false);
+      expect(destructiveApproved(step, started, DEFAULT_POLICY.critical)).toBe(true);
+    }
+    expect(asksContainmentDecision(contain)).toBe(false);
   });
 });
 

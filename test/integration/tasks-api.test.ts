@@ -269,7 +269,7 @@ describe('the task API over HTTP', () => {
     expect(assessed.body.playbookRun.pinned).toMatchObject({ name: 'evidence_first', version: 1, digest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/), chosen: 'named' });
   });
 
-  it('pins the best matching stored playbook when none is named, and none when nothing matches', async () => {
+  it('pins the best matching stored playbook when none is named, and the strategy’s built-in when nothing matches', async () => {
     const category = uniqueKey('cloud-key').toLowerCase();
     await upload(triagePlaybook('key-any', 1, { match: { categories: [category] } }));
     const specific = await upload(triagePlaybook('key-accounts', 2, { match: { categories: [category], assetKinds: ['account'] } }));
@@ -282,8 +282,9 @@ describe('the task API over HTTP', () => {
     const unmatched = await openInTriage();
     const plain = await post(`/v1/incidents/${unmatched}/assessment`, 'manager', assessment('a-category-no-playbook-matches'));
     expect(plain.status).toBe(200);
-    expect(plain.body.playbookRun).toBeUndefined();
     expect(plain.body.assessment.strategy).toBe('contain_first');
+    expect(plain.body.playbookRun.pinned).toMatchObject({ name: 'contain_first', version: 1, chosen: 'strategy' });
+    expect(plain.body.playbookRun.pinned.playbook.steps.map((s: { id: string }) => s.id)).toEqual(['contain', 'collect_evidence', 'verify_patches', 'recover']);
   });
 
   it('applies another playbook to a running response, keeping what is done; 404 for an unknown one, 409 for the one running', async () => {

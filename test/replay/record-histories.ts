@@ -4,7 +4,7 @@
  * Run with `npm run record-histories` after a workflow change that needs new fixtures; keep the
  * old ones (they prove the change replays, or that it was versioned with `patched()`).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -320,6 +320,19 @@ describe('record replay fixtures', () => {
       await until(env, handle, (s) => s.alertCount === 61);
       // Past its threshold the run continues as new after a quiet second with no alert.
       await env.sleep(seconds(5));
+    }));
+
+  // 0.4.0: the API pins the strategy's built-in playbook when nothing else is chosen.
+  it('evidence_first as the built-in playbook, its containment decision missed once, then approved, to closed', () =>
+    record('built-in-evidence-first-closed', input('built-in-evidence-first-closed', 'high'), async (env, handle) => {
+      await alert(handle, 'high', [host, { kind: 'account', id: 'svc-backup' }]);
+      const playbook = pinPlaybook(JSON.parse(readFileSync(path.join(__dirname, '../../src/domain/playbooks/evidence-first.json'), 'utf8')), 'strategy');
+      await triage(handle, { severity: 'high', strategy: 'evidence_first', playbook });
+      await until(env, handle, (s) => s.response?.awaitingApproval === true);
+      await until(env, handle, (s) => s.escalations.some((e) => e.cause === 'approveContainment'), minutes(10));
+      await handle.executeUpdate(approveContainmentUpdate, { args: [{ principal: maria, decision: { approved: true } }] });
+      await until(env, handle, (s) => s.phase === 'review');
+      await reviewAndClose(handle);
     }));
 
   // 0.4.0: incidents that run a pinned playbook.

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -13,6 +15,7 @@ import {
   addTaskUpdate,
   alertSignal,
   applyPlaybookUpdate,
+  approveContainmentUpdate,
   assessUpdate,
   completeTaskUpdate,
   skipTaskUpdate,
@@ -23,6 +26,9 @@ import { alice, maria } from '../support/principals';
 import { createTimeSkippingEnv, RecordingActivities, withIncident } from '../support/time-skipping';
 
 const host: Asset = { kind: 'host', id: 'web-01' };
+const address: Asset = { kind: 'address', id: '198.51.100.7' };
+/** A built-in strategy's playbook as shipped. */
+const builtInSource = (file: string): unknown => JSON.parse(readFileSync(path.join(__dirname, '../../src/domain/playbooks', file), 'utf8'));
 const omar: Principal = { keyId: 'k-omar', name: 'omar', role: 'manager' };
 
 
@@ -169,6 +175,53 @@ describe('playbook runs (time-skipping)', () => {
     });
   });
 
+  it('runs a built-in strategy as a playbook: its contain step asks for the containment decision, which escalates when missed', async () => {
+    const containFirst = pinPlaybook(builtInSource('contain-first.json'), 'strategy');
+    await withIncident(env, input(), async (handle, activities) => {
+      await startResponse(handle, containFirst, [host, address]);
+      const waiting = await waitFor(handle, 'the containment decision asked for', (s) => s.response?.awaitingApproval === true);
+      expect(waiting.nextDeadline?.kind).toBe('approveContainment');
+      expect(statuses(waiting)).toEqual({ contain: 'running' });
+      expect(waiting.tasks ?? []).toEqual([]); // the decision, not a gate task
+      const requests = () => activities.notices.flatMap((x) => (x.kind === 'escalation' && x.escalation.cause === 'approveContainment' ? [x.escalation] : []));
+      await waitFor(handle, 'the request sent', () => requests().length > 0);
+      expect(requests().map((e) => e.level)).toEqual([0]);
+
+      // Past the severity's approval deadline it pages one level up, as the coded plan did.
+      await env.sleep(Date.parse(waiting.nextDeadline!.dueAt) - (await env.currentTimeMs()) + seconds(30));
+      let state = await handle.query(stateQuery);
+      expect(state.escalations).toEqual([expect.objectContaining({ level: 1, target: 'ir_manager', cause: 'approveContainment' })]);
+      expect(activities.actions).toEqual([]);
+
+      await handle.executeUpdate(approveContainmentUpdate, { args: [{ principal: maria, decision: { approved: false, reason: 'web-01 is the payment front end' } }] });
+      state = await inReview(handle, activities);
+      expect(activities.actions.map((a) => a.action)).toEqual(['block_address']);
+      expect(state.response?.containment).toEqual([
+        { asset: host, action: 'isolate_host', status: 'not_approved' },
+        { asset: address, action: 'block_address', status: 'done' },
+      ]);
+      expect(state.response?.completed).toEqual(['containment', 'forensics', 'eradication', 'recovery']);
+      expect(state.response?.approval).toMatchObject({ approved: false, by: { name: 'maria' } });
+      expect(statuses(state)).toEqual({ contain: 'done', collect_evidence: 'done', verify_patches: 'done', recover: 'done' });
+      expect(activities.recoveries.map((a) => a.action)).toEqual(['unblock_address']);
+    });
+  });
+
+  it('runs evidence_first as a playbook: evidence before the containment decision, destructive actions once approved', async () => {
+    const evidenceFirst = pinPlaybook(builtInSource('evidence-first.json'), 'strategy');
+    await withIncident(env, input(), async (handle, activities) => {
+      await startResponse(handle, evidenceFirst, [host]);
+      await waitFor(handle, 'the containment decision asked for', (s) => s.response?.awaitingApproval === true);
+      expect(activities.evidence).toHaveLength(1);
+      expect(activities.actions).toEqual([]);
+      await handle.executeUpdate(approveContainmentUpdate, { args: [{ principal: maria, decision: { approved: true } }] });
+      const state = await inReview(handle, activities);
+      expect(activities.actions.map((a) => a.action)).toEqual(['isolate_host']);
+      expect(state.response?.completed).toEqual(['forensics', 'containment', 'eradication', 'recovery']);
+      expect(state.escalations).toEqual([]);
+    });
+  });
+
   it('needs two different approvers before destructive containment runs', async () => {
     const playbook = pinPlaybook({
       name: 'four-eyes',
@@ -241,6 +294,24 @@ describe('playbook runs (time-skipping)', () => {
       expect(audited).toHaveLength(1);
       expect(audited[0]).toMatchObject({ actor: 'maria', details: { decision: { taskId: 'interview', reason: 'the user left the company' } } });
       expect(await rejection(complete(handle, 'interview'))).toMatch(/was skipped by maria/);
+    });
+  });
+
+  it('withdraws the containment request when another playbook replaces the built-in one waiting for it', async () => {
+    const containFirst = pinPlaybook(builtInSource('contain-first.json'), 'strategy');
+    const manual = pinPlaybook({ name: 'manual-isolation', version: 1, title: 'By hand', steps: [task('isolate_by_hand')] }, 'applied');
+    await withIncident(env, input(), async (handle, activities) => {
+      await startResponse(handle, containFirst, [host]);
+      await waitFor(handle, 'the containment decision asked for', (s) => s.response?.awaitingApproval === true);
+      await handle.executeUpdate(applyPlaybookUpdate, { args: [{ principal: maria, decision: { playbook: manual } }] });
+      const state = await waitFor(handle, 'the request withdrawn', (s) => s.response?.awaitingApproval === false && (s.tasks?.some((t) => t.taskId === 'isolate_by_hand') ?? false));
+      expect(state.nextDeadline?.kind).not.toBe('approveContainment');
+      expect(statuses(state)).toEqual({ isolate_by_hand: 'running' });
+      expect(activities.audit.filter((e) => e.action === 'approval_withdrawn')).toHaveLength(1);
+      expect(await rejection(handle.executeUpdate(approveContainmentUpdate, { args: [{ principal: maria, decision: { approved: true } }] }))).toMatch(/not waiting for a containment approval/);
+      await complete(handle, 'isolate_by_hand');
+      await inReview(handle, activities);
+      expect(activities.actions).toEqual([]);
     });
   });
 

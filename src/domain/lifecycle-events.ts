@@ -92,7 +92,8 @@ export function lifecycleEventsOf(incidentId: string, entries: readonly AuditEnt
         ...(commander ? { commander } : {}),
         ...(cause === 'manual' ? { by: by(entry) } : {}),
       });
-    } else if (key === 'stage:containment') {
+    } else if (key === 'stage:containment' || key.startsWith('stage:containment:')) {
+      // The built-in plan's stage, or a playbook's contain step (`stage:containment:<step>`).
       const outcomes = (entry.details.outcomes ?? []) as Array<{ asset: unknown; action: string; status: string }>;
       outcomes.forEach((o, index) => event(entry, LIFECYCLE_EVENT_TYPES.containmentAction, { asset: o.asset, action: o.action, status: o.status }, index));
     } else if (key.startsWith('phase:')) {

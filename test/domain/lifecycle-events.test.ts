@@ -57,6 +57,12 @@ describe('lifecycle events from audit entries', () => {
     expect(events.map((e) => e.id)).toEqual([lifecycleEventId('inc-1', 'stage:containment', 0), lifecycleEventId('inc-1', 'stage:containment', 1)]);
   });
 
+  it('gives the containment actions of a playbook’s contain step too, under the step’s entry', () => {
+    const outcomes = [{ asset: { kind: 'host', id: 'web-01' }, action: 'isolate_host', status: 'done' }];
+    const events = lifecycleEventsOf('inc-1', [system('stage:containment:contain', 'containment', { stepId: 'contain', outcomes })]);
+    expect(events.map((e) => [e.type, e.data, e.id])).toEqual([[T.containmentAction, outcomes[0], lifecycleEventId('inc-1', 'stage:containment:contain', 0)]]);
+  });
+
   it('reports a recorded filing with its regime, stage and reference', () => {
     const [event] = lifecycleEventsOf('inc-1', [decided('u3', 'recordFiling', { regime: 'gdpr_art33', stage: 'notification', reference: 'DPA-1', filedAt: at, lateReason: 'processor late' })]);
     expect(event).toMatchObject({ type: T.filingRecorded, data: { regime: 'gdpr_art33', stage: 'notification', reference: 'DPA-1', filedAt: at, lateReason: 'processor late', by: { name: 'dana', role: 'manager' } } });

@@ -1,10 +1,11 @@
 import type { AuditEntry } from '../domain/audit-chain';
+import { isFollowUpEntry } from '../domain/follow-up';
 import { isNotice } from '../domain/incident';
 import { eventTypeName, type RunHistory } from './history-source';
 
 export interface TimelineItem {
   at: string;
-  kind: 'opened' | 'alert' | 'note' | 'decision' | 'correlation' | 'notification' | 'escalation' | 'stage' | 'step' | 'phase' | 'run' | 'custody';
+  kind: 'opened' | 'alert' | 'note' | 'decision' | 'correlation' | 'notification' | 'escalation' | 'stage' | 'step' | 'phase' | 'run' | 'custody' | 'follow_up';
   action: string;
   actor?: string;
   outcome: string;
@@ -41,7 +42,8 @@ const STEP_ACTIONS = new Set(['step_started', 'step_done', 'step_skipped', 'step
 /**
  * The timeline of an incident: every decision, signal, notification, escalation, stage result and
  * phase change from its history, with the rejected and denied requests (which never enter
- * history) from the audit log and every evidence hand-over from the custody chain, in time order.
+ * history) and the follow-ups after the close from the audit log, and every evidence hand-over
+ * from the custody chain, in time order.
  */
 export function buildTimeline(runs: RunHistory[], audit: AuditEntry[], custody: Array<{ artifactType: string; asset: string; links: Array<{ seq: number; action: string; fromCustodian: string; toCustodian: string; sha256: string; at: string }> }>): TimelineItem[] {
   const items: TimelineItem[] = [];
@@ -151,8 +153,10 @@ export function buildTimeline(runs: RunHistory[], audit: AuditEntry[], custody: 
     }
   }
   for (const entry of audit) {
-    if (entry.outcome !== 'rejected' && entry.outcome !== 'denied') continue;
-    items.push({ at: entry.at, kind: 'decision', action: entry.action, actor: entry.actor, outcome: entry.outcome, details: entry.details, source: 'audit-log', auditSeq: entry.seq });
+    const refused = entry.outcome === 'rejected' || entry.outcome === 'denied';
+    // The follow-ups run after the incident's history has ended: their record is the audit log.
+    if (!refused && !isFollowUpEntry(entry)) continue;
+    items.push({ at: entry.at, kind: refused ? 'decision' : 'follow_up', action: entry.action, actor: entry.actor, outcome: entry.outcome, details: entry.details, source: 'audit-log', auditSeq: entry.seq });
   }
   for (const artifact of custody) {
     for (const link of artifact.links) {

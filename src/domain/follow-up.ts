@@ -120,6 +120,19 @@ function followUpTask(item: ActionItem, n: number, closedAt: string): IncidentTa
   };
 }
 
+/** The names of the follow-up decisions, as their updates and their audit entries carry them. */
+export const FOLLOW_UP_DECISION_NAMES = { complete: 'completeFollowUp', reassign: 'reassignFollowUp', skip: 'skipFollowUp', comment: 'commentFollowUp' } as const;
+const FOLLOW_UP_DECISIONS: ReadonlySet<string> = new Set(Object.values(FOLLOW_UP_DECISION_NAMES));
+
+/**
+ * Whether an audit entry of the incident's chain is its follow-ups' (a decision about one, or what
+ * the follow-up workflow recorded: opened, reminded, paged, settled). The incident's own history
+ * ends at the close, so the timeline shows them from the audit log.
+ */
+export function isFollowUpEntry(entry: { entryKey: string; action: string }): boolean {
+  return FOLLOW_UP_DECISIONS.has(entry.action) || entry.entryKey.startsWith('follow-up-') || entry.entryKey.startsWith('follow-ups-');
+}
+
 export const followUpsSettled = (state: FollowUpState) => !state.tasks.some(isTaskOpen);
 
 const holdersOf = (state: FollowUpState): RoleHolders => (state.commander ? { commander: state.commander } : {});

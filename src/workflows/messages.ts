@@ -19,7 +19,7 @@ import type {
   ReviewOutcome,
   RoleAssignment,
 } from '../domain/decisions';
-import type { FollowUpState } from '../domain/follow-up';
+import { FOLLOW_UP_DECISION_NAMES, type FollowUpState } from '../domain/follow-up';
 import type { AlertSummary, IncidentState } from '../domain/incident';
 import type { ObservableRef, RelatedIncidentNotice } from '../domain/observable-record';
 import type { PolicyTable } from '../domain/policy';
@@ -89,7 +89,7 @@ export interface FollowUpWorkflowInput {
   continueAsNewAfterEvents?: number;
 }
 export const followUpStateQuery = defineQuery<FollowUpState>('followUps');
-export const completeFollowUpUpdate = defineUpdate<FollowUpState, [Decided<TaskCompletion>]>('completeFollowUp');
-export const reassignFollowUpUpdate = defineUpdate<FollowUpState, [Decided<TaskReassignment>]>('reassignFollowUp');
-export const skipFollowUpUpdate = defineUpdate<FollowUpState, [Decided<TaskSkip>]>('skipFollowUp');
-export const commentFollowUpUpdate = defineUpdate<FollowUpState, [Decided<TaskComment>]>('commentFollowUp');
+export const completeFollowUpUpdate = defineUpdate<FollowUpState, [Decided<TaskCompletion>]>(FOLLOW_UP_DECISION_NAMES.complete);
+export const reassignFollowUpUpdate = defineUpdate<FollowUpState, [Decided<TaskReassignment>]>(FOLLOW_UP_DECISION_NAMES.reassign);
+export const skipFollowUpUpdate = defineUpdate<FollowUpState, [Decided<TaskSkip>]>(FOLLOW_UP_DECISION_NAMES.skip);
+export const commentFollowUpUpdate = defineUpdate<FollowUpState, [Decided<TaskComment>]>(FOLLOW_UP_DECISION_NAMES.comment);

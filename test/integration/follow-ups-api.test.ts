@@ -164,6 +164,24 @@ describe('follow-ups over HTTP', () => {
       ['follow-up-1', 'done'],
       ['follow-up-2', 'skipped'],
     ]);
+    // The timeline goes on past the close: every follow-up step, from the audit log, in order.
+    const timeline = await get(`/v1/incidents/${id}/timeline`);
+    expect(timeline.status).toBe(200);
+    const items = timeline.body.items as Array<{ kind: string; action: string; actor?: string; outcome: string; source: string }>;
+    expect(items.filter((i) => i.kind === 'follow_up').map((i) => [i.action, i.actor, i.outcome, i.source])).toEqual([
+      ['open_follow_ups', 'firebreak', 'recorded', 'audit-log'],
+      ['completeFollowUp', 'test-responder', 'applied', 'audit-log'],
+      ['commentFollowUp', 'test-responder', 'applied', 'audit-log'],
+      ['reassignFollowUp', 'test-manager', 'applied', 'audit-log'],
+      ['skipFollowUp', 'test-manager', 'applied', 'audit-log'],
+      ['settle_follow_ups', 'firebreak', 'recorded', 'audit-log'],
+    ]);
+    // The refused ones show as refused decisions, as any other: before the close, the wrong person,
+    // the second completion, and the one after every follow-up was settled.
+    expect(items.filter((i) => i.kind === 'decision' && i.action === 'completeFollowUp' && i.outcome === 'rejected')).toHaveLength(4);
+    const closedAt = items.findIndex((i) => i.kind === 'phase' && i.action === 'enter_closed');
+    expect(items.findIndex((i) => i.kind === 'follow_up')).toBeGreaterThan(closedAt);
+
     const onTheList = TaskListSchema.parse((await get('/v1/tasks?assignee=frank', 'manager')).body).items;
     expect(onTheList.map((t) => [t.incidentId, t.taskId, t.status, t.followUp])).toEqual([[id, 'follow-up-2', 'skipped', true]]);
 

@@ -143,7 +143,26 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     })();
   }
 
-  async function publish(): Promise<void> {
+  // One publish at a time, in order (0.4.0): two in flight at once reach the read model and the
+  // audit chain in either order, and under load an acknowledgement's entries came before the
+  // opening's (pitfall 36). A publish asked for while another waits to start is that one: it reads
+  // the state when it starts, so it carries both changes.
+  const publishInOrder = patched('publish-in-order');
+  let publishing: Promise<void> = Promise.resolve();
+  let waiting: Promise<void> | undefined;
+  function publish(): Promise<void> {
+    if (!publishInOrder) return publishNow();
+    if (waiting) return waiting;
+    const next = publishing.then(() => {
+      waiting = undefined;
+      return publishNow();
+    });
+    waiting = next;
+    publishing = next.catch(() => undefined);
+    return next;
+  }
+
+  async function publishNow(): Promise<void> {
     if (auditedPhase !== state.phase) {
       audit({ entryKey: `phase:${state.phase}`, action: 'enter_phase', details: { phase: state.phase, severity: state.severity } });
       auditedPhase = state.phase;

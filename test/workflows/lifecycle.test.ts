@@ -251,6 +251,33 @@ describe('the incident lifecycle (time-skipping)', () => {
     }));
   });
 
+  it('records its publishes one at a time, so the audit chain keeps the order things happened in', async () => {
+    // The opening's publish is slow; the acknowledgement arrives meanwhile and must queue behind it.
+    const activities = new RecordingActivities();
+    const record = activities.recordIncident.bind(activities);
+    let first = true;
+    activities.recordIncident = async (state, audit) => {
+      if (first) {
+        first = false;
+        await new Promise((resolve) => setTimeout(resolve, 1_500));
+      }
+      return record(state, audit);
+    };
+    await withIncident(
+      env,
+      input('high'),
+      async (handle) => {
+        await handle.executeUpdate(acknowledgeUpdate, { args: [{ principal: alice, decision: {} }] });
+        await waitForState(handle, 'the acknowledgement recorded', () => activities.audit.some((e) => e.action === 'acknowledge'));
+        const order = activities.audit.map((e) => e.entryKey);
+        expect(order.indexOf('opened')).toBeGreaterThanOrEqual(0);
+        expect(order.indexOf('opened')).toBeLessThan(order.findIndex((k) => k.startsWith('decision:')));
+        expect(activities.snapshots.map((s) => s.version)).toEqual([...activities.snapshots.map((s) => s.version)].sort((a, b) => a - b));
+      },
+      activities,
+    );
+  });
+
   it('keeps its state, alert count and applied decisions across continue-as-new', async () => {
     const carried = { ...input('critical'), continueAsNewAfterEvents: 60 };
     await withIncident(env, carried, async (handle) => {

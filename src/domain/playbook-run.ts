@@ -1,10 +1,10 @@
 import type { Asset } from './asset';
-import { CONTAINMENT_DECISION, type Playbook, type PlaybookStep } from './playbook';
+import type { Playbook, PlaybookStep } from './playbook';
 import type { PlaybookFacts } from './playbook-logic';
 import { isPlanFinished, runnableSteps, stepsNeverRunnable, type PlanProgress, type StepStatus } from './playbook-plan';
 import type { SeverityPolicy } from './policy';
 import type { Principal } from './principal';
-import { containmentPlan } from './response-plan';
+import { CONTAINMENT_DECISION, containmentPlan } from './response-plan';
 import type { Severity } from './severity';
 import { isTaskOpen, type IncidentTask, type RoleHolders } from './task';
 

@@ -5,6 +5,7 @@ import { ASSET_KINDS } from './asset';
 import { INCIDENT_ROLES } from './decisions';
 import { Duration } from './duration-schema';
 import { FOLLOW_UP_PREFIX, isFollowUp } from './task';
+import { CONTAINMENT_DECISION } from './response-plan';
 import { CONDITION_FACT_ROOTS, LOGIC_OPERATORS } from './playbook-logic';
 import { SEVERITIES } from './severity';
 
@@ -21,13 +22,6 @@ void retryNamesMatchTable;
 
 export const PLAYBOOK_ACTIONS = ['contain', 'collect_evidence', 'verify_patches', 'recover', 'notify', 'webhook'] as const;
 export type PlaybookAction = (typeof PLAYBOOK_ACTIONS)[number];
-
-/**
- * `params.approval` of a contain step that asks for the incident's containment decision (`POST
- * …/containment/approval`) before destructive actions: due at the severity's approval deadline and
- * escalating up the chain, as the built-in plans always did. A severity that pre-approves skips it.
- */
-export const CONTAINMENT_DECISION = 'decision';
 
 /** Roles that act on tasks and approvals; integrations and auditors never do. */
 export const ACTING_ROLES = ['responder', 'manager', 'admin'] as const;

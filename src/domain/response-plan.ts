@@ -42,6 +42,15 @@ export interface PlannedAction {
   destructive: boolean;
 }
 
+/**
+ * `params.approval` of a playbook's contain step that asks for the incident's containment decision
+ * (`POST …/containment/approval`) before destructive actions: due at the severity's approval
+ * deadline and escalating up the chain, as the built-in plans always did. A severity that
+ * pre-approves skips it. Here, not beside the playbook schema, so the workflow bundle stays free of
+ * the validation and YAML libraries.
+ */
+export const CONTAINMENT_DECISION = 'decision';
+
 /** A plan needs a manager's approval when it would interrupt a business function and the severity has not pre-approved that. */
 export function containmentNeedsApproval(plan: readonly PlannedAction[], policy: Pick<SeverityPolicy, 'preApprovedContainment'>): boolean {
   return plan.some((a) => a.destructive) && !policy.preApprovedContainment;

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { TASK_QUEUE } from './temporal/contract';
+import { webhookUrlProblem } from './domain/webhook-url';
+import { webhookSecretsProblem } from './adapters/webhook-signing';
 
 const EnvSchema = z.object({
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
@@ -9,8 +11,14 @@ const EnvSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   HOST: z.string().default('127.0.0.1'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  EVENT_SINK_URL: z.url({ protocol: /^https?$/, error: 'EVENT_SINK_URL must be an http(s) URL' }).optional(),
-  EVENT_SINK_SECRET: z.string().min(16, 'EVENT_SINK_SECRET must have 16+ characters').optional(),
+  EVENT_SINK_URL: z.url({ protocol: /^https?$/, error: 'EVENT_SINK_URL must be an http(s) URL' }).superRefine((url, ctx) => {
+    const problem = webhookUrlProblem(url);
+    if (problem) ctx.addIssue({ code: 'custom', message: `EVENT_SINK_URL ${problem}` });
+  }).optional(),
+  EVENT_SINK_SECRET: z.string().min(16, 'EVENT_SINK_SECRET must have 16+ characters').superRefine((text, ctx) => {
+    const problem = webhookSecretsProblem('EVENT_SINK_SECRET', text);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  }).optional(),
 }).refine((e) => !e.EVENT_SINK_URL || e.EVENT_SINK_SECRET, { path: ['EVENT_SINK_SECRET'], message: 'EVENT_SINK_URL is set: EVENT_SINK_SECRET must be set too (16+ characters)' });
 
 export interface Config {

@@ -1,6 +1,8 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { signature, SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../adapters/webhook';
+import { excerpt, postSigned, type WebhookAnswer } from '../adapters/webhook';
+import type { WebhookSecret } from '../adapters/webhook-signing';
+import { webhookUrlProblem } from '../domain/webhook-url';
 import { keepAlive } from './keep-alive';
 
 /** A playbook's generic webhook action: one signed POST to the URL its step names. */
@@ -22,18 +24,19 @@ export interface WebhookActionResult {
 
 export interface WebhookActionActivities {
   /**
-   * POSTs `{incidentId, stepId, params}` signed like every other webhook, with
-   * `Idempotency-Key: <incidentId>:<stepId>:<attempt>` (the same across the activity's retries; a
-   * step started again after its escalation, once people fixed a refusal, is a new request). A 2xx is done; a 5xx, 408, 425, 429, a time-out or
-   * an unreachable host fails for now (retried by the step's retry policy); any other answer is
-   * final (non-retryable).
+   * POSTs `{incidentId, stepId, params}` signed like every other webhook (Standard Webhooks), with
+   * `Idempotency-Key` and `webhook-id` both `<incidentId>:<stepId>:<attempt>` (the same across the
+   * activity's retries; a step started again after its escalation, once people fixed a refusal, is
+   * a new request). A 2xx is done; a 5xx, 408, 425, 429, a time-out or an unreachable host fails
+   * for now (retried by the step's retry policy); any other answer, a redirect included (it is not
+   * followed), is final (non-retryable). The URL must be https, or http to a loopback host.
    */
   callWebhook(request: WebhookActionRequest): Promise<WebhookActionResult>;
 }
 
 export interface WebhookActionDependencies {
-  /** The signing secret; without one the action fails for good rather than send unsigned requests. */
-  secret: string | undefined;
+  /** The signing secrets (each one signs); without any the action fails for good rather than send unsigned requests. */
+  secrets: readonly WebhookSecret[] | undefined;
   timeoutMs?: number;
 }
 
@@ -48,38 +51,33 @@ export function createWebhookActionActivities(deps: WebhookActionDependencies): 
   return {
     async callWebhook({ incidentId, stepId, url, params, attempt }) {
       const what = `webhook step "${stepId}"`;
-      if (!deps.secret) throw ApplicationFailure.nonRetryable(`${what}: no webhook secret is configured (FIREBREAK_WEBHOOK_SECRET)`, 'WebhookNotConfigured');
-      if (!isHttpUrl(url)) throw ApplicationFailure.nonRetryable(`${what}: ${JSON.stringify(url)} is not an http(s) URL`, 'WebhookBadRequest');
-      const body = JSON.stringify({ incidentId, stepId, params });
-      const timestamp = String(Math.floor(Date.now() / 1000));
+      if (!deps.secrets?.length) throw ApplicationFailure.nonRetryable(`${what}: no webhook secret is configured (FIREBREAK_PLAYBOOK_WEBHOOK_SECRET or FIREBREAK_WEBHOOK_SECRET)`, 'WebhookNotConfigured');
+      const refused = webhookUrlProblem(url);
+      if (refused) throw ApplicationFailure.nonRetryable(`${what}: ${JSON.stringify(url)} ${refused}`, 'WebhookBadRequest');
+      const idempotencyKey = `${incidentId}:${stepId}:${attempt}`;
       const context = Context.current();
-      let response: Response;
+      let answer: WebhookAnswer;
       try {
-        response = await keepAlive(
-          fetch(url, {
-            method: 'POST',
-            headers: {
-              'content-type': 'application/json',
-              'idempotency-key': `${incidentId}:${stepId}:${attempt}`,
-              [TIMESTAMP_HEADER]: timestamp,
-              [SIGNATURE_HEADER]: signature(deps.secret, timestamp, body),
-              [ATTEMPT_HEADER]: String(attempt),
+        answer = await keepAlive(
+          postSigned(
+            { url, secrets: [...deps.secrets], timeoutMs, maxAnswerBytes: ANSWER_KEPT_BYTES + 1 },
+            {
+              id: idempotencyKey,
+              body: JSON.stringify({ incidentId, stepId, params }),
+              contentType: 'application/json',
+              headers: { 'idempotency-key': idempotencyKey, [ATTEMPT_HEADER]: String(attempt) },
+              signal: context.cancellationSignal,
             },
-            body,
-            // A redirect is not followed: the signed request goes only where the playbook says.
-            redirect: 'manual',
-            signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), context.cancellationSignal]),
-          }),
+          ),
           { stepId, attempt },
         );
       } catch (err) {
         const reason = (err as { name?: unknown } | undefined)?.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : describe(err);
         throw ApplicationFailure.retryable(`${what}: ${reason}`, 'WebhookUnreachable');
       }
-      const text = await response.text().catch(() => '');
-      const status = response.status;
-      if (status >= 200 && status < 300) return { status, ...answerOf(text) };
-      const detail = `${what} answered ${status}${text ? `: ${text.slice(0, 200)}` : ''}`;
+      const { status, text } = answer;
+      if (status >= 200 && status < 300) return { status, ...(answer.truncated ? {} : answerOf(text)) };
+      const detail = `${what} answered ${status}${text ? `: ${excerpt(text)}` : ''}`;
       if (status >= 500 || RETRYABLE_4XX.has(status)) throw ApplicationFailure.retryable(detail, 'WebhookFailed');
       throw ApplicationFailure.nonRetryable(detail, 'WebhookRefused');
     },
@@ -93,15 +91,6 @@ function answerOf(text: string): { answer?: Record<string, unknown> } {
     return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? { answer: parsed as Record<string, unknown> } : {};
   } catch {
     return {};
-  }
-}
-
-function isHttpUrl(text: string): boolean {
-  try {
-    const { protocol } = new URL(text);
-    return protocol === 'http:' || protocol === 'https:';
-  } catch {
-    return false;
   }
 }
 

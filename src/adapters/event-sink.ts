@@ -1,7 +1,7 @@
 import { CloudEvent, HTTP } from 'cloudevents';
 import { LIFECYCLE_EVENT_SOURCE, SEQUENCE_ATTRIBUTE, type SequencedLifecycleEvent } from '../domain/lifecycle-events';
 import type { EventSink, EventSinkAnswer } from './ports';
-import { signature, SIGNATURE_HEADER, TIMESTAMP_HEADER, type WebhookTarget } from './webhook';
+import { excerpt, postSigned, signedEndpoint, type SignedEndpoint, type WebhookTarget } from './webhook';
 
 /** A lifecycle event as a CloudEvents 1.0 event; the same outbox row always gives the same event. */
 export function toCloudEvent(event: SequencedLifecycleEvent): CloudEvent<Record<string, unknown>> {
@@ -21,32 +21,29 @@ export function toCloudEvent(event: SequencedLifecycleEvent): CloudEvent<Record<
 /** Answers worth trying again: the receiver is busy or timed out, not refusing the event. */
 const RETRYABLE_4XX = new Set([408, 425, 429]);
 
+/** The receiver's words are kept on a refused row; more than this is not read. */
+const SINK_ANSWER_BYTES = 4_096;
+
 /**
  * The event sink over HTTP: CloudEvents structured mode (`application/cloudevents+json`), signed
- * like every other webhook (X-Firebreak-Timestamp, X-Firebreak-Signature over "<timestamp>.<body>").
+ * as Standard Webhooks says, like every other webhook; `webhook-id` is the event's id, the same on
+ * every redelivery. A redirect is not followed: it fails the attempt (the event waits, with the
+ * answer recorded, until the URL is fixed), as a 5xx does.
  */
-export function httpEventSink(target: WebhookTarget): EventSink {
+export function httpEventSink(target: WebhookTarget | SignedEndpoint): EventSink {
+  const endpoint = 'secrets' in target ? target : signedEndpoint({ maxAnswerBytes: SINK_ANSWER_BYTES, ...target }, { url: 'EVENT_SINK_URL', secret: 'EVENT_SINK_SECRET' });
   return {
     async deliver(event): Promise<EventSinkAnswer> {
       const message = HTTP.structured(toCloudEvent(event));
       const body = String(message.body);
-      const timestamp = String(Math.floor(Date.now() / 1000));
-      const response = await fetch(target.url, {
-        method: 'POST',
-        headers: {
-          'content-type': String(message.headers['content-type']),
-          [TIMESTAMP_HEADER]: timestamp,
-          [SIGNATURE_HEADER]: signature(target.secret, timestamp, body),
-        },
-        body,
-        signal: AbortSignal.timeout(target.timeoutMs ?? 10_000),
-      });
-      const text = await response.text().catch(() => '');
-      if (response.ok) return { outcome: 'delivered' };
-      if (response.status >= 400 && response.status < 500 && !RETRYABLE_4XX.has(response.status)) {
-        return { outcome: 'refused', status: response.status, reason: `event sink refused with ${response.status}: ${text.slice(0, 200)}` };
+      const answer = await postSigned(endpoint, { id: event.id, body, contentType: String(message.headers['content-type']) });
+      const { status } = answer;
+      if (status >= 200 && status < 300) return { outcome: 'delivered' };
+      if (status >= 400 && status < 500 && !RETRYABLE_4XX.has(status)) {
+        return { outcome: 'refused', status, reason: `event sink refused with ${status}: ${excerpt(answer.text)}` };
       }
-      throw new Error(`event sink answered ${response.status}: ${text.slice(0, 200)}`);
+      if (status >= 300 && status < 400) throw new Error(`event sink answered ${status} (a redirect is not followed; fix EVENT_SINK_URL)`);
+      throw new Error(`event sink answered ${status}: ${excerpt(answer.text)}`);
     },
   };
 }

@@ -3,33 +3,43 @@ import { dryRunAdapters } from './dry-run';
 import { loadConfig } from '../config';
 import { httpEventSink } from './event-sink';
 import type { Adapters } from './ports';
-import { webhookAdapters, type WebhookTarget } from './webhook';
+import { webhookAdapters, signedEndpoint, type SignedEndpoint, type WebhookTarget } from './webhook';
+import { parseWebhookSecrets, type WebhookSecret } from './webhook-signing';
 
-const URL_VARIABLES = {
-  notifier: 'FIREBREAK_NOTIFY_WEBHOOK_URL',
-  containment: 'FIREBREAK_CONTAINMENT_WEBHOOK_URL',
-  forensics: 'FIREBREAK_FORENSICS_WEBHOOK_URL',
-  scanner: 'FIREBREAK_SCANNER_WEBHOOK_URL',
+/** The secret every adapter signs with unless it has its own. */
+export const DEFAULT_SECRET_VARIABLE = 'FIREBREAK_WEBHOOK_SECRET';
+
+const WEBHOOK_VARIABLES = {
+  notifier: { url: 'FIREBREAK_NOTIFY_WEBHOOK_URL', secret: 'FIREBREAK_NOTIFY_WEBHOOK_SECRET' },
+  containment: { url: 'FIREBREAK_CONTAINMENT_WEBHOOK_URL', secret: 'FIREBREAK_CONTAINMENT_WEBHOOK_SECRET' },
+  forensics: { url: 'FIREBREAK_FORENSICS_WEBHOOK_URL', secret: 'FIREBREAK_FORENSICS_WEBHOOK_SECRET' },
+  scanner: { url: 'FIREBREAK_SCANNER_WEBHOOK_URL', secret: 'FIREBREAK_SCANNER_WEBHOOK_SECRET' },
 } as const;
 
+/** Playbooks' webhook steps: their URLs are in the playbooks, their secret here. */
+export const PLAYBOOK_SECRET_VARIABLE = 'FIREBREAK_PLAYBOOK_WEBHOOK_SECRET';
+
 /**
- * Dry-run for every adapter unless its webhook URL is set; webhooks are signed with
- * FIREBREAK_WEBHOOK_SECRET, which must then be set too. Lifecycle events go to EVENT_SINK_URL,
- * signed with EVENT_SINK_SECRET; without a URL there is no sink.
+ * Dry-run for every adapter unless its webhook URL is set. Each webhook signs with its own
+ * secrets (FIREBREAK_<ADAPTER>_WEBHOOK_SECRET) or, without them, FIREBREAK_WEBHOOK_SECRET; one of
+ * the two must then be set. Lifecycle events go to EVENT_SINK_URL, signed with EVENT_SINK_SECRET;
+ * without a URL there is no sink. A URL must be https, or http to a loopback host. Fails at start,
+ * naming the variable, rather than send a request that cannot be trusted.
  */
 export function adaptersFromEnvironment(pool: Pool, env: NodeJS.ProcessEnv = process.env): Adapters {
   const adapters = dryRunAdapters(pool);
-  const target = (name: keyof typeof URL_VARIABLES): WebhookTarget | undefined => {
-    const url = env[URL_VARIABLES[name]];
+  const endpoint = (name: keyof typeof WEBHOOK_VARIABLES): SignedEndpoint | undefined => {
+    const variables = WEBHOOK_VARIABLES[name];
+    const url = env[variables.url];
     if (!url) return undefined;
-    const secret = env.FIREBREAK_WEBHOOK_SECRET;
-    if (!secret || secret.length < 16) throw new Error(`${URL_VARIABLES[name]} is set: FIREBREAK_WEBHOOK_SECRET must be set too (16+ characters)`);
-    return { url, secret };
+    const secret = adapterSecret(env, variables.secret);
+    if (!secret) throw new Error(`${variables.url} is set: ${variables.secret} or ${DEFAULT_SECRET_VARIABLE} must be set too`);
+    return signedEndpoint({ url, secret: secret.text }, { url: variables.url, secret: secret.variable });
   };
-  const notifier = target('notifier');
-  const containment = target('containment');
-  const forensics = target('forensics');
-  const scanner = target('scanner');
+  const notifier = endpoint('notifier');
+  const containment = endpoint('containment');
+  const forensics = endpoint('forensics');
+  const scanner = endpoint('scanner');
   const eventSink = eventSinkTarget(env);
   return {
     ...(eventSink ? { eventSink: httpEventSink(eventSink) } : {}),
@@ -40,8 +50,23 @@ export function adaptersFromEnvironment(pool: Pool, env: NodeJS.ProcessEnv = pro
   };
 }
 
+/**
+ * The secrets playbooks' webhook steps sign with: FIREBREAK_PLAYBOOK_WEBHOOK_SECRET, else
+ * FIREBREAK_WEBHOOK_SECRET; none, and webhook steps fail for good rather than send unsigned.
+ */
+export function playbookWebhookSecrets(env: NodeJS.ProcessEnv = process.env): WebhookSecret[] | undefined {
+  const secret = adapterSecret(env, PLAYBOOK_SECRET_VARIABLE);
+  return secret ? parseWebhookSecrets(secret.variable, secret.text) : undefined;
+}
+
+function adapterSecret(env: NodeJS.ProcessEnv, own: string): { variable: string; text: string } | undefined {
+  if (env[own]) return { variable: own, text: env[own] };
+  const shared = env[DEFAULT_SECRET_VARIABLE];
+  return shared ? { variable: DEFAULT_SECRET_VARIABLE, text: shared } : undefined;
+}
+
 function eventSinkTarget(env: NodeJS.ProcessEnv): WebhookTarget | undefined {
   if (!env.EVENT_SINK_URL) return undefined;
-  // The same rules as the process configuration (an http(s) URL, a secret of 16+ characters).
+  // The same rules as the process configuration (https or loopback http, secrets that parse).
   return loadConfig({ DATABASE_URL: 'unused', ...env }).eventSink;
 }

@@ -8,6 +8,7 @@ import { FOLLOW_UP_PREFIX, isFollowUp } from './task';
 import { CONTAINMENT_DECISION } from './response-plan';
 import { CONDITION_FACT_ROOTS, LOGIC_OPERATORS } from './playbook-logic';
 import { SEVERITIES } from './severity';
+import { webhookUrlProblem } from './webhook-url';
 
 /** Names of playbooks and steps: what the API accepts in a path, so a name never needs escaping. */
 const SLUG = /^[a-z0-9][a-z0-9_-]{0,63}$/;
@@ -64,7 +65,8 @@ const ActionStep = z
     if (step.action !== 'webhook') return;
     const url = step.params?.['url'];
     if (url === undefined) ctx.addIssue({ code: 'custom', path: ['params', 'url'], message: 'a webhook action needs params.url' });
-    else if (typeof url !== 'string' || !isHttpUrl(url)) ctx.addIssue({ code: 'custom', path: ['params', 'url'], message: 'an http(s) URL' });
+    else if (typeof url !== 'string') ctx.addIssue({ code: 'custom', path: ['params', 'url'], message: 'an https URL' });
+    else if (webhookUrlProblem(url)) ctx.addIssue({ code: 'custom', path: ['params', 'url'], message: webhookUrlProblem(url)! });
   });
 
 const OutcomeField = z.strictObject({
@@ -419,15 +421,6 @@ function varNames(rule: unknown, out = new Set<string>()): Set<string> {
     }
   }
   return out;
-}
-
-function isHttpUrl(text: string): boolean {
-  try {
-    const url = new URL(text);
-    return url.protocol === 'https:' || url.protocol === 'http:';
-  } catch {
-    return false;
-  }
 }
 
 function firstLine(text: string): string {

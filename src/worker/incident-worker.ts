@@ -6,7 +6,7 @@ import { createAuditActivities } from '../activities/audit';
 import { createEventRelayActivities } from '../activities/event-relay';
 import { createWebhookActionActivities } from '../activities/webhook-action';
 import { HistorySource } from '../audit/history-source';
-import { adaptersFromEnvironment } from '../adapters/from-environment';
+import { adaptersFromEnvironment, playbookWebhookSecrets } from '../adapters/from-environment';
 import type { Adapters } from '../adapters/ports';
 import { AuditLog } from '../db/audit-log';
 import { EvidenceRegister, PatchRegister } from '../db/evidence-register';
@@ -88,8 +88,8 @@ export async function createIncidentWorker(options: IncidentWorkerOptions): Prom
       ...audit,
       ...createReportActivities({ reports, roster, adapters }),
       ...relay,
-      // Playbooks' webhook steps are signed with the adapters' secret.
-      ...createWebhookActionActivities({ secret: process.env.FIREBREAK_WEBHOOK_SECRET }),
+      // Playbooks' webhook steps sign with FIREBREAK_PLAYBOOK_WEBHOOK_SECRET, else the adapters' shared secret.
+      ...createWebhookActionActivities({ secrets: playbookWebhookSecrets() }),
     },
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: incidentWorkflowsPath() }),
     ...(options.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: options.maxCachedWorkflows } : {}),

@@ -1,4 +1,3 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -6,6 +5,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { freePort } from '../../src/net';
 import { ANSWER_KEPT_BYTES, createWebhookActionActivities, type WebhookActionRequest } from '../../src/activities/webhook-action';
+import { parseWebhookSecrets, type WebhookSecret } from '../../src/adapters/webhook-signing';
+import { createWebhookVerifier } from '../../src/adapters/webhook-verifier';
 
 const secret = 'playbook-webhook-secret-0123456789';
 
@@ -45,12 +46,9 @@ async function receiver(answer: (req: Received, res: ServerResponse) => void) {
 const reply = (status: number, body: unknown = { ok: status < 300 }, headers: Record<string, string> = {}) => (_req: Received, res: ServerResponse) =>
   res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(typeof body === 'string' ? body : JSON.stringify(body));
 
-/** What a receiver does with the README's recipe: HMAC over "<timestamp>.<raw body>", compared in constant time. */
+/** What a receiver does with the verifier Firebreak ships (Standard Webhooks headers, 5-minute tolerance). */
 function verified(key: string, headers: IncomingMessage['headers'], rawBody: string): boolean {
-  const timestamp = String(headers['x-firebreak-timestamp'] ?? '');
-  const expected = Buffer.from('v1=' + createHmac('sha256', key).update(`${timestamp}.${rawBody}`).digest('hex'));
-  const given = Buffer.from(String(headers['x-firebreak-signature'] ?? ''));
-  return given.length === expected.length && timingSafeEqual(given, expected) && Math.abs(Date.now() / 1000 - Number(timestamp)) < 300;
+  return createWebhookVerifier(key).verify(rawBody, headers).verified;
 }
 
 const request = (url: string, extra: Partial<WebhookActionRequest> = {}): WebhookActionRequest => ({
@@ -62,12 +60,12 @@ const request = (url: string, extra: Partial<WebhookActionRequest> = {}): Webhoo
   ...extra,
 });
 
-async function call(req: WebhookActionRequest, deps: { secret?: string; timeoutMs?: number } = {}) {
-  const activities = createWebhookActionActivities({ secret: 'secret' in deps ? deps.secret : secret, timeoutMs: deps.timeoutMs });
+async function call(req: WebhookActionRequest, deps: { secrets?: WebhookSecret[]; timeoutMs?: number } = {}) {
+  const activities = createWebhookActionActivities({ secrets: 'secrets' in deps ? deps.secrets : parseWebhookSecrets('FIREBREAK_PLAYBOOK_WEBHOOK_SECRET', secret), timeoutMs: deps.timeoutMs });
   return new MockActivityEnvironment().run(activities.callWebhook, req);
 }
 
-async function failure(req: WebhookActionRequest, deps: { secret?: string; timeoutMs?: number } = {}): Promise<ApplicationFailure> {
+async function failure(req: WebhookActionRequest, deps: { secrets?: WebhookSecret[]; timeoutMs?: number } = {}): Promise<ApplicationFailure> {
   const err = await call(req, deps).then(
     () => undefined,
     (e: unknown) => e,
@@ -91,6 +89,7 @@ describe('the playbook webhook action', () => {
       expect(verified('some-other-secret-entirely', req!.headers, req!.body)).toBe(false);
       expect(verified(secret, req!.headers, req!.body.replace('mail-gw-deny', 'allow-list'))).toBe(false);
       expect(req!.headers['x-firebreak-attempt']).toBe('3');
+      expect(req!.headers['webhook-id']).toBe('inc-42:block_sender:3');
     } finally {
       r.close();
     }
@@ -179,13 +178,50 @@ describe('the playbook webhook action', () => {
     }
   });
 
-  it('sends nothing and fails for good without a secret or with a URL that is not http(s)', async () => {
+  it('signs with both secrets during a rotation', async () => {
+    const next = 'next-playbook-webhook-secret-0123456789';
+    const r = await receiver(reply(204, ''));
+    try {
+      await call(request(r.url), { secrets: parseWebhookSecrets('V', `2026-12:${next},2026-06:${secret}`) });
+      const [req] = r.received;
+      expect(String(req!.headers['webhook-signature']).split(' ')).toHaveLength(2);
+      expect(createWebhookVerifier(`old:${secret}`).verify(req!.body, req!.headers)).toMatchObject({ verified: true, keyId: 'old' });
+      expect(createWebhookVerifier(`new:${next}`).verify(req!.body, req!.headers)).toMatchObject({ verified: true, keyId: 'new' });
+    } finally {
+      r.close();
+    }
+  });
+
+  it('reads no more of an endless answer than it could keep, and keeps none of it', async () => {
+    let hungUp = false;
+    const r = await receiver((_req, res) => {
+      res.on('close', () => (hungUp = true));
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"blob":"');
+      const chunk = 'x'.repeat(16 * 1024);
+      const more = () => {
+        if (!res.destroyed) res.write(chunk) ? setImmediate(more) : res.once('drain', more);
+      };
+      more();
+    });
+    try {
+      expect(await call(request(r.url), { timeoutMs: 5_000 })).toEqual({ status: 200 });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(hungUp).toBe(true);
+    } finally {
+      r.close();
+    }
+  });
+
+  it('sends nothing and fails for good without a secret, with a URL that is not http(s), or plain http to another host', async () => {
     const r = await receiver(reply(200));
     try {
-      const unsigned = await failure(request(r.url), { secret: undefined });
+      const unsigned = await failure(request(r.url), { secrets: undefined });
       expect(unsigned).toMatchObject({ nonRetryable: true, type: 'WebhookNotConfigured' });
       const notHttp = await failure(request('file:///etc/passwd'));
       expect(notHttp).toMatchObject({ nonRetryable: true, type: 'WebhookBadRequest' });
+      const clearText = await failure(request('http://mail-gw.example.com/hooks/block'));
+      expect(clearText).toMatchObject({ nonRetryable: true, type: 'WebhookBadRequest', message: expect.stringContaining('must be an https URL (plain http only to a loopback host') });
       expect(r.received).toEqual([]);
     } finally {
       r.close();

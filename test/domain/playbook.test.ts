@@ -59,6 +59,7 @@ describe('a playbook', () => {
     ['an unknown action', (p: any) => (p.steps[1].action = 'reboot'), 'steps[1].action'],
     ['a webhook without a url', (p: any) => delete p.steps[4].params, 'steps[4].params.url'],
     ['a webhook url that is not http', (p: any) => (p.steps[4].params.url = 'file:///etc/passwd'), 'steps[4].params.url'],
+    ['a webhook url in clear text to another host', (p: any) => (p.steps[4].params.url = 'http://hooks.example.com/mail'), 'steps[4].params.url'],
     ['a task owner role that does not act', (p: any) => (p.steps[0].owner = { role: 'auditor' }), 'steps[0].owner'],
     ['a task owner incident role that does not exist', (p: any) => (p.steps[0].owner = { incidentRole: 'boss' }), 'steps[0].owner'],
     ['a due time that is not a duration', (p: any) => (p.steps[0].due = 'soon'), 'steps[0].due'],

@@ -4,6 +4,8 @@ import { startTestStack, uniqueKey, type TestStack } from '../support/stack';
 import { ActionReceiver, type Delivery } from './support/action-receiver';
 
 const SECRET = 'fault-suite-webhook-secret';
+/** Firebreak is mid-rotation: it signs with a new secret and the one the receiver still holds. */
+const ROTATING = `2026-12:whsec_${Buffer.alloc(32, 7).toString('base64')},2026-06:${SECRET}`;
 
 describe('a containment webhook that fails, then times out, then succeeds', () => {
   let receiver: ActionReceiver;
@@ -11,7 +13,7 @@ describe('a containment webhook that fails, then times out, then succeeds', () =
   beforeAll(async () => {
     receiver = await new ActionReceiver(SECRET).start();
     // A short time-out keeps the scenario quick; the retry policy is the workflow's own.
-    stack = await startTestStack({ adapters: { containment: webhookAdapters.containment({ url: receiver.url, secret: SECRET, timeoutMs: 2_000 }) } });
+    stack = await startTestStack({ adapters: { containment: webhookAdapters.containment({ url: receiver.url, secret: ROTATING, timeoutMs: 2_000 }) } });
   });
   afterAll(async () => {
     await stack?.close();
@@ -33,6 +35,9 @@ describe('a containment webhook that fails, then times out, then succeeds', () =
 
     const isolation = receiver.deliveries.filter((d) => d.action === 'isolate_host');
     expect(isolation.map((d) => d.behaviour)).toEqual(['fail-500', 'hang', 'apply']);
+    // Every attempt was signed (the receiver, holding only the older secret, checks each) under the same webhook-id.
+    expect(receiver.unverified).toBe(0);
+    expect(isolation.map((d) => d.webhookId)).toEqual(isolation.map((d) => d.idempotencyKey));
     const [failed, timedOut, delivered] = isolation as [Delivery, Delivery, Delivery];
     expect(new Set(isolation.map((d) => d.idempotencyKey))).toEqual(new Set([delivered.idempotencyKey]));
     expect(receiver.applied.filter((k) => k === delivered.idempotencyKey)).toHaveLength(1);

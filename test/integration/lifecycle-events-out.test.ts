@@ -3,7 +3,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HTTP, type CloudEventV1 } from 'cloudevents';
 import { httpEventSink } from '../../src/adapters/event-sink';
-import { signature, SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../../src/adapters/webhook';
+import { createWebhookVerifier } from '../../src/adapters/webhook-verifier';
 import { EventOutbox } from '../../src/db/event-outbox';
 import { LIFECYCLE_EVENT_TYPES as T } from '../../src/domain/lifecycle-events';
 import { waitFor } from '../../src/net';
@@ -14,6 +14,8 @@ type Event = CloudEventV1<Record<string, unknown>> & { incidentsequence: number 
 interface Delivery {
   body: string;
   signed: boolean;
+  /** The Standard Webhooks message id it was signed under. */
+  webhookId?: string;
   contentType: string;
   event: Event;
   answered: number;
@@ -37,7 +39,11 @@ class EventReceiver {
   });
   url = '';
 
-  constructor(readonly secret: string) {}
+  private readonly verifier: ReturnType<typeof createWebhookVerifier>;
+
+  constructor(readonly secret: string) {
+    this.verifier = createWebhookVerifier(secret);
+  }
 
   async start(): Promise<this> {
     this.server.listen(0, '127.0.0.1');
@@ -64,13 +70,13 @@ class EventReceiver {
   }
 
   private answer(headers: IncomingHttpHeaders, body: string): number {
-    const timestamp = String(headers[TIMESTAMP_HEADER.toLowerCase()] ?? '');
-    const signed = headers[SIGNATURE_HEADER.toLowerCase()] === signature(this.secret, timestamp, body) && Math.abs(Number(timestamp) - Date.now() / 1000) < 300;
+    const verdict = this.verifier.verify(body, headers);
+    const signed = verdict.verified;
     const event = HTTP.toEvent({ headers, body }) as Event;
     const nth = this.deliveries.filter((d) => d.event.id === event.id).length;
     const scripted = this.scripts.find((s) => s.match(event))?.answers[nth];
     const answered = !signed ? 401 : (scripted ?? 200);
-    this.deliveries.push({ body, signed, contentType: String(headers['content-type']), event, answered });
+    this.deliveries.push({ body, signed, webhookId: verdict.verified ? verdict.id : undefined, contentType: String(headers['content-type']), event, answered });
     return answered;
   }
 }
@@ -142,6 +148,8 @@ describe('lifecycle events out to a CloudEvents sink', () => {
 
     const mine = receiver.deliveries.filter((d) => d.event.subject === id);
     expect(mine.every((d) => d.signed && d.contentType.startsWith('application/cloudevents+json'))).toBe(true);
+    // Signed as Standard Webhooks says, under the event's id: a redelivery is the same message.
+    expect(mine.every((d) => d.webhookId === d.event.id)).toBe(true);
     // The refused delivery came again with the same id and the very same body; nothing else was sent twice.
     const ack = mine.filter((d) => d.event.type === T.acknowledged);
     expect(ack.map((d) => d.answered)).toEqual([503, 200]);

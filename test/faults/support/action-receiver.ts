@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { signature, SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../../../src/adapters/webhook';
+import { createWebhookVerifier, type WebhookVerifier } from '../../../src/adapters/webhook-verifier';
 
 /** What the receiver does with one delivery of a key: answer 500, never answer, or apply it. */
 export type Behaviour = 'fail-500' | 'hang' | 'apply-then-hang' | 'apply';
@@ -12,24 +12,32 @@ export interface Delivery {
   action?: string;
   at: number;
   behaviour: Behaviour;
+  /** The Standard Webhooks message id it was signed under. */
+  webhookId: string;
 }
 
 /**
  * A containment system behind the webhook adapter, as a real one would behave: it checks the
- * signature, applies each idempotency key at most once and answers a repeated key with the first
+ * signature with the verifier Firebreak ships for receivers, applies each idempotency key at most once and answers a repeated key with the first
  * answer. Tests script how it treats each delivery of a key to inject faults.
  */
 export class ActionReceiver {
   readonly deliveries: Delivery[] = [];
   /** Keys whose action took effect, in order. A repeated key does not act again, so tests check which keys were sent. */
   readonly applied: string[] = [];
+  /** Requests refused for a missing, wrong or stale signature. */
+  unverified = 0;
   private readonly held = new Set<ServerResponse>();
   private readonly scripts: Array<{ match: (key: string) => boolean; behaviours: Behaviour[] }> = [];
   private readonly waiters: Array<{ match: (d: Delivery) => boolean; resolve: (d: Delivery) => void }> = [];
   private readonly server = createServer((req, res) => void this.handle(req, res));
   url = '';
 
-  constructor(readonly secret: string) {}
+  private readonly verifier: WebhookVerifier;
+
+  constructor(readonly secret: string) {
+    this.verifier = createWebhookVerifier(secret);
+  }
 
   async start(): Promise<this> {
     this.server.listen(0, '127.0.0.1');
@@ -80,8 +88,9 @@ export class ActionReceiver {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks).toString('utf8');
-    const timestamp = String(req.headers[TIMESTAMP_HEADER.toLowerCase()] ?? '');
-    if (req.headers[SIGNATURE_HEADER.toLowerCase()] !== signature(this.secret, timestamp, body)) {
+    const verdict = this.verifier.verify(body, req.headers);
+    if (!verdict.verified) {
+      this.unverified += 1;
       res.writeHead(401).end('bad signature');
       return;
     }
@@ -89,7 +98,7 @@ export class ActionReceiver {
     const key = payload.idempotencyKey;
     const nth = this.deliveriesOf(key).length;
     const behaviour: Behaviour = this.scripts.find((s) => s.match(key))?.behaviours[nth] ?? 'apply';
-    const delivery: Delivery = { idempotencyKey: key, kind: payload.kind, action: payload.action, at: Date.now(), behaviour };
+    const delivery: Delivery = { idempotencyKey: key, kind: payload.kind, action: payload.action, at: Date.now(), behaviour, webhookId: verdict.id };
     this.deliveries.push(delivery);
     for (const waiter of [...this.waiters]) {
       if (waiter.match(delivery)) {

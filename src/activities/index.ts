@@ -48,8 +48,9 @@ export function createActivities(deps: ActivityDependencies): IncidentActivities
   const poll = deps.patchPoll ?? DEFAULT_PATCH_POLL;
   return {
     async recordIncident(state, audit) {
-      await deps.auditLog.append(state.incidentId, audit);
+      const head = await deps.auditLog.append(state.incidentId, audit);
       await deps.incidents.upsert(state);
+      return head;
     },
 
     async recordFollowUps(state, audit) {

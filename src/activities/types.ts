@@ -1,6 +1,6 @@
 import type { HistoryOrigin } from '../audit/history-source';
 import type { Asset } from '../domain/asset';
-import type { AuditEntryInput } from '../domain/audit-chain';
+import type { AuditEntryInput, ChainHead } from '../domain/audit-chain';
 import type { FollowUpState } from '../domain/follow-up';
 import type { EscalationRecord, IncidentState, PatchResult } from '../domain/incident';
 import type { Severity } from '../domain/severity';
@@ -45,9 +45,10 @@ export interface PatchVerificationRequest {
 export interface IncidentActivities {
   /**
    * Upserts the incident's read-model row (older snapshots never overwrite newer ones) and appends
-   * the audit entries since the last call (each once, by its key).
+   * the audit entries since the last call (each once, by its key). Answers the audit chain's head
+   * after them, which the workflow keeps in its state (before 0.5.0 it answered nothing).
    */
-  recordIncident(state: IncidentState, audit: AuditEntryInput[]): Promise<void>;
+  recordIncident(state: IncidentState, audit: AuditEntryInput[]): Promise<ChainHead>;
   /**
    * A closed incident's follow-ups: appends their audit entries to the incident's chain and writes
    * their rows of the task read model (older snapshots never overwrite newer ones).

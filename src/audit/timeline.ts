@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import canonicalize from 'canonicalize';
 import type { AuditEntry } from '../domain/audit-chain';
 import { isFollowUpEntry } from '../domain/follow-up';
 import { isNotice } from '../domain/incident';
@@ -173,4 +175,43 @@ export function buildTimeline(runs: RunHistory[], audit: AuditEntry[], custody: 
   }
   // Stable: items at the same instant keep history order.
   return items.map((item, i) => ({ item, i })).sort((a, b) => Date.parse(a.item.at) - Date.parse(b.item.at) || a.i - b.i).map(({ item }) => item);
+}
+
+/** Where the next page of a timeline starts: how many items came before it, and their running digest. */
+export interface TimelinePosition {
+  position: number;
+  digest: string;
+}
+
+export interface TimelinePage {
+  items: TimelineItem[];
+  verification: { valid: boolean; problems: Array<{ kind: 'timeline_changed'; position: number; reason: string }> };
+  next?: TimelinePosition;
+}
+
+const TIMELINE_GENESIS = '0'.repeat(64);
+
+/** The running digest after one more item: SHA-256 over the previous digest and the item's canonical JSON. */
+function nextDigest(digest: string, item: TimelineItem): string {
+  return createHash('sha256').update(digest, 'utf8').update(canonicalize(item) ?? '', 'utf8').digest('hex');
+}
+
+/**
+ * One page of a timeline. The cursor carries the running digest of every item before the page;
+ * the page recomputes it (a hash per item, no query) and says `timeline_changed` when the items
+ * the previous pages showed are no longer the ones before this page: read page by page, the
+ * timeline is one consistent record or the verdict says where it stopped being one.
+ */
+export function timelinePage(items: readonly TimelineItem[], options: { after?: TimelinePosition; limit: number }): TimelinePage {
+  const start = Math.min(options.after?.position ?? 0, items.length);
+  let digest = TIMELINE_GENESIS;
+  for (const item of items.slice(0, start)) digest = nextDigest(digest, item);
+  const problems: TimelinePage['verification']['problems'] = [];
+  if (options.after && (options.after.position > items.length || options.after.digest !== digest)) {
+    problems.push({ kind: 'timeline_changed', position: options.after.position, reason: `the ${options.after.position} items before this page are not the ones the previous pages showed` });
+  }
+  const shown = items.slice(start, start + options.limit);
+  for (const item of shown) digest = nextDigest(digest, item);
+  const end = start + shown.length;
+  return { items: shown, verification: { valid: problems.length === 0, problems }, ...(end < items.length ? { next: { position: end, digest } } : {}) };
 }

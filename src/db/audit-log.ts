@@ -1,8 +1,14 @@
 import type { Pool, PoolClient } from 'pg';
 import { inTransaction } from './transaction';
-import { auditHash, GENESIS_HASH, verifyChain, type AuditEntry, type AuditEntryInput, type ChainVerdict } from '../domain/audit-chain';
+import { auditHash, GENESIS_HASH, verifyChain, type AuditEntry, type AuditEntryInput, type ChainHead, type ChainVerdict, type StoredChainFacts } from '../domain/audit-chain';
 import { lifecycleEventsOf } from '../domain/lifecycle-events';
 import { EventOutbox } from './event-outbox';
+
+/** An entry as stored: with the global sequence and the instant PostgreSQL stamped on it (null before 0011). */
+export interface StoredAuditEntry extends AuditEntry {
+  globalSeq: number;
+  recordedAt: string | null;
+}
 
 /**
  * The append-only, hash-chained audit log. Appends for one incident are serialised by an
@@ -13,17 +19,25 @@ import { EventOutbox } from './event-outbox';
 export class AuditLog {
   constructor(private readonly pool: Pool) {}
 
-  async append(incidentId: string, entries: readonly AuditEntryInput[]): Promise<void> {
-    if (entries.length === 0) return;
-    await inTransaction(this.pool, async (client) => {
+  /** Appends the entries not yet stored; answers the chain's head after them (seq 0: an empty chain). */
+  async append(incidentId: string, entries: readonly AuditEntryInput[]): Promise<ChainHead> {
+    if (entries.length === 0) return this.head(incidentId);
+    return inTransaction(this.pool, async (client) => {
       await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 7))', [incidentId]);
-      const added = await this.appendLocked(client, incidentId, entries);
+      const { added, head } = await this.appendLocked(client, incidentId, entries);
       await EventOutbox.appendLocked(client, incidentId, lifecycleEventsOf(incidentId, added));
+      return head;
     });
   }
 
+  /** The last entry's seq and hash: what an anchor holds. */
+  async head(incidentId: string): Promise<ChainHead> {
+    const { rows } = await this.pool.query('SELECT seq, hash FROM audit_log WHERE incident_id = $1 ORDER BY seq DESC LIMIT 1', [incidentId]);
+    return { seq: rows[0]?.seq ?? 0, hash: rows[0]?.hash ?? GENESIS_HASH };
+  }
+
   /** Appends within the caller's transaction; the caller must hold the incident's advisory lock. */
-  private async appendLocked(client: PoolClient, incidentId: string, entries: readonly AuditEntryInput[]): Promise<AuditEntryInput[]> {
+  private async appendLocked(client: PoolClient, incidentId: string, entries: readonly AuditEntryInput[]): Promise<{ added: AuditEntryInput[]; head: ChainHead }> {
     const { rows } = await client.query('SELECT seq, hash FROM audit_log WHERE incident_id = $1 ORDER BY seq DESC LIMIT 1', [incidentId]);
     let seq: number = rows[0]?.seq ?? 0;
     let prevHash: string = rows[0]?.hash ?? GENESIS_HASH;
@@ -45,14 +59,19 @@ export class AuditLog {
       prevHash = hash;
       added.push(input);
     }
-    return added;
+    return { added, head: { seq, hash: prevHash } };
   }
 
-  async entries(incidentId: string): Promise<AuditEntry[]> {
+  async entries(incidentId: string): Promise<StoredAuditEntry[]> {
+    return this.page(incidentId, 0, Number.MAX_SAFE_INTEGER);
+  }
+
+  /** Up to `limit` entries after seq `afterSeq`, in order. */
+  async page(incidentId: string, afterSeq: number, limit: number): Promise<StoredAuditEntry[]> {
     const { rows } = await this.pool.query(
-      `SELECT incident_id, seq, entry_key, at, actor, actor_role, action, outcome, details, prev_hash, hash
-         FROM audit_log WHERE incident_id = $1 ORDER BY seq`,
-      [incidentId],
+      `SELECT incident_id, seq, entry_key, at, actor, actor_role, action, outcome, details, prev_hash, hash, global_seq, recorded_at
+         FROM audit_log WHERE incident_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
+      [incidentId, afterSeq, Math.min(limit, 2_147_483_647)],
     );
     return rows.map((r) => ({
       incidentId: r.incident_id,
@@ -66,7 +85,19 @@ export class AuditLog {
       details: r.details,
       prevHash: r.prev_hash,
       hash: r.hash,
+      globalSeq: Number(r.global_seq),
+      recordedAt: r.recorded_at ? r.recorded_at.toISOString() : null,
     }));
+  }
+
+  /** What anchors are checked against: the last stored seq, and the stored hash at each seq asked. */
+  async facts(incidentId: string, seqs: readonly number[]): Promise<StoredChainFacts> {
+    const [last, at] = await Promise.all([
+      this.pool.query('SELECT max(seq) AS seq FROM audit_log WHERE incident_id = $1', [incidentId]),
+      this.pool.query('SELECT seq, hash FROM audit_log WHERE incident_id = $1 AND seq = ANY($2::int[])', [incidentId, [...seqs]]),
+    ]);
+    const hashes = new Map<number, string>(at.rows.map((r) => [r.seq, r.hash]));
+    return { lastSeq: last.rows[0]?.seq ?? 0, hashAt: (seq) => hashes.get(seq) };
   }
 
   async verified(incidentId: string): Promise<{ entries: AuditEntry[]; verification: ChainVerdict }> {

@@ -1,4 +1,5 @@
 import { mergeAssets, type Asset } from './asset';
+import type { ChainHead } from './audit-chain';
 import type { Assessment, Closure, ExternalAssistanceEngagement, ContainmentApproval, EscalationRequest, IncidentRole, Note, ReviewOutcome, RoleAssignment } from './decisions';
 import { nextEscalationStep, topLevel, type EscalationStep, type EscalationTarget } from './escalation';
 import { chainFor, deadlineMs, type DeadlineKind, type PolicyTable } from './policy';
@@ -183,8 +184,22 @@ export interface IncidentState {
   playbookRun?: PlaybookRun;
   /** Human tasks and approval gates, from the playbook and added by hand (absent before the first). */
   tasks?: IncidentTask[];
+  /**
+   * The audit chain's head after the latest publish, as the publish returned it: a second store of
+   * it, apart from PostgreSQL, that verification checks the chain against (absent before 0.5.0).
+   */
+  auditHead?: ChainHead;
   /** Bumped on every change, so the read model keeps only the newest snapshot. */
   version: number;
+}
+
+/**
+ * The state holding the chain head a publish returned. Not a change of the incident (the version
+ * stays); an older head (a publish that overtook another, before they ran in order) is ignored.
+ */
+export function withAuditHead(state: IncidentState, head: ChainHead | undefined): IncidentState {
+  if (!head || head.seq === 0 || (state.auditHead && state.auditHead.seq >= head.seq)) return state;
+  return { ...state, auditHead: { seq: head.seq, hash: head.hash } };
 }
 
 export interface OpenIncidentInput {

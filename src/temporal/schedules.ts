@@ -20,3 +20,26 @@ export async function ensureWeeklyReportSchedule(client: Client, options: { sche
   }
   return scheduleId;
 }
+
+export const AUDIT_CHECKPOINT_SCHEDULE = 'firebreak-audit-checkpoints';
+
+/**
+ * Signed audit checkpoints as a Temporal Schedule: every `every` (`15m`), a checkpoint workflow on
+ * the signer's own task queue. One at a time (a slow one is not overlapped), and a run missed
+ * while nothing polled is not caught up: the next one covers it. The signer makes sure it exists
+ * at every start; an existing schedule is left as it is.
+ */
+export async function ensureCheckpointSchedule(client: Client, options: { taskQueue: string; every: string; scheduleId?: string }): Promise<string> {
+  const scheduleId = options.scheduleId ?? AUDIT_CHECKPOINT_SCHEDULE;
+  try {
+    await client.schedule.create({
+      scheduleId,
+      spec: { intervals: [{ every: options.every as `${number}m` }] },
+      policies: { overlap: 'SKIP', catchupWindow: '1m' },
+      action: { type: 'startWorkflow', workflowType: 'auditCheckpointWorkflow', taskQueue: options.taskQueue, args: [], workflowExecutionTimeout: '10m' },
+    });
+  } catch (err) {
+    if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+  }
+  return scheduleId;
+}

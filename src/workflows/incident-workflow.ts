@@ -59,6 +59,7 @@ import {
   relateIncident,
   reviewRejection,
   roleAssignmentRejection,
+  withAuditHead,
   type EscalationRecord,
   type IncidentState,
 } from '../domain/incident';
@@ -178,7 +179,10 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
       { key: SEARCH_ATTRIBUTES.escalationLevel, value: state.escalationLevel },
       { key: SEARCH_ATTRIBUTES.commander, value: state.roles.commander?.person ?? '' },
     ]);
-    await recordIncident(state, pendingAudit.splice(0, pendingAudit.length));
+    // The chain's head comes back in the activity's result, so history holds it and replay gives
+    // it back: no command changes. Results from before 0.5.0 are empty and leave the state as it is.
+    const head = await recordIncident(state, pendingAudit.splice(0, pendingAudit.length));
+    state = withAuditHead(state, head ?? undefined);
   }
 
   const base = () => ({ incidentId: state.incidentId, title: state.title, severity: state.severity });

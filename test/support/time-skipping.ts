@@ -4,7 +4,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { ActionRequest, AuditActivities, EvidenceRequest, IncidentActivities, Notice, PatchVerificationRequest, ReplayReport } from '../../src/activities/types';
 import type { WebhookActionRequest, WebhookActionResult } from '../../src/activities/webhook-action';
-import type { AuditEntryInput } from '../../src/domain/audit-chain';
+import type { AuditEntryInput, ChainHead } from '../../src/domain/audit-chain';
 import type { FollowUpState } from '../../src/domain/follow-up';
 import type { IncidentState, PatchResult } from '../../src/domain/incident';
 import { temporalTestServerPath } from '../../src/temporal/binaries';
@@ -40,9 +40,11 @@ export class RecordingActivities implements IncidentActivities, AuditActivities 
   /** The receiver's answers, in order (an Error is thrown as the activity's failure); then 204. */
   readonly webhookAnswers: Array<WebhookActionResult | Error> = [];
 
-  async recordIncident(state: IncidentState, audit: AuditEntryInput[]): Promise<void> {
+  /** Answers a made-up chain head: its seq counts every entry recorded so far. */
+  async recordIncident(state: IncidentState, audit: AuditEntryInput[]): Promise<ChainHead> {
     this.snapshots.push(state);
     this.audit.push(...audit);
+    return { seq: this.audit.length, hash: `head-${this.audit.length}` };
   }
   readonly followUpSnapshots: FollowUpState[] = [];
   async recordFollowUps(state: FollowUpState, audit: AuditEntryInput[]): Promise<void> {

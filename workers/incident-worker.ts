@@ -5,16 +5,22 @@ import { loadConfig } from '../src/config';
 import { createPool } from '../src/db/pool';
 import { createLogger } from '../src/logger';
 import { createIncidentWorker } from '../src/worker/incident-worker';
+import { temporalConnectionOptions } from '../src/temporal/connection-options';
+import { dataConverterFor, payloadCodecFromEnvironment } from '../src/temporal/payload-codec';
 
 /** Entry point of a worker process: `node dist/workers/incident-worker.js`. */
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel, 'firebreak-worker');
   const pool = createPool(config.databaseUrl);
-  const connection = await NativeConnection.connect({ address: config.temporalAddress });
-  const worker = await createIncidentWorker({ connection, namespace: config.temporalNamespace, pool, taskQueue: config.taskQueue });
-  await ensureWeeklyReportSchedule(new Client({ connection, namespace: config.temporalNamespace }), { taskQueue: config.taskQueue });
-  logger.info({ taskQueue: worker.options.taskQueue, temporal: config.temporalAddress }, 'worker polling');
+  const connectionOptions = temporalConnectionOptions(process.env, config.temporalAddress);
+  const payloadCodec = payloadCodecFromEnvironment();
+  if (!payloadCodec) logger.warn('FIREBREAK_PAYLOAD_KEYS is not set: incident details go to Temporal unencrypted');
+  const connection = await NativeConnection.connect(connectionOptions);
+  const worker = await createIncidentWorker({ connection, namespace: config.temporalNamespace, pool, taskQueue: config.taskQueue, payloadCodec });
+  const dataConverter = dataConverterFor(payloadCodec);
+  await ensureWeeklyReportSchedule(new Client({ connection, namespace: config.temporalNamespace, ...(dataConverter ? { dataConverter } : {}) }), { taskQueue: config.taskQueue });
+  logger.info({ taskQueue: worker.options.taskQueue, temporal: config.temporalAddress, temporalTls: Boolean(connectionOptions.tls), payloadKey: payloadCodec?.encryptingKeyId }, 'worker polling');
   // Worker.run installs SIGINT/SIGTERM handlers that drain in-flight tasks before resolving.
   await worker.run();
   await connection.close();

@@ -6,7 +6,10 @@ import { pinoHttp } from 'pino-http';
 import type { ApiKeyStore } from '../db/api-key-store';
 import type { IdempotencyStore } from '../db/idempotency-store';
 import type { IncidentRepository } from '../db/incident-repository';
+import type { PayloadCodec } from '@temporalio/common';
 import { authenticate } from './auth';
+import { codecEndpoint } from './codec-endpoint';
+import { requireMetricsToken } from './metrics-token';
 import { unavailableDependency } from './dependency-errors';
 import type { IncidentDecisions } from './incident-decisions';
 import type { Intake } from './intake';
@@ -28,6 +31,12 @@ export interface AppDependencies extends Omit<RouteDependencies, 'openapi'> {
   /** Resolves when Temporal and PostgreSQL answer; rejects naming the one that does not. */
   ready: () => Promise<void>;
   rateLimits?: RateLimits;
+  /** Serves /codec/decode and /codec/encode to auditors when set (FIREBREAK_PAYLOAD_KEYS). */
+  payloadCodec?: PayloadCodec;
+  /** Temporal UI origins allowed to call the codec endpoint from a browser. */
+  codecCorsOrigins?: readonly string[];
+  /** Bearer token the Prometheus scrape must send (METRICS_TOKEN); absent: /metrics is open. */
+  metricsToken?: string;
 }
 
 /** Liveness, readiness and the Prometheus scrape: polled by machines, not made by people. */
@@ -90,6 +99,8 @@ export function createApp(deps: AppDependencies): Express {
   // The key first: an unauthenticated request learns nothing but 401, whatever it carries.
   // Routes that take a body read it themselves (see jsonBody), after the role check.
   app.use('/v1', authenticate(deps.keys), rateLimitPerKey(deps.rateLimits ?? DEFAULT_RATE_LIMITS));
+  if (deps.metricsToken) app.use('/metrics', requireMetricsToken(deps.metricsToken));
+  if (deps.payloadCodec) app.use('/codec', codecEndpoint({ keys: deps.keys, codec: deps.payloadCodec, corsOrigins: deps.codecCorsOrigins ?? [] }));
 
   registerRoutes(app, { ...deps, openapi: buildOpenApiDocument(packageVersion(), { regulatory: deps.regulatory }) });
 

@@ -1,15 +1,25 @@
 import { loadConfig } from '../config';
 import { createPool } from '../db/pool';
 import { createLogger } from '../logger';
+import { temporalTlsFromEnvironment } from '../temporal/connection-options';
+import { payloadCodecFromEnvironment } from '../temporal/payload-codec';
 import { startApi } from './api-service';
+import { codecCorsOriginsFromEnvironment } from './codec-endpoint';
+import { metricsTokenFromEnvironment } from './metrics-token';
 
 /** Entry point of an API replica: `node dist/src/api/server.js`. */
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel, 'firebreak-api');
+  const temporalTls = temporalTlsFromEnvironment();
+  const payloadCodec = payloadCodecFromEnvironment();
+  const metricsToken = metricsTokenFromEnvironment();
+  const codecCorsOrigins = codecCorsOriginsFromEnvironment();
+  if (!payloadCodec) logger.warn('FIREBREAK_PAYLOAD_KEYS is not set: incident details go to Temporal unencrypted');
+  if (!metricsToken) logger.warn('METRICS_TOKEN is not set: /metrics answers anyone');
   const pool = createPool(config.databaseUrl);
-  const api = await startApi({ pool, logger, ...config });
-  logger.info({ url: api.url }, 'API listening');
+  const api = await startApi({ pool, logger, ...config, temporalTls, payloadCodec, metricsToken, codecCorsOrigins });
+  logger.info({ url: api.url, temporalTls: Boolean(temporalTls), payloadKey: payloadCodec?.encryptingKeyId }, 'API listening');
   const stop = async () => {
     logger.info('shutting down: finishing in-flight requests');
     await api.close();

@@ -1,9 +1,10 @@
 import type { Client } from '@temporalio/client';
-import { WorkflowNotFoundError } from '@temporalio/common';
+import { WorkflowNotFoundError, type PayloadCodec } from '@temporalio/common';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { Pool } from 'pg';
 import { workflowIdFor } from '../temporal/contract';
 import type { TemporalGate } from '../temporal/reachability';
+import { decodePayloadsIn } from '../temporal/payload-json';
 
 /** One run's history as `temporal workflow show --output json` prints it: `{events: [...]}`. */
 export interface HistoryDocument {
@@ -59,16 +60,26 @@ export async function runChain(client: Client, workflowId: string): Promise<RunH
  * Reads an incident's full event history: from Temporal while it has it, from PostgreSQL after
  * the incident was archived at close and Temporal's retention removed it. Given a gate, a closed
  * incident's history is read from the archive while Temporal is unreachable, and an open one's
- * is refused at once.
+ * is refused at once. Given a codec, `of` gives the payloads decrypted (the export, replays);
+ * Temporal and the archive keep them as they were written.
  */
 export class HistorySource {
   constructor(
     private readonly client: Client,
     private readonly pool: Pool,
     private readonly temporal?: TemporalGate,
+    private readonly codec?: PayloadCodec,
   ) {}
 
   async of(incidentId: string): Promise<IncidentHistory | undefined> {
+    const history = await this.stored(incidentId);
+    if (!history || !this.codec) return history;
+    const codec = this.codec;
+    return { ...history, runs: await Promise.all(history.runs.map(async (run) => ({ runId: run.runId, history: await decodePayloadsIn(run.history, codec) }))) };
+  }
+
+  /** The history as Temporal or the archive holds it, payloads still encrypted. */
+  private async stored(incidentId: string): Promise<IncidentHistory | undefined> {
     const workflowId = workflowIdFor(incidentId);
     if (this.temporal && !this.temporal.reachable) {
       const runs = await this.fromArchive(incidentId);

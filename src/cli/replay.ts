@@ -6,6 +6,9 @@ import { HistorySource, type RunHistory } from '../audit/history-source';
 import { replayRuns, type ReplayVerdict } from '../audit/replay';
 import { createPool } from '../db/pool';
 import { workflowIdFor } from '../temporal/contract';
+import { temporalConnectionOptions } from '../temporal/connection-options';
+import { ENCRYPTED_ENCODING, payloadCodecFromEnvironment } from '../temporal/payload-codec';
+import { decodePayloadsIn, hasEncryptedPayloads } from '../temporal/payload-json';
 import { incidentWorkflowsPath } from '../worker/incident-worker';
 
 const USAGE = `usage: npm run replay -- --incident <id> | --file <history.json> [--file …]
@@ -13,6 +16,7 @@ const USAGE = `usage: npm run replay -- --incident <id> | --file <history.json> 
               TEMPORAL_ADDRESS (default 127.0.0.1:7233) and DATABASE_URL
   --file      replays a file: one run as \`temporal workflow show --output json\` prints it,
               or an export from GET /v1/incidents/{id}/history
+TEMPORAL_TLS_* connect to Temporal over TLS; FIREBREAK_PAYLOAD_KEYS decrypts encrypted payloads.
 Exit status: 0 when every run replays cleanly against the current workflow code, 1 when one does
 not, 2 for a usage error or a file that is not a history.`;
 
@@ -33,17 +37,28 @@ function runsFromFile(path: string): { workflowId: string; runs: RunHistory[] } 
 }
 
 async function fromIncident(incidentId: string, io: CliOutput): Promise<{ workflowId: string; runs: RunHistory[] }> {
-  const connection = await Connection.connect({ address: process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233' });
+  const connection = await Connection.connect(temporalConnectionOptions());
   const pool = createPool(process.env.DATABASE_URL ?? 'postgres://postgres:postgres@127.0.0.1:5433/firebreak', 1);
   try {
-    const history = await new HistorySource(new Client({ connection, namespace: process.env.TEMPORAL_NAMESPACE ?? 'default' }), pool).of(incidentId);
+    const client = new Client({ connection, namespace: process.env.TEMPORAL_NAMESPACE ?? 'default' });
+    const history = await new HistorySource(client, pool).of(incidentId);
     if (!history) throw new Error(`no history for incident ${incidentId}`);
     io.out(`incident ${incidentId}: ${history.runs.length} run(s) from ${history.source}`);
-    return { workflowId: workflowIdFor(incidentId), runs: history.runs };
+    return decrypted({ workflowId: workflowIdFor(incidentId), runs: history.runs });
   } finally {
     await connection.close();
     await pool.end();
   }
+}
+
+/** Runs with encrypted payloads decrypted (FIREBREAK_PAYLOAD_KEYS); plain ones stay as they are. */
+async function decrypted(source: { workflowId: string; runs: RunHistory[] }): Promise<{ workflowId: string; runs: RunHistory[] }> {
+  const codec = payloadCodecFromEnvironment();
+  if (!codec) {
+    if (hasEncryptedPayloads(source.runs, ENCRYPTED_ENCODING)) throw new Error(`${source.workflowId}: its payloads are encrypted; set FIREBREAK_PAYLOAD_KEYS to the keys that encrypted them`);
+    return source;
+  }
+  return { workflowId: source.workflowId, runs: await Promise.all(source.runs.map(async (run) => ({ runId: run.runId, history: await decodePayloadsIn(run.history, codec) }))) };
 }
 
 /** Where the CLI writes: the report to `out`, usage and errors to `err`. */
@@ -79,7 +94,7 @@ export async function replayCli(args: string[], code: Parameters<typeof replayRu
       io.err(USAGE);
       return 2;
     }
-    const sources = values.incident ? [await fromIncident(values.incident, io)] : (values.file ?? []).map(runsFromFile);
+    const sources = values.incident ? [await fromIncident(values.incident, io)] : await Promise.all((values.file ?? []).map((file) => decrypted(runsFromFile(file))));
     let clean = true;
     for (const source of sources) {
       io.out(`${source.workflowId}:`);

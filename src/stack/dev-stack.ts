@@ -14,6 +14,9 @@ import { temporalCliPath } from '../temporal/binaries';
 import { startDevServer, type DevServer } from '../temporal/dev-server';
 import { createIncidentWorker, incidentWorkflowsPath } from '../worker/incident-worker';
 import { issueDevKeys } from './dev-keys';
+import { devPayloadCodec } from './dev-payload-key';
+import { temporalTlsFromEnvironment } from '../temporal/connection-options';
+import { dataConverterFor } from '../temporal/payload-codec';
 import { devDataDir, devStackFile, removeDevStackConnection, writeDevStackConnection } from './dev-stack-file';
 import { reachableDataDir, startEmbeddedPostgres, takeOverShutdownSignals, type RunningPostgres } from './embedded-postgres';
 
@@ -109,10 +112,14 @@ async function main(logger: Logger): Promise<void> {
   const keysFile = path.join(dataDir, 'dev-keys.json');
   const issued = await issueDevKeys(new ApiKeyStore(pool), keysFile);
 
-  const connection = await NativeConnection.connect({ address: temporalAddress });
+  // TLS only to a server of one's own (TEMPORAL_ADDRESS); the embedded dev server speaks plain gRPC.
+  const temporalTls = env.TEMPORAL_ADDRESS ? temporalTlsFromEnvironment(env) : undefined;
+  const payloads = devPayloadCodec(dataDir);
+  const dataConverter = dataConverterFor(payloads.codec);
+  const connection = await NativeConnection.connect({ address: temporalAddress, ...(temporalTls ? { tls: temporalTls } : {}) });
   const workflowBundle = await bundleWorkflowCode({ workflowsPath: incidentWorkflowsPath(), logger: bundlerLogger(logger) });
-  const worker = await createIncidentWorker({ connection, namespace: env.TEMPORAL_NAMESPACE ?? 'default', pool, workflowBundle });
-  await ensureWeeklyReportSchedule(new Client({ connection, namespace: env.TEMPORAL_NAMESPACE ?? 'default' }));
+  const worker = await createIncidentWorker({ connection, namespace: env.TEMPORAL_NAMESPACE ?? 'default', pool, workflowBundle, payloadCodec: payloads.codec });
+  await ensureWeeklyReportSchedule(new Client({ connection, namespace: env.TEMPORAL_NAMESPACE ?? 'default', dataConverter }));
   const workerRun = worker.run();
   stops.unshift({ what: 'worker', stop: async () => {
     // The SDK's runtime already drains the worker on SIGINT/SIGTERM; shut it down only if not.
@@ -128,6 +135,8 @@ async function main(logger: Logger): Promise<void> {
     temporalNamespace: env.TEMPORAL_NAMESPACE ?? 'default',
     host: env.HOST ?? '127.0.0.1',
     port: port('PORT', 8080),
+    temporalTls,
+    payloadCodec: payloads.codec,
   });
   stops.unshift({ what: 'API', stop: () => api.close() });
 
@@ -144,6 +153,7 @@ async function main(logger: Logger): Promise<void> {
       `  Temporal UI  ${temporal?.uiUrl ?? '(external server)'}`,
       `  PostgreSQL   ${databaseUrl.replace(/:[^:@/]+@/, ':***@')}`,
       `  API keys     ${keysFile}${issued ? ' (just issued: one per role)' : ''}`,
+      `  Payload key  ${payloads.file ?? 'FIREBREAK_PAYLOAD_KEYS'} (encrypts what Temporal stores: ${payloads.codec.encryptingKeyId})`,
       `  Connection   ${connectionFile} (npm run create-key reads it)`,
       `  Log level    ${level} (LOG_LEVEL=debug adds health probes, metric scrapes and the workflow bundler)`,
       'Press Ctrl-C to stop.',

@@ -49,3 +49,11 @@ export async function transformPayloadsIn<T>(document: T, step: (payload: Payloa
 export function decodePayloadsIn<T>(document: T, codec: PayloadCodec): Promise<T> {
   return transformPayloadsIn(document, async (payload) => (await codec.decode([payload]))[0]!);
 }
+
+/** Whether any payload in the document is encrypted (by `encoding`), i.e. unreadable without the keys. */
+export function hasEncryptedPayloads(document: unknown, encryptedEncoding: string): boolean {
+  if (Array.isArray(document)) return document.some((v) => hasEncryptedPayloads(v, encryptedEncoding));
+  if (typeof document !== 'object' || document === null) return false;
+  if (isPayloadJson(document)) return Buffer.from(document.metadata!.encoding!, 'base64').toString('utf8') === encryptedEncoding;
+  return Object.values(document).some((v) => hasEncryptedPayloads(v, encryptedEncoding));
+}

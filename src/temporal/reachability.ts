@@ -1,4 +1,4 @@
-import { Connection, isGrpcServiceError } from '@temporalio/client';
+import { Connection, isGrpcServiceError, type TLSConfig } from '@temporalio/client';
 
 const GRPC_DEADLINE_EXCEEDED = 4;
 const GRPC_UNAVAILABLE = 14;
@@ -30,6 +30,8 @@ export interface ReachabilityOptions {
   intervalMs?: number;
   /** How long one probe may take; a slower answer leaves the verdict as it was. */
   timeoutMs?: number;
+  /** TLS to Temporal, as the other connections use (src/temporal/connection-options.ts). */
+  tls?: TLSConfig;
 }
 
 /**
@@ -55,7 +57,7 @@ export class TemporalReachability {
 
   /** Starts probing `address` at once and then every `intervalMs`. */
   static watch(address: string, options: ReachabilityOptions = {}): TemporalReachability {
-    const connection = Connection.lazy({ address, interceptors: [], channelArgs: QUICK_RECONNECT });
+    const connection = Connection.lazy({ address, interceptors: [], channelArgs: QUICK_RECONNECT, ...(options.tls ? { tls: options.tls } : {}) });
     const reachability = new TemporalReachability(connection, options.intervalMs ?? 1_000, options.timeoutMs ?? 2_000);
     reachability.schedule(0);
     return reachability;

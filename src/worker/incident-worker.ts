@@ -1,6 +1,8 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Pool } from 'pg';
 import { Client } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
+import { dataConverterFor } from '../temporal/payload-codec';
 import { createActivities, createReportActivities, type ActivityDependencies } from '../activities';
 import { createAuditActivities } from '../activities/audit';
 import { createEventRelayActivities } from '../activities/event-relay';
@@ -35,6 +37,8 @@ export interface IncidentWorkerOptions {
   maxConcurrentReplays?: number;
   /** The lifecycle event relay: started (or joined) at worker creation unless `false`. */
   eventRelay?: false | EventRelayInput;
+  /** Encrypts payloads this worker writes to Temporal, decrypts those it reads (FIREBREAK_PAYLOAD_KEYS). */
+  payloadCodec?: PayloadCodec;
 }
 
 /** One relay per deployment, and a deployment is a task queue. */
@@ -71,10 +75,11 @@ export async function createIncidentWorker(options: IncidentWorkerOptions): Prom
     adapters,
     patchPoll: options.patchPoll,
   });
-  const client = options.client ?? new Client({ connection: options.connection, namespace: options.namespace });
+  const dataConverter = dataConverterFor(options.payloadCodec);
+  const client = options.client ?? new Client({ connection: options.connection, namespace: options.namespace, ...(dataConverter ? { dataConverter } : {}) });
   const audit = createAuditActivities({
     client,
-    histories: new HistorySource(client, options.pool),
+    histories: new HistorySource(client, options.pool, undefined, options.payloadCodec),
     workflowsPath: incidentWorkflowsPath(),
   });
   const taskQueue = options.taskQueue ?? TASK_QUEUE;
@@ -83,6 +88,7 @@ export async function createIncidentWorker(options: IncidentWorkerOptions): Prom
     connection: options.connection,
     namespace: options.namespace,
     taskQueue,
+    ...(dataConverter ? { dataConverter } : {}),
     activities: {
       ...activities,
       ...audit,
@@ -105,6 +111,7 @@ export async function createIncidentWorker(options: IncidentWorkerOptions): Prom
     maxConcurrentReplays: options.maxConcurrentReplays,
     workflowBundle: options.workflowBundle,
     workflowsPath: incidentWorkflowsPath(),
+    payloadCodec: options.payloadCodec,
   });
   return withReplayWorker(worker, replays);
 }

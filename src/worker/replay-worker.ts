@@ -1,5 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { Client } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
+import { dataConverterFor } from '../temporal/payload-codec';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Worker, type WorkerOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Pool } from 'pg';
 import { HistorySource } from '../audit/history-source';
@@ -29,6 +31,8 @@ export interface ReplayWorkerOptions {
   /** The workflow code replays are checked against (the incident worker's); bundled from `workflowsPath` on first use otherwise. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   workflowsPath: string;
+  /** Decrypts the histories before they are replayed (FIREBREAK_PAYLOAD_KEYS). */
+  payloadCodec?: PayloadCodec;
 }
 
 /**
@@ -36,14 +40,17 @@ export interface ReplayWorkerOptions {
  * workflow code, so they are capped apart from the incidents' work.
  */
 export async function createReplayWorker(options: ReplayWorkerOptions): Promise<Worker> {
-  const client = options.client ?? new Client({ connection: options.connection, namespace: options.namespace });
+  const dataConverter = dataConverterFor(options.payloadCodec);
+  const client = options.client ?? new Client({ connection: options.connection, namespace: options.namespace, ...(dataConverter ? { dataConverter } : {}) });
   let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
   const workflowBundle = () => (bundle ??= loadBundle(options));
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: replayTaskQueueFor(options.taskQueue),
-    activities: createReplayActivities({ histories: new HistorySource(client, options.pool), workflowBundle }),
+    ...(dataConverter ? { dataConverter } : {}),
+    // Histories come decrypted from the source: the replay itself sees plain payloads.
+    activities: createReplayActivities({ histories: new HistorySource(client, options.pool, undefined, options.payloadCodec), workflowBundle }),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentReplays ?? replayConcurrencyFromEnvironment(),
   });
 }

@@ -10,6 +10,7 @@ import { workflowIdFor } from '../../src/temporal/contract';
 import { testEnv } from '../support/servers';
 import { startTestStack, uniqueKey, type TestStack } from '../support/stack';
 import { incidentWorkflowBundle } from '../support/workflow-bundle';
+import { TEST_PAYLOAD_KEYS } from '../support/payload-keys';
 
 /** Runs `npm run replay -- <args>` in-process: its exit status and what it printed. */
 async function replay(...args: string[]) {
@@ -17,6 +18,20 @@ async function replay(...args: string[]) {
   const err: string[] = [];
   const status = await replayCli(args, { workflowBundle: await incidentWorkflowBundle() }, { out: (l) => out.push(l), err: (l) => err.push(l) });
   return { status, out: out.join('\n'), err: err.join('\n') };
+}
+
+/** Runs `task` with these environment variables set (undefined: unset), then puts them back. */
+async function withEnv<T>(vars: Record<string, string | undefined>, task: () => Promise<T>): Promise<T> {
+  const saved = Object.fromEntries(Object.keys(vars).map((name) => [name, process.env[name]]));
+  const apply = (values: Record<string, string | undefined>) => {
+    for (const [name, value] of Object.entries(values)) if (value === undefined) delete process.env[name]; else process.env[name] = value;
+  };
+  apply(vars);
+  try {
+    return await task();
+  } finally {
+    apply(saved);
+  }
 }
 
 describe('npm run replay', () => {
@@ -50,9 +65,15 @@ describe('npm run replay', () => {
     const { stdout } = await promisify(execFile)(temporalCliPath(), [
       'workflow', 'show', '--workflow-id', workflowIdFor(incidentId), '--output', 'json', '--address', testEnv('temporalAddress'), '--namespace', 'default',
     ], { maxBuffer: 16 * 1024 * 1024 });
-    const result = await replay('--file', file('cli-export.json', stdout));
+    // Temporal holds the payloads encrypted: the CLI decrypts them with the keys it is given.
+    expect(stdout).not.toContain('build-07');
+    const result = await withEnv({ FIREBREAK_PAYLOAD_KEYS: TEST_PAYLOAD_KEYS }, () => replay('--file', file('cli-export.json', stdout)));
     expect(result).toMatchObject({ status: 0, err: '' });
     expect(result.out).toMatch(/ok {4}.*cli-export\.json {2}replayed cleanly/);
+    // Without them it says what is missing instead of failing inside the replay.
+    const locked = await withEnv({ FIREBREAK_PAYLOAD_KEYS: undefined }, () => replay('--file', file('cli-export.json', stdout)));
+    expect(locked).toMatchObject({ status: 2, out: '' });
+    expect(locked.err).toMatch(/cli-export\.json: its payloads are encrypted; set FIREBREAK_PAYLOAD_KEYS/);
   });
 
   it('replays the API’s export, every run, and exits 0', async () => {
@@ -64,17 +85,10 @@ describe('npm run replay', () => {
   });
 
   it('replays an incident straight from Temporal', async () => {
-    const env = { TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS, DATABASE_URL: process.env.DATABASE_URL };
-    process.env.TEMPORAL_ADDRESS = testEnv('temporalAddress');
-    process.env.DATABASE_URL = stack.db.url;
-    try {
-      const result = await replay('--incident', incidentId);
-      expect(result.status).toBe(0);
-      expect(result.out).toContain(`incident ${incidentId}: 1 run(s) from temporal`);
-      expect(result.out).toContain('replayed cleanly');
-    } finally {
-      for (const [name, value] of Object.entries(env)) if (value === undefined) delete process.env[name]; else process.env[name] = value;
-    }
+    const result = await withEnv({ TEMPORAL_ADDRESS: testEnv('temporalAddress'), DATABASE_URL: stack.db.url, FIREBREAK_PAYLOAD_KEYS: TEST_PAYLOAD_KEYS }, () => replay('--incident', incidentId));
+    expect(result.status).toBe(0);
+    expect(result.out).toContain(`incident ${incidentId}: 1 run(s) from temporal`);
+    expect(result.out).toContain('replayed cleanly');
   });
 
   it('exits 1 and says how the run diverged when the history does not fit today’s code', async () => {

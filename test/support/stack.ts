@@ -12,6 +12,8 @@ import { createIncidentWorker } from '../../src/worker/incident-worker';
 import { freshDatabase, type TestDatabase } from './database';
 import { testEnv } from './servers';
 import { incidentWorkflowBundle } from './workflow-bundle';
+import type { PayloadCodec } from '@temporalio/common';
+import { TEST_PAYLOAD_CODEC } from './payload-keys';
 
 export interface HttpResponse {
   status: number;
@@ -39,6 +41,12 @@ export interface TestStackOptions {
   rateLimits?: RateLimits;
   /** Outside systems for the worker; dry-run by default. */
   adapters?: Partial<Adapters>;
+  /** Encrypts payloads in the worker, the API and `temporal` (the test key by default); `false`: plain payloads. */
+  payloadCodec?: PayloadCodec | false;
+  /** METRICS_TOKEN for the API; none by default (an open /metrics). */
+  metricsToken?: string;
+  /** FIREBREAK_CODEC_CORS_ORIGINS for the API. */
+  codecCorsOrigins?: string[];
 }
 
 /**
@@ -48,6 +56,7 @@ export interface TestStackOptions {
 export async function startTestStack(options: TestStackOptions = {}): Promise<TestStack> {
   const temporalAddress = options.temporalAddress ?? testEnv('temporalAddress');
   const taskQueue = `test-${randomBytes(6).toString('hex')}`;
+  const payloadCodec = options.payloadCodec === false ? undefined : (options.payloadCodec ?? TEST_PAYLOAD_CODEC);
   const db = await freshDatabase();
   const keyStore = new ApiKeyStore(db.pool);
   const keys = {} as Record<Role, string>;
@@ -56,7 +65,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
   let worker: { worker: Worker; run: Promise<void>; connection: NativeConnection } | undefined;
   const startWorker = async () => {
     const connection = await NativeConnection.connect({ address: temporalAddress });
-    const w = await createIncidentWorker({ connection, namespace: 'default', pool: db.pool, taskQueue, adapters: options.adapters, workflowBundle: await incidentWorkflowBundle() });
+    const w = await createIncidentWorker({ connection, namespace: 'default', pool: db.pool, taskQueue, adapters: options.adapters, payloadCodec, workflowBundle: await incidentWorkflowBundle() });
     worker = { worker: w, run: w.run(), connection };
   };
   const stopWorker = async () => {
@@ -79,12 +88,15 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     policy: options.policy,
     rateLimits: options.rateLimits,
     taskQueue,
+    payloadCodec,
+    metricsToken: options.metricsToken,
+    codecCorsOrigins: options.codecCorsOrigins,
   });
 
   const clientConnection = await Connection.connect({ address: temporalAddress });
   return {
     db,
-    temporal: new Client({ connection: clientConnection }),
+    temporal: new Client({ connection: clientConnection, ...(payloadCodec ? { dataConverter: { payloadCodecs: [payloadCodec] } } : {}) }),
     api,
     taskQueue,
     keys,

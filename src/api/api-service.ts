@@ -2,12 +2,12 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Express } from 'express';
-import { Client, Connection, type TLSConfig } from '@temporalio/client';
-import type { PayloadCodec } from '@temporalio/common';
+import { Client, Connection } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { Pool } from 'pg';
 import { AlertRegister } from '../db/alert-register';
 import { ApiKeyStore } from '../db/api-key-store';
+import { AdminAudit } from '../db/admin-audit';
 import { HistorySource } from '../audit/history-source';
 import { AuditLog } from '../db/audit-log';
 import { IdempotencyStore } from '../db/idempotency-store';
@@ -16,7 +16,6 @@ import { PlaybookStore } from '../db/playbook-store';
 import { Roster } from '../db/roster';
 import { TASK_QUEUE } from '../temporal/contract';
 import { QUICK_RECONNECT, TemporalReachability } from '../temporal/reachability';
-import { dataConverterFor } from '../temporal/payload-codec';
 import { ReplayRequests } from '../audit/replay-requests';
 import { IncidentRepository } from '../db/incident-repository';
 import { TaskRegister } from '../db/task-register';
@@ -35,14 +34,6 @@ export interface ApiServiceOptions {
   pool: Pool;
   temporalAddress: string;
   temporalNamespace: string;
-  /** TLS or mTLS to Temporal (src/temporal/connection-options.ts); absent: plain gRPC. */
-  temporalTls?: TLSConfig;
-  /** Encrypts what the API sends to Temporal and decodes what it reads back (FIREBREAK_PAYLOAD_KEYS). */
-  payloadCodec?: PayloadCodec;
-  /** Bearer token /metrics requires (METRICS_TOKEN); absent: /metrics is open. */
-  metricsToken?: string;
-  /** Temporal UI origins allowed to call the codec endpoint (FIREBREAK_CODEC_CORS_ORIGINS). */
-  codecCorsOrigins?: readonly string[];
   host: string;
   port: number;
   logger: Logger;
@@ -63,28 +54,25 @@ export interface RunningApi {
 /** Wires the Express app to Temporal and PostgreSQL and listens; `close` drains in-flight requests. */
 export async function startApi(options: ApiServiceOptions): Promise<RunningApi> {
   // Lazy: the API starts (and /readyz says why it is not ready) while Temporal is still down.
-  const tls = options.temporalTls ? { tls: options.temporalTls } : {};
-  const connection = Connection.lazy({ address: options.temporalAddress, channelArgs: QUICK_RECONNECT, ...tls });
-  const reachability = TemporalReachability.watch(options.temporalAddress, tls);
-  const dataConverter = dataConverterFor(options.payloadCodec);
-  const client = new Client({ connection, namespace: options.temporalNamespace, ...(dataConverter ? { dataConverter } : {}) });
+  const connection = Connection.lazy({ address: options.temporalAddress, channelArgs: QUICK_RECONNECT });
+  const reachability = TemporalReachability.watch(options.temporalAddress);
+  const client = new Client({ connection, namespace: options.temporalNamespace });
   const incidents = new IncidentRepository(options.pool);
   const metrics = new ApiMetrics();
   const auditLog = new AuditLog(options.pool);
+  // Keys issued and revoked and roster changes go into the administration chain.
+  const adminAudit = new AdminAudit(auditLog);
   const taskQueue = options.taskQueue ?? TASK_QUEUE;
   const app = createApp({
     logger: options.logger,
-    keys: new ApiKeyStore(options.pool),
+    keys: new ApiKeyStore(options.pool, adminAudit),
     intake: new Intake(client, reachability, new AlertRegister(options.pool), options.policy ?? loadPolicy(), taskQueue),
     decisions: new IncidentDecisions(client, reachability, incidents, auditLog, new TaskRegister(options.pool), metrics),
     incidents,
     auditLog,
-    histories: new HistorySource(client, options.pool, reachability, options.payloadCodec),
-    payloadCodec: options.payloadCodec,
-    metricsToken: options.metricsToken,
-    codecCorsOrigins: options.codecCorsOrigins,
+    histories: new HistorySource(client, options.pool, reachability),
     regulatory: loadRegulatoryConfig(),
-    roster: new Roster(options.pool),
+    roster: new Roster(options.pool, adminAudit),
     playbooks: new PlaybookStore(options.pool),
     reports: new ReportRepository(options.pool),
     pool: options.pool,

@@ -4,6 +4,8 @@ import type { AlertRegister, Delivery, DeliveryTarget } from '../db/alert-regist
 import type { Alert } from '../domain/alert-schema';
 import { alertIdFor, dedupKeyFor } from '../domain/identity';
 import type { AlertSummary } from '../domain/incident';
+import { cappedSeverity, constraintViolation, incidentDedupKey, type KeyConstraints } from '../domain/key-constraints';
+import type { Severity } from '../domain/severity';
 import { dedupeObservables, type RelatedIncidentNotice } from '../domain/observable-record';
 import type { PolicyTable } from '../domain/policy';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
@@ -11,12 +13,34 @@ import { CONTINUE_AS_NEW_AFTER_EVENTS, TASK_QUEUE, workflowIdFor } from '../temp
 import type { TemporalGate } from '../temporal/reachability';
 import type { incidentWorkflow } from '../workflows/incident-workflow';
 import { alertSignal, relatedIncidentSignal, type IncidentWorkflowInput } from '../workflows/messages';
+import { HttpProblem } from './problem';
+
+/** The key an alert came with: its id is stored with the alert, its constraints bound what it may report. */
+export interface Reporter {
+  keyId: string;
+  constraints: KeyConstraints;
+}
+
+/**
+ * 403 naming the first alert field the key may not send (a source it is not bound to, an asset
+ * kind it may not name). Checked for every alert of a request before any is recorded.
+ */
+export function assertMayReport(reporter: Reporter, alerts: ReadonlyArray<{ alert: Alert; at?: string }>): void {
+  for (const { alert, at } of alerts) {
+    const violation = constraintViolation(reporter.constraints, alert);
+    if (!violation) continue;
+    const field = at ? `${at}.${violation.field}` : violation.field;
+    throw new HttpProblem(403, 'key-constraint', 'This key may not report that alert', `${field}: ${violation.message}`, { errors: [{ field, message: violation.message }] });
+  }
+}
 
 export interface IntakeResult {
   incidentId: string;
   alertId: string;
   /** True when the alert joined an incident that already existed (or was sent before). */
   deduplicated: boolean;
+  /** Present when the key's cap lowered the severity the alert was recorded at. */
+  severityCapped?: { sent: Severity; recorded: Severity };
 }
 
 /** How long intake waits for Temporal before answering 503 rather than keeping the caller waiting. */
@@ -37,11 +61,17 @@ export class Intake {
     private readonly taskQueue: string = TASK_QUEUE,
   ) {}
 
-  async receive(alert: Alert, status: 'firing' | 'resolved' = 'firing', receivedAt: Date = new Date()): Promise<IntakeResult> {
+  /**
+   * `reporter`'s constraints must have been checked (assertMayReport); here its cap lowers the
+   * severity and a key that does not correlate across sources finds incidents of its source only.
+   */
+  async receive(sent: Alert, reporter: Reporter, status: 'firing' | 'resolved' = 'firing', receivedAt: Date = new Date()): Promise<IntakeResult> {
     // Refused before anything is written, so the integration's retry finds nothing half-done.
     this.temporal.assertReachable();
+    const severity = cappedSeverity(reporter.constraints, sent.severity);
+    const alert: Alert = { ...sent, severity };
     const alertId = alertIdFor(alert.source, alert.sourceRef);
-    const dedupKey = dedupKeyFor(alert);
+    const dedupKey = alert.dedupKey ? incidentDedupKey(reporter.constraints, alert.source, alert.dedupKey) : dedupKeyFor(alert);
     const observables = dedupeObservables(alert.observables ?? []);
     const summary: AlertSummary = {
       alertId,
@@ -50,6 +80,7 @@ export class Intake {
       title: alert.title,
       severity: alert.severity,
       receivedAt: receivedAt.toISOString(),
+      keyId: reporter.keyId,
       assets: alert.assets ?? [],
       ...(status === 'resolved' ? { status } : {}),
       ...(observables.length ? { observables } : {}),
@@ -62,7 +93,9 @@ export class Intake {
       dedupKey,
       severity: alert.severity,
       title: alert.title,
-      payload: alert,
+      // As sent, with the severity before any cap.
+      payload: sent,
+      keyId: reporter.keyId,
       observables,
       receivedAt: summary.receivedAt,
     };
@@ -71,8 +104,9 @@ export class Intake {
       if (delivery === 'delivered') await this.relate(target, alertId, summary.receivedAt);
       return delivery;
     });
-    if (outcome.kind === 'replay') return { incidentId: outcome.incidentId, alertId, deduplicated: true };
-    return { incidentId: outcome.incidentId, alertId, deduplicated: !outcome.opensIncident };
+    const capped = severity === sent.severity ? {} : { severityCapped: { sent: sent.severity, recorded: severity } };
+    if (outcome.kind === 'replay') return { incidentId: outcome.incidentId, alertId, deduplicated: true, ...capped };
+    return { incidentId: outcome.incidentId, alertId, deduplicated: !outcome.opensIncident, ...capped };
   }
 
   private async startOrSignal(target: DeliveryTarget, dedupKey: string, alert: Alert, summary: AlertSummary): Promise<Delivery> {

@@ -19,6 +19,7 @@ import {
 import type { RegulatoryConfig } from '../domain/policy-schema';
 import type { Role } from '../domain/principal';
 import {
+  AdministrationAuditSchema,
   AlertmanagerResultSchema,
   AuditReportSchema,
   HistoryExportSchema,
@@ -113,7 +114,10 @@ export function bodySchema(spec: RouteSpec, ctx: RouteContext): z.ZodType | unde
   return spec.configuredBody?.(ctx) ?? spec.body;
 }
 
-const READERS = ['responder', 'manager', 'auditor', 'admin'] as const;
+/** Who reads incidents. Not admins: issuing keys is not a reason to read breach details. */
+const READERS = ['responder', 'manager', 'auditor'] as const;
+/** Playbooks are plans, not incident data: the admins who store them read them too. */
+const PLAYBOOK_READERS = [...READERS, 'admin'] as const;
 const DECIDERS = ['responder', 'manager'] as const;
 
 const IncidentId = z.string().regex(/^[0-9a-f]{16}$/).describe('16 lowercase hex characters');
@@ -296,32 +300,37 @@ export const ROUTES = {
     success: { status: 200, description: 'Stored (`created: false` when this very content was stored under this version before)', schema: StoredPlaybookSchema },
   },
   listPlaybooks: {
-    method: 'get', path: '/v1/playbooks', roles: READERS, summary: 'Every playbook with its versions',
+    method: 'get', path: '/v1/playbooks', roles: PLAYBOOK_READERS, summary: 'Every playbook with its versions',
     success: { status: 200, description: 'Playbooks by name', schema: PlaybookListSchema },
   },
   getPlaybookVersion: {
-    method: 'get', path: '/v1/playbooks/:name/versions/:version', roles: READERS, summary: 'One playbook version: the playbook, its digest and the text it was sent as',
+    method: 'get', path: '/v1/playbooks/:name/versions/:version', roles: PLAYBOOK_READERS, summary: 'One playbook version: the playbook, its digest and the text it was sent as',
     params: PlaybookParamsSchema.shape, success: { status: 200, description: 'The version', schema: PlaybookVersionSchema },
   },
   createKey: {
-    method: 'post', path: '/v1/admin/keys', roles: ['admin'], summary: 'Issue an API key (shown once)',
+    method: 'post', path: '/v1/admin/keys', roles: ['admin'], summary: 'Issue an API key (shown once), with its expiry and, for an integration key, its sources and limits; audited',
     body: NewKeySchema, success: { status: 201, description: 'Issued', schema: IssuedKeySchema },
   },
   listKeys: {
-    method: 'get', path: '/v1/admin/keys', roles: ['admin'], summary: 'List API keys (never their secrets)',
+    method: 'get', path: '/v1/admin/keys', roles: ['admin'], summary: 'List API keys with their constraints, expiry and last use (never their secrets)',
     success: { status: 200, description: 'Keys', schema: KeyListSchema },
   },
   revokeKey: {
-    method: 'delete', path: '/v1/admin/keys/:keyId', roles: ['admin'], summary: 'Revoke an API key',
-    params: { keyId: KeyId }, success: { status: 204, description: 'Revoked' },
+    method: 'delete', path: '/v1/admin/keys/:keyId', roles: ['admin'], summary: 'Revoke an API key; audited',
+    params: { keyId: KeyId }, conflict: 'The key is the last admin key that works: issue another admin key first',
+    success: { status: 204, description: 'Revoked' },
   },
   listRoster: {
     method: 'get', path: '/v1/admin/roster', roles: ['admin'], summary: 'Who each escalation level pages',
     success: { status: 200, description: 'The roster', schema: RosterSchema },
   },
   setRoster: {
-    method: 'put', path: '/v1/admin/roster/:target', roles: ['admin'], summary: 'Set the people or teams behind one escalation level (running incidents page them from now on)',
+    method: 'put', path: '/v1/admin/roster/:target', roles: ['admin'], summary: 'Set the people or teams behind one escalation level (running incidents page them from now on); audited',
     params: { target: z.enum(ESCALATION_TARGETS) }, body: RosterUpdateSchema, success: { status: 200, description: 'Updated', schema: RosterSchema.shape.items.element },
+  },
+  administrationAudit: {
+    method: 'get', path: '/v1/audit/administration', roles: ['auditor'], summary: 'The audit chain of administration: keys issued and revoked, roster changes, verified',
+    success: { status: 200, description: 'Entries and verification', schema: AdministrationAuditSchema },
   },
   health: {
     method: 'get', path: '/healthz', roles: 'public', summary: 'Liveness',

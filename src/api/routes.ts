@@ -56,12 +56,13 @@ import type { Principal } from '../domain/principal';
 import type { PinnedPlaybook } from '../domain/playbook-run';
 import { TaskRegister, type TaskPagePosition } from '../db/task-register';
 import { PlaybookResolver, type Unrunnable } from './playbook-resolver';
-import { allow, principalOf } from './auth';
+import { allow, principalOf, reporterOf } from './auth';
+import { AdminAudit, ADMINISTRATION_CHAIN } from '../db/admin-audit';
 import { jsonBody, unstorableProblem } from './body';
 import { decodeCursor, encodeCursor } from './cursor';
 import { idempotent, idempotentUpdateId } from './idempotency';
 import { STATE_SOURCE_HEADER, type IncidentDecisions } from './incident-decisions';
-import type { Intake } from './intake';
+import { assertMayReport, type Intake } from './intake';
 import type { ApiMetrics } from './metrics';
 import { HttpProblem, problems, validationProblem } from './problem';
 import { bodySchema, ROUTES, type OperationId, type RouteContext, type RouteSpec } from './route-table';
@@ -154,26 +155,32 @@ function handlers(deps: RouteDependencies): Handlers {
     async ({ params, body }: { params: { id: string; taskId: string }; body: Omit<T, 'taskId'> }, res: Response, req: Parameters<RequestHandler>[0]) => {
       res.json(await decisions.decideFollowUp(params.id, update, { ...body, taskId: params.taskId } as T, principalOf(req), idempotentUpdateId(res)));
     };
+  const adminAudit = new AdminAudit(deps.auditLog);
   const countIntake = (r: { deduplicated: boolean }) => metrics.alerts.inc({ outcome: r.deduplicated ? 'joined_or_replayed' : 'opened_incident' });
 
   return {
-    async reportAlert({ body }, res) {
-      const result = await intake.receive(body);
+    async reportAlert({ body }, res, req) {
+      const reporter = reporterOf(req);
+      assertMayReport(reporter, [{ alert: body }]);
+      const result = await intake.receive(body, reporter);
       countIntake(result);
       res.status(202).json(result);
     },
-    async alertmanagerWebhook({ body }, res) {
+    async alertmanagerWebhook({ body }, res, req) {
+      const reporter = reporterOf(req);
+      const converted = body.alerts.map((am) => toFirebreakAlert(am));
+      // Every alert of the batch is checked before any is recorded.
+      assertMayReport(reporter, converted.map(({ alert }, i) => ({ alert, at: `alerts.${i}` })));
       const results = [];
-      for (const am of body.alerts) {
-        const { alert, status } = toFirebreakAlert(am);
-        const result = await intake.receive(alert, status);
+      for (const { alert, status } of converted) {
+        const result = await intake.receive(alert, reporter, status);
         countIntake(result);
         results.push({ ...result, status });
       }
       res.status(202).json({ results });
     },
-    async declareIncident({ body }, res) {
-      const result = await intake.receive(body);
+    async declareIncident({ body }, res, req) {
+      const result = await intake.receive(body, reporterOf(req));
       countIntake(result);
       res.status(202).json(result);
     },
@@ -351,21 +358,30 @@ function handlers(deps: RouteDependencies): Handlers {
       if (!found) throw problems.notFound(`no playbook ${params.name} version ${params.version}`);
       res.json(found);
     },
-    async createKey({ body }, res) {
-      res.status(201).json(await deps.keys.create(body.name, body.role));
+    async createKey({ body }, res, req) {
+      const { name, role, ...options } = body;
+      res.status(201).json(await deps.keys.create(name, role, role === 'integration' ? { correlateAcrossSources: false, ...options } : options, principalOf(req)));
     },
     async listKeys(_input, res) {
       res.json({ items: await deps.keys.list() });
     },
-    async revokeKey({ params }, res) {
-      if (!(await deps.keys.revoke(params.keyId))) throw problems.notFound(`no active key ${params.keyId}`);
+    async revokeKey({ params }, res, req) {
+      const outcome = await deps.keys.revoke(params.keyId, principalOf(req));
+      if (!outcome.revoked && outcome.why === 'unknown') throw problems.notFound(`no active key ${params.keyId}`);
+      if (!outcome.revoked) {
+        throw new HttpProblem(409, 'last-admin-key', 'The last admin key cannot be revoked', `key ${params.keyId} is the last admin key that works: issue another admin key first, then revoke this one`);
+      }
       res.status(204).end();
+    },
+    async administrationAudit(_input, res) {
+      const { entries, verification } = await adminAudit.verified();
+      res.json({ chain: ADMINISTRATION_CHAIN, entries: entries.map(({ incidentId: _chain, ...entry }) => entry), verification });
     },
     async listRoster(_input, res) {
       res.json({ items: await deps.roster.list() });
     },
     async setRoster({ params, body }, res, req) {
-      res.json(await deps.roster.set(params.target, body.people, principalOf(req).name));
+      res.json(await deps.roster.set(params.target, body.people, principalOf(req)));
     },
     health(_input, res) {
       res.json({ status: 'ok' });

@@ -10,6 +10,7 @@ import { normaliseObservable, OBSERVABLE_KINDS, TLP_LEVELS } from '../domain/obs
 import { instantFilter } from '../domain/instant';
 import { ROLES } from '../domain/principal';
 import { SEVERITIES } from '../domain/severity';
+import { ASSET_KINDS } from '../domain/asset';
 import { boundedText, identifier, storableString } from '../domain/text';
 
 /** Schemas only the HTTP layer needs: list queries, admin bodies, and the shapes of answers. */
@@ -72,7 +73,32 @@ export const ObservableSearchSchema = z.object({
   ),
 });
 
-export const NewKeySchema = z.strictObject({ name: boundedText(200), role: z.enum(ROLES) });
+const KEY_CONSTRAINT_FIELDS = ['sources', 'correlateAcrossSources', 'maxSeverity', 'assetKinds'] as const;
+
+/** `POST /v1/admin/keys`: an integration key names the sources it reports for; only integration keys take constraints. */
+export const NewKeySchema = z
+  .strictObject({
+    name: boundedText(200),
+    role: z.enum(ROLES),
+    expiresAt: z.iso.datetime({ offset: true }).optional().describe('After this instant the key gets 401; none: it does not expire'),
+    sources: z.array(identifier(100)).min(1).max(50).optional().describe('Integration keys: the alert sources it may report for (required)'),
+    correlateAcrossSources: z.boolean().optional().describe('Integration keys: its dedup keys join incidents of any source (default false: scoped to the alert’s source)'),
+    maxSeverity: z.enum(SEVERITIES).optional().describe('Integration keys: alerts above it are recorded at it'),
+    assetKinds: z.array(z.enum(ASSET_KINDS)).min(1).max(ASSET_KINDS.length).optional().describe('Integration keys: the asset kinds its alerts may name'),
+  })
+  .superRefine((key, ctx) => {
+    if (key.expiresAt !== undefined && Date.parse(key.expiresAt) <= Date.now()) {
+      ctx.addIssue({ code: 'custom', path: ['expiresAt'], message: 'must be in the future' });
+    }
+    if (key.role === 'integration' && key.sources === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['sources'], message: 'an integration key is bound to the sources it reports for: name them' });
+    }
+    if (key.role !== 'integration') {
+      for (const field of KEY_CONSTRAINT_FIELDS) {
+        if (key[field] !== undefined) ctx.addIssue({ code: 'custom', path: [field], message: 'only integration keys report alerts' });
+      }
+    }
+  });
 
 export const ProblemSchema = z
   .object({
@@ -86,7 +112,15 @@ export const ProblemSchema = z
   .describe('RFC 9457 problem details');
 
 export const IntakeResultSchema = z
-  .object({ incidentId: z.string(), alertId: z.string(), deduplicated: z.boolean() })
+  .object({
+    incidentId: z.string(),
+    alertId: z.string(),
+    deduplicated: z.boolean(),
+    severityCapped: z
+      .object({ sent: z.enum(SEVERITIES), recorded: z.enum(SEVERITIES) })
+      .optional()
+      .describe('The key’s severity cap lowered the severity the alert was recorded at'),
+  })
   ;
 
 export const AlertmanagerResultSchema = z
@@ -131,15 +165,55 @@ export const IncidentListSchema = z
   .object({ items: z.array(IncidentSummarySchema), nextCursor: z.string().nullable() })
   ;
 
+const KeyConstraintsSchema = z
+  .object({
+    sources: z.array(z.string()).nullable(),
+    correlateAcrossSources: z.boolean(),
+    maxSeverity: z.enum(SEVERITIES).nullable(),
+    assetKinds: z.array(z.enum(ASSET_KINDS)).nullable(),
+  })
+  .describe('What the key may report; null: any');
+
 export const IssuedKeySchema = z
-  .object({ keyId: z.string(), name: z.string(), role: z.enum(ROLES), token: z.string() })
+  .object({ keyId: z.string(), name: z.string(), role: z.enum(ROLES), token: z.string(), constraints: KeyConstraintsSchema, expiresAt: z.string().nullable() })
   .describe('The token is shown once; only its hash is stored.');
 
 export const KeyListSchema = z
   .object({
-    items: z.array(z.object({ keyId: z.string(), name: z.string(), role: z.enum(ROLES), createdAt: z.string(), revokedAt: z.string().nullable() })),
+    items: z.array(
+      z.object({
+        keyId: z.string(),
+        name: z.string(),
+        role: z.enum(ROLES),
+        constraints: KeyConstraintsSchema,
+        createdAt: z.string(),
+        createdBy: z.string().nullable(),
+        expiresAt: z.string().nullable(),
+        lastUsedAt: z.string().nullable().describe('When it last authenticated, to the minute'),
+        revokedAt: z.string().nullable(),
+      }),
+    ),
   })
   ;
+
+export const AdministrationAuditSchema = z.object({
+  chain: z.string().describe('The reserved chain id of administration'),
+  entries: z.array(
+    z.object({
+      seq: z.number().int(),
+      entryKey: z.string(),
+      at: z.string(),
+      actor: z.string(),
+      actorRole: z.string(),
+      action: z.string(),
+      outcome: z.string(),
+      details: z.record(z.string(), z.unknown()),
+      prevHash: z.string(),
+      hash: z.string(),
+    }),
+  ),
+  verification: z.looseObject({ valid: z.boolean(), entries: z.number().int() }),
+});
 
 export const TimelineSchema = z.object({
   incidentId: z.string(),

@@ -18,6 +18,8 @@ export interface AlertRecord {
   severity: string;
   title: string;
   payload: unknown;
+  /** The API key that reported it. */
+  keyId: string;
   /** Normalised, without duplicates, sorted (dedupeObservables). */
   observables: ObservableRef[];
   receivedAt: string;
@@ -107,10 +109,10 @@ export class AlertRegister {
 
   private async insertAlert(client: PoolClient, alert: AlertRecord, incidentId: string): Promise<boolean> {
     const result = await client.query(
-      `INSERT INTO alerts (alert_id, source, source_ref, incident_id, dedup_key, severity, title, payload)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+      `INSERT INTO alerts (alert_id, source, source_ref, incident_id, dedup_key, severity, title, payload, key_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
        ON CONFLICT DO NOTHING RETURNING alert_id`,
-      [alert.alertId, alert.source, alert.sourceRef, incidentId, alert.dedupKey, alert.severity, alert.title, JSON.stringify(alert.payload)],
+      [alert.alertId, alert.source, alert.sourceRef, incidentId, alert.dedupKey, alert.severity, alert.title, JSON.stringify(alert.payload), alert.keyId],
     );
     return result.rowCount === 1;
   }

@@ -1,12 +1,25 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Pool } from 'pg';
+import type { AssetKind } from '../domain/asset';
+import { UNCONSTRAINED, type KeyConstraints } from '../domain/key-constraints';
 import type { Principal, Role } from '../domain/principal';
+import type { Severity } from '../domain/severity';
+import type { AdminActor, AdminAudit } from './admin-audit';
+import { inTransaction } from './transaction';
 
 /** Keys look like `fbk_<keyId>_<secret>`; only a SHA-256 of the secret is stored. */
 const KEY_PATTERN = /^fbk_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;
 
+/** A key's last-used time is written at most this often: a busy integration must not write on every alert. */
+export const LAST_USED_RESOLUTION_MS = 60_000;
+
 function hashSecret(secret: string): Buffer {
   return createHash('sha256').update(secret, 'utf8').digest();
+}
+
+export interface KeyOptions extends Partial<KeyConstraints> {
+  /** After this instant the key gets 401; none: it never expires. */
+  expiresAt?: string | null;
 }
 
 export interface IssuedKey {
@@ -15,40 +28,111 @@ export interface IssuedKey {
   role: Role;
   /** The full key; shown once, never stored. */
   token: string;
+  constraints: KeyConstraints;
+  expiresAt: string | null;
 }
 
-export class ApiKeyStore {
-  constructor(private readonly pool: Pool) {}
+export interface KeyRecord {
+  keyId: string;
+  name: string;
+  role: Role;
+  constraints: KeyConstraints;
+  createdAt: string;
+  createdBy: string | null;
+  expiresAt: string | null;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
 
-  async create(name: string, role: Role): Promise<IssuedKey> {
+/** A key that authenticated: who it stands for, and what it may report. */
+export interface AuthenticatedKey {
+  principal: Principal;
+  constraints: KeyConstraints;
+}
+
+/** Why a key could not be revoked. */
+export type RevocationRefusal = 'unknown' | 'last-admin';
+
+/** Serialises changes to who holds an admin key, so two revocations cannot remove the last two together. */
+const ADMIN_KEYS_LOCK = "hashtextextended('firebreak:admin-keys', 0)";
+
+/** A key that works now: not revoked and not expired. */
+const USABLE = '(revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now()))';
+
+/**
+ * API keys: issued with their constraints and an optional expiry, authenticated by hash, revoked.
+ * Issuing and revoking are recorded in the administration audit chain before the change commits,
+ * so a change without its entry never commits.
+ */
+export class ApiKeyStore {
+  constructor(
+    private readonly pool: Pool,
+    private readonly audit?: AdminAudit,
+  ) {}
+
+  async create(name: string, role: Role, options: KeyOptions = {}, issuedBy: AdminActor = { name: 'system', role: 'system' }): Promise<IssuedKey> {
     const keyId = randomBytes(8).toString('hex');
     const secret = randomBytes(32).toString('base64url');
-    await this.pool.query('INSERT INTO api_keys (key_id, name, role, secret_hash) VALUES ($1, $2, $3, $4)', [
-      keyId,
-      name,
-      role,
-      hashSecret(secret),
-    ]);
-    return { keyId, name, role, token: `fbk_${keyId}_${secret}` };
+    const constraints: KeyConstraints = {
+      sources: options.sources ?? UNCONSTRAINED.sources,
+      correlateAcrossSources: options.correlateAcrossSources ?? UNCONSTRAINED.correlateAcrossSources,
+      maxSeverity: options.maxSeverity ?? UNCONSTRAINED.maxSeverity,
+      assetKinds: options.assetKinds ?? UNCONSTRAINED.assetKinds,
+    };
+    const expiresAt = options.expiresAt ?? null;
+    await inTransaction(this.pool, async (client) => {
+      await client.query(
+        `INSERT INTO api_keys (key_id, name, role, secret_hash, sources, correlate_across_sources, max_severity, asset_kinds, expires_at, created_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+        [keyId, name, role, hashSecret(secret), constraints.sources, constraints.correlateAcrossSources, constraints.maxSeverity, constraints.assetKinds, expiresAt, issuedBy.name],
+      );
+      await this.audit?.record('issue_key', keyId, issuedBy, { issued: { keyId, name, role, ...constraints, expiresAt } });
+    });
+    return { keyId, name, role, token: `fbk_${keyId}_${secret}`, constraints, expiresAt };
   }
 
-  /** The principal a bearer token stands for, or undefined for a malformed, unknown or revoked key. */
+  /** The principal a bearer token stands for, or undefined for a malformed, unknown, revoked or expired key. */
   async authenticate(token: string): Promise<Principal | undefined> {
+    return (await this.authenticateKey(token))?.principal;
+  }
+
+  /** The key a bearer token is, with its constraints; notes its use at most once a minute. */
+  async authenticateKey(token: string, now: Date = new Date()): Promise<AuthenticatedKey | undefined> {
     const match = KEY_PATTERN.exec(token);
     if (!match) return undefined;
     const [, keyId, secret] = match as unknown as [string, string, string];
-    const { rows } = await this.pool.query('SELECT name, role, secret_hash, revoked_at FROM api_keys WHERE key_id = $1', [keyId]);
+    const { rows } = await this.pool.query(
+      `SELECT name, role, secret_hash, revoked_at, expires_at, last_used_at, sources, correlate_across_sources, max_severity, asset_kinds
+         FROM api_keys WHERE key_id = $1`,
+      [keyId],
+    );
     const row = rows[0];
     // Compare even when the key is unknown so timing does not tell which ids exist.
     const stored: Buffer = row?.secret_hash ?? Buffer.alloc(32);
     const matches = timingSafeEqual(stored, hashSecret(secret));
     if (!row || !matches || row.revoked_at) return undefined;
-    return { keyId, name: row.name, role: row.role };
+    if (row.expires_at && row.expires_at.getTime() <= now.getTime()) return undefined;
+    if (!row.last_used_at || now.getTime() - row.last_used_at.getTime() >= LAST_USED_RESOLUTION_MS) {
+      // The condition again in SQL: of several API replicas noticing at once, one writes.
+      await this.pool.query(`UPDATE api_keys SET last_used_at = now() WHERE key_id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`, [keyId]);
+    }
+    return { principal: { keyId, name: row.name, role: row.role }, constraints: constraintsOf(row) };
   }
 
-  async revoke(keyId: string): Promise<boolean> {
-    const result = await this.pool.query('UPDATE api_keys SET revoked_at = now() WHERE key_id = $1 AND revoked_at IS NULL', [keyId]);
-    return result.rowCount === 1;
+  /** Revokes a usable key; the last usable admin key is refused, so administration is never locked out. */
+  async revoke(keyId: string, revokedBy: AdminActor = { name: 'system', role: 'system' }): Promise<{ revoked: true } | { revoked: false; why: RevocationRefusal }> {
+    return inTransaction(this.pool, async (client) => {
+      const { rows } = await client.query(`SELECT role FROM api_keys WHERE key_id = $1 AND revoked_at IS NULL FOR UPDATE`, [keyId]);
+      if (!rows[0]) return { revoked: false, why: 'unknown' as const };
+      if (rows[0].role === 'admin') {
+        await client.query(`SELECT pg_advisory_xact_lock(${ADMIN_KEYS_LOCK})`);
+        const others = await client.query(`SELECT count(*)::int AS n FROM api_keys WHERE role = 'admin' AND key_id <> $1 AND ${USABLE}`, [keyId]);
+        if (others.rows[0].n === 0) return { revoked: false, why: 'last-admin' as const };
+      }
+      await client.query('UPDATE api_keys SET revoked_at = now() WHERE key_id = $1', [keyId]);
+      await this.audit?.record('revoke_key', keyId, revokedBy, { revoked: { keyId, role: rows[0].role } });
+      return { revoked: true as const };
+    });
   }
 
   async count(): Promise<number> {
@@ -56,8 +140,25 @@ export class ApiKeyStore {
     return rows[0].n;
   }
 
-  async list(): Promise<Array<{ keyId: string; name: string; role: Role; createdAt: string; revokedAt: string | null }>> {
-    const { rows } = await this.pool.query('SELECT key_id, name, role, created_at, revoked_at FROM api_keys ORDER BY created_at, key_id');
-    return rows.map((r) => ({ keyId: r.key_id, name: r.name, role: r.role, createdAt: r.created_at.toISOString(), revokedAt: r.revoked_at?.toISOString() ?? null }));
+  async list(): Promise<KeyRecord[]> {
+    const { rows } = await this.pool.query(
+      `SELECT key_id, name, role, created_at, created_by, expires_at, last_used_at, revoked_at, sources, correlate_across_sources, max_severity, asset_kinds
+         FROM api_keys ORDER BY created_at, key_id`,
+    );
+    return rows.map((r) => ({
+      keyId: r.key_id,
+      name: r.name,
+      role: r.role,
+      constraints: constraintsOf(r),
+      createdAt: r.created_at.toISOString(),
+      createdBy: r.created_by,
+      expiresAt: r.expires_at?.toISOString() ?? null,
+      lastUsedAt: r.last_used_at?.toISOString() ?? null,
+      revokedAt: r.revoked_at?.toISOString() ?? null,
+    }));
   }
+}
+
+function constraintsOf(row: { sources: string[] | null; correlate_across_sources: boolean; max_severity: Severity | null; asset_kinds: AssetKind[] | null }): KeyConstraints {
+  return { sources: row.sources, correlateAcrossSources: row.correlate_across_sources, maxSeverity: row.max_severity, assetKinds: row.asset_kinds };
 }

@@ -19,6 +19,11 @@ export const AssessmentSchema = z.strictObject({
 export const ContainmentApprovalSchema = z.strictObject({
   approved: z.boolean(),
   reason: boundedText(2_000).optional(),
+  planDigest: z
+    .string()
+    .regex(/^sha256:[0-9a-f]{64}$/, 'must be a response.pendingPlanDigest as the incident showed it')
+    .optional()
+    .describe('The containment plan decided on (the incident’s response.pendingPlanDigest): 409 when the plan has changed since'),
 });
 
 export const RoleParamSchema = z.enum(INCIDENT_ROLES);

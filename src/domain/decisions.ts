@@ -34,6 +34,8 @@ export interface PlaybookApplication {
 export interface ContainmentApproval {
   approved: boolean;
   reason?: string;
+  /** The digest of the containment plan the manager saw (`response.pendingPlanDigest`); refused once the plan changed. */
+  planDigest?: string;
 }
 
 export interface RoleAssignment {

@@ -28,6 +28,7 @@ import {
 } from './task';
 import { severityLevel, type Severity } from './severity';
 import type { ResponseStep } from './response-plan';
+import { pendingPlanDigest, planChangedRejection } from './containment-plan-digest';
 import { dueText, fileClock, type Filing, type RegulatoryClock } from './regulatory';
 import {
   mergeObservables,
@@ -60,6 +61,8 @@ export interface AlertSummary {
   observables?: ObservableRef[];
   /** The monitor's labels (Alertmanager: alertname, instance, job, …), shown on the alert. */
   labels?: Record<string, string>;
+  /** The API key that reported it (absent on alerts from before keys were kept). */
+  keyId?: string;
 }
 
 export interface EscalationRecord {
@@ -117,6 +120,8 @@ export interface ResponseProgress {
   completed: ResponseStep[];
   current?: ResponseStep;
   awaitingApproval: boolean;
+  /** While a containment approval is awaited: the digest of the plan it would approve (absent before 0.5.0). */
+  pendingPlanDigest?: string;
   approval?: ContainmentApproval & Attribution;
   containment: ContainmentOutcome[];
   artifactsCollected: number;
@@ -273,12 +278,15 @@ export function recordAlert(state: IncidentState, alert: AlertSummary): Incident
   // The observables live on the incident (and in their table), so the recent alerts stay small.
   const { observables, ...shown } = alert;
   const merged = observables?.length ? mergeObservables(state.observables ?? [], observables, { at: alert.receivedAt, alertId: alert.alertId }) : state.observables;
+  const assets = resolved ? state.assets : mergeAssets(state.assets, alert.assets);
   return bump(state, {
     alertCount: state.alertCount + 1,
     resolvedAlertCount: state.resolvedAlertCount + (resolved ? 1 : 0),
     recentAlerts: [...state.recentAlerts, shown].slice(-RECENT_ALERTS_KEPT),
-    assets: resolved ? state.assets : mergeAssets(state.assets, alert.assets),
+    assets,
     ...(merged !== state.observables ? { observables: merged } : {}),
+    // A new asset changes the containment plan waiting for approval: the digest shown follows it.
+    ...(state.response?.awaitingApproval && assets !== state.assets ? { response: { ...state.response, pendingPlanDigest: pendingPlanDigest(assets) } } : {}),
   });
 }
 
@@ -374,7 +382,7 @@ export function completeStage(state: IncidentState, step: ResponseStep): Inciden
 
 export function awaitContainmentApproval(state: IncidentState, policy: PolicyTable, now: Date): IncidentState {
   return bump(state, {
-    response: { ...progress(state), awaitingApproval: true },
+    response: { ...progress(state), awaitingApproval: true, pendingPlanDigest: pendingPlanDigest(state.assets) },
     nextDeadline: deadlineFor(policy, state.severity, 'approveContainment', now),
   });
 }
@@ -383,13 +391,15 @@ export function awaitContainmentApproval(state: IncidentState, policy: PolicyTab
 export function withdrawContainmentRequest(state: IncidentState): IncidentState {
   const p = progress(state);
   if (!p.awaitingApproval) return state;
+  const { pendingPlanDigest: _withdrawn, ...rest } = p;
   return bump(state, {
-    response: { ...p, awaitingApproval: false },
+    response: { ...rest, awaitingApproval: false },
     ...(state.nextDeadline?.kind === 'approveContainment' ? { nextDeadline: undefined } : {}),
   });
 }
 
-export function containmentApprovalRejection(state: IncidentState): string | undefined {
+/** `approval` carries the digest of the plan the manager saw, if they sent it: refused once the plan changed. */
+export function containmentApprovalRejection(state: IncidentState, approval?: ContainmentApproval): string | undefined {
   const phase = notInPhase(state, 'response', 'a containment approval');
   if (phase) return phase;
   if (state.response?.approval) {
@@ -397,12 +407,18 @@ export function containmentApprovalRejection(state: IncidentState): string | und
     return `containment was already ${a.approved ? 'approved' : 'rejected'} by ${a.by.name} at ${a.at}`;
   }
   if (!state.response?.awaitingApproval) return `incident ${state.incidentId} is not waiting for a containment approval`;
-  return undefined;
+  return planChangedRejection(state.assets, approval?.planDigest);
+}
+
+function withoutPending(p: ResponseProgress): ResponseProgress {
+  const { pendingPlanDigest: _decided, ...rest } = p;
+  return rest;
 }
 
 export function decideContainment(state: IncidentState, approval: ContainmentApproval, by: Principal, now: Date): IncidentState {
   return bump(state, {
-    response: { ...progress(state), awaitingApproval: false, approval: { ...approval, by, at: now.toISOString() } },
+    // The approval names the plan it approved, whether or not the manager sent its digest.
+    response: { ...withoutPending(progress(state)), awaitingApproval: false, approval: { ...approval, planDigest: approval.planDigest ?? pendingPlanDigest(state.assets), by, at: now.toISOString() } },
     nextDeadline: undefined,
   });
 }

@@ -288,7 +288,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     state = assess(state, assessment, principal, policy, new Date());
     if (stageSlaTimers && state.phase === 'response') state = armStageDeadlines(state, policy);
   });
-  decision(approveContainmentUpdate, () => containmentApprovalRejection(state), ({ decision: approval, principal }) => {
+  decision(approveContainmentUpdate, ({ decision: approval }) => containmentApprovalRejection(state, approval), ({ decision: approval, principal }) => {
     state = decideContainment(state, approval, principal, new Date());
   });
   decision(assignRoleUpdate, () => roleAssignmentRejection(state), ({ decision: assignment, principal }) => {

@@ -6,8 +6,8 @@ const MATRIX: Array<{ method: string; path: string; body?: unknown; allowed: Rol
   { method: 'POST', path: '/v1/alerts', body: {}, allowed: ['integration'] },
   { method: 'POST', path: '/v1/integrations/alertmanager', body: {}, allowed: ['integration'] },
   { method: 'POST', path: '/v1/incidents', body: {}, allowed: ['manager'] },
-  { method: 'GET', path: '/v1/incidents', allowed: ['responder', 'manager', 'auditor', 'admin'] },
-  { method: 'GET', path: '/v1/incidents/0000000000000000', allowed: ['responder', 'manager', 'auditor', 'admin'] },
+  { method: 'GET', path: '/v1/incidents', allowed: ['responder', 'manager', 'auditor'] },
+  { method: 'GET', path: '/v1/incidents/0000000000000000', allowed: ['responder', 'manager', 'auditor'] },
   { method: 'POST', path: '/v1/incidents/0000000000000000/acknowledge', body: {}, allowed: ['responder', 'manager'] },
   { method: 'POST', path: '/v1/incidents/0000000000000000/assessment', body: {}, allowed: ['manager'] },
   { method: 'POST', path: '/v1/incidents/0000000000000000/containment/approval', body: {}, allowed: ['manager'] },
@@ -26,6 +26,7 @@ const MATRIX: Array<{ method: string; path: string; body?: unknown; allowed: Rol
   { method: 'GET', path: '/v1/incidents/0000000000000000/timeline', allowed: ['auditor', 'manager'] },
   { method: 'GET', path: '/v1/incidents/0000000000000000/history', allowed: ['auditor'] },
   { method: 'GET', path: '/v1/incidents/0000000000000000/audit', allowed: ['auditor'] },
+  { method: 'GET', path: '/v1/audit/administration', allowed: ['auditor'] },
   { method: 'POST', path: '/v1/incidents/0000000000000000/replay', body: {}, allowed: ['auditor'] },
   { method: 'POST', path: '/v1/admin/keys', body: {}, allowed: ['admin'] },
   { method: 'GET', path: '/v1/admin/keys', allowed: ['admin'] },
@@ -33,15 +34,15 @@ const MATRIX: Array<{ method: string; path: string; body?: unknown; allowed: Rol
   { method: 'POST', path: '/v1/admin/playbooks', body: {}, allowed: ['admin'] },
   { method: 'GET', path: '/v1/playbooks', allowed: ['responder', 'manager', 'auditor', 'admin'] },
   { method: 'GET', path: '/v1/playbooks/ransomware/versions/1', allowed: ['responder', 'manager', 'auditor', 'admin'] },
-  { method: 'GET', path: '/v1/incidents/0000000000000000/tasks', allowed: ['responder', 'manager', 'auditor', 'admin'] },
+  { method: 'GET', path: '/v1/incidents/0000000000000000/tasks', allowed: ['responder', 'manager', 'auditor'] },
   { method: 'POST', path: '/v1/incidents/0000000000000000/tasks', body: {}, allowed: ['manager'] },
   { method: 'POST', path: '/v1/incidents/0000000000000000/tasks/adhoc-1/complete', body: {}, allowed: ['responder', 'manager'] },
   { method: 'POST', path: '/v1/incidents/0000000000000000/tasks/adhoc-1/reassign', body: {}, allowed: ['manager'] },
   { method: 'POST', path: '/v1/incidents/0000000000000000/tasks/adhoc-1/skip', body: {}, allowed: ['manager'] },
   { method: 'POST', path: '/v1/incidents/0000000000000000/tasks/adhoc-1/comments', body: {}, allowed: ['responder', 'manager'] },
   { method: 'POST', path: '/v1/incidents/0000000000000000/playbook', body: {}, allowed: ['manager'] },
-  { method: 'GET', path: '/v1/tasks', allowed: ['responder', 'manager', 'auditor', 'admin'] },
-  { method: 'GET', path: '/v1/incidents/0000000000000000/follow-ups', allowed: ['responder', 'manager', 'auditor', 'admin'] },
+  { method: 'GET', path: '/v1/tasks', allowed: ['responder', 'manager', 'auditor'] },
+  { method: 'GET', path: '/v1/incidents/0000000000000000/follow-ups', allowed: ['responder', 'manager', 'auditor'] },
   { method: 'POST', path: '/v1/incidents/0000000000000000/follow-ups/follow-up-1/complete', body: {}, allowed: ['responder', 'manager'] },
   { method: 'POST', path: '/v1/incidents/0000000000000000/follow-ups/follow-up-1/reassign', body: {}, allowed: ['manager'] },
   { method: 'POST', path: '/v1/incidents/0000000000000000/follow-ups/follow-up-1/skip', body: {}, allowed: ['manager'] },
@@ -84,7 +85,7 @@ describe('authentication and roles', () => {
   });
 
   it('lets an admin issue, list and revoke keys; a revoked key gets 401', async () => {
-    const issued = await stack.request('POST', '/v1/admin/keys', { key: stack.keys.admin, body: { name: 'splunk-forwarder', role: 'integration' } });
+    const issued = await stack.request('POST', '/v1/admin/keys', { key: stack.keys.admin, body: { name: 'splunk-forwarder', role: 'integration', sources: ['splunk'] } });
     expect(issued.status).toBe(201);
     expect(issued.body).toMatchObject({ name: 'splunk-forwarder', role: 'integration', token: expect.stringMatching(/^fbk_[0-9a-f]{16}_/) });
     const token: string = issued.body.token;

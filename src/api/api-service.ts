@@ -2,7 +2,8 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Express } from 'express';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type TLSConfig } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import type { Logger } from 'pino';
 import type { Pool } from 'pg';
 import { AlertRegister } from '../db/alert-register';
@@ -16,6 +17,7 @@ import { PlaybookStore } from '../db/playbook-store';
 import { Roster } from '../db/roster';
 import { TASK_QUEUE } from '../temporal/contract';
 import { QUICK_RECONNECT, TemporalReachability } from '../temporal/reachability';
+import { dataConverterFor } from '../temporal/payload-codec';
 import { ReplayRequests } from '../audit/replay-requests';
 import { IncidentRepository } from '../db/incident-repository';
 import { TaskRegister } from '../db/task-register';
@@ -34,6 +36,14 @@ export interface ApiServiceOptions {
   pool: Pool;
   temporalAddress: string;
   temporalNamespace: string;
+  /** TLS or mTLS to Temporal (src/temporal/connection-options.ts); absent: plain gRPC. */
+  temporalTls?: TLSConfig;
+  /** Encrypts what the API sends to Temporal and decodes what it reads back (FIREBREAK_PAYLOAD_KEYS). */
+  payloadCodec?: PayloadCodec;
+  /** Bearer token /metrics requires (METRICS_TOKEN); absent: /metrics is open. */
+  metricsToken?: string;
+  /** Temporal UI origins allowed to call the codec endpoint (FIREBREAK_CODEC_CORS_ORIGINS). */
+  codecCorsOrigins?: readonly string[];
   host: string;
   port: number;
   logger: Logger;
@@ -54,9 +64,11 @@ export interface RunningApi {
 /** Wires the Express app to Temporal and PostgreSQL and listens; `close` drains in-flight requests. */
 export async function startApi(options: ApiServiceOptions): Promise<RunningApi> {
   // Lazy: the API starts (and /readyz says why it is not ready) while Temporal is still down.
-  const connection = Connection.lazy({ address: options.temporalAddress, channelArgs: QUICK_RECONNECT });
-  const reachability = TemporalReachability.watch(options.temporalAddress);
-  const client = new Client({ connection, namespace: options.temporalNamespace });
+  const tls = options.temporalTls ? { tls: options.temporalTls } : {};
+  const connection = Connection.lazy({ address: options.temporalAddress, channelArgs: QUICK_RECONNECT, ...tls });
+  const reachability = TemporalReachability.watch(options.temporalAddress, tls);
+  const dataConverter = dataConverterFor(options.payloadCodec);
+  const client = new Client({ connection, namespace: options.temporalNamespace, ...(dataConverter ? { dataConverter } : {}) });
   const incidents = new IncidentRepository(options.pool);
   const metrics = new ApiMetrics();
   const auditLog = new AuditLog(options.pool);
@@ -70,7 +82,10 @@ export async function startApi(options: ApiServiceOptions): Promise<RunningApi> 
     decisions: new IncidentDecisions(client, reachability, incidents, auditLog, new TaskRegister(options.pool), metrics),
     incidents,
     auditLog,
-    histories: new HistorySource(client, options.pool, reachability),
+    histories: new HistorySource(client, options.pool, reachability, options.payloadCodec),
+    payloadCodec: options.payloadCodec,
+    metricsToken: options.metricsToken,
+    codecCorsOrigins: options.codecCorsOrigins,
     regulatory: loadRegulatoryConfig(),
     roster: new Roster(options.pool, adminAudit),
     playbooks: new PlaybookStore(options.pool),

@@ -10,7 +10,7 @@ module.exports = {
   // One Temporal dev server and one PostgreSQL for the whole run (see test/support/global-setup.ts).
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
-  setupFiles: ['<rootDir>/test/support/quiet-runtime.ts'],
+  setupFiles: ['<rootDir>/test/support/quiet-runtime.ts', '<rootDir>/test/support/decision-key-env.ts'],
   // Server-backed suites share those servers and two cores: run them one at a time.
   maxWorkers: 1,
   testTimeout: 60_000,

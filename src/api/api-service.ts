@@ -24,6 +24,7 @@ import { TaskRegister } from '../db/task-register';
 import type { PolicyTable } from '../domain/policy';
 import { loadPolicy, loadRegulatoryConfig } from '../policy-file';
 import { createApp } from './app';
+import { DecisionSigner, decisionSigningInterceptor } from '../decision-keys';
 import { IncidentDecisions } from './incident-decisions';
 import { Intake } from './intake';
 import { ApiMetrics } from './metrics';
@@ -33,6 +34,8 @@ import type { RateLimits } from './rate-limit';
 const READY_CHECK_MS = 2_000;
 
 export interface ApiServiceOptions {
+  /** Signs every decision the API sends (the workflows refuse unsigned ones); by default FIREBREAK_DECISION_SIGNING_KEY. */
+  decisionSigner?: DecisionSigner;
   pool: Pool;
   temporalAddress: string;
   temporalNamespace: string;
@@ -68,7 +71,13 @@ export async function startApi(options: ApiServiceOptions): Promise<RunningApi> 
   const connection = Connection.lazy({ address: options.temporalAddress, channelArgs: QUICK_RECONNECT, ...tls });
   const reachability = TemporalReachability.watch(options.temporalAddress, tls);
   const dataConverter = dataConverterFor(options.payloadCodec);
-  const client = new Client({ connection, namespace: options.temporalNamespace, ...(dataConverter ? { dataConverter } : {}) });
+  const signer = options.decisionSigner ?? DecisionSigner.fromEnvironment();
+  const client = new Client({
+    connection,
+    namespace: options.temporalNamespace,
+    interceptors: { workflow: [decisionSigningInterceptor(signer)] },
+    ...(dataConverter ? { dataConverter } : {}),
+  });
   const incidents = new IncidentRepository(options.pool);
   const metrics = new ApiMetrics();
   const auditLog = new AuditLog(options.pool);

@@ -60,6 +60,7 @@ import {
   FollowUpStateSchema,
   IncidentFollowUpsSchema,
 } from './schemas';
+import { DECISION_ROLES } from '../domain/decision-roles';
 import { ESCALATION_TARGETS } from '../domain/escalation';
 import { startsOnMateriality } from '../domain/regulatory';
 
@@ -118,7 +119,6 @@ export function bodySchema(spec: RouteSpec, ctx: RouteContext): z.ZodType | unde
 const READERS = ['responder', 'manager', 'auditor'] as const;
 /** Playbooks are plans, not incident data: the admins who store them read them too. */
 const PLAYBOOK_READERS = [...READERS, 'admin'] as const;
-const DECIDERS = ['responder', 'manager'] as const;
 
 const IncidentId = z.string().regex(/^[0-9a-f]{16}$/).describe('16 lowercase hex characters');
 const KeyId = z.string().regex(/^[0-9a-f]{16}$/);
@@ -155,56 +155,56 @@ export const ROUTES = {
     params: incidentParams, success: newState('The incident'),
   },
   acknowledge: {
-    method: 'post', path: '/v1/incidents/:id/acknowledge', roles: DECIDERS, summary: 'Acknowledge a detected incident',
+    method: 'post', path: '/v1/incidents/:id/acknowledge', roles: DECISION_ROLES.acknowledge, summary: 'Acknowledge a detected incident',
     params: incidentParams, body: AcknowledgeSchema, decision: true, idempotent: true, success: newState('Acknowledged; the incident is in triage'),
   },
   assess: {
-    method: 'post', path: '/v1/incidents/:id/assessment', roles: ['manager'], summary: 'Confirm severity and category, pick the strategy, or dismiss; pins the playbook the response runs (named, or chosen by matching rules)',
+    method: 'post', path: '/v1/incidents/:id/assessment', roles: DECISION_ROLES.assess, summary: 'Confirm severity and category, pick the strategy, or dismiss; pins the playbook the response runs (named, or chosen by matching rules)',
     params: incidentParams, body: AssessmentRequestSchema, decision: true, idempotent: true, success: newState('Assessed'),
   },
   approveContainment: {
-    method: 'post', path: '/v1/incidents/:id/containment/approval', roles: ['manager'], summary: 'Approve or refuse destructive containment',
+    method: 'post', path: '/v1/incidents/:id/containment/approval', roles: DECISION_ROLES.approveContainment, summary: 'Approve or refuse destructive containment',
     params: incidentParams, body: ContainmentApprovalSchema, decision: true, idempotent: true, success: newState('Decided'),
   },
   assignRole: {
-    method: 'put', path: '/v1/incidents/:id/roles/:role', roles: ['manager'], summary: 'Assign a person to an incident role',
+    method: 'put', path: '/v1/incidents/:id/roles/:role', roles: DECISION_ROLES.assignRole, summary: 'Assign a person to an incident role',
     params: { ...incidentParams, role: RoleParamSchema }, body: RoleAssignmentSchema, decision: true, idempotent: true, success: newState('Assigned'),
   },
   escalate: {
-    method: 'post', path: '/v1/incidents/:id/escalations', roles: DECIDERS, summary: 'Escalate one level up the chain',
+    method: 'post', path: '/v1/incidents/:id/escalations', roles: DECISION_ROLES.escalate, summary: 'Escalate one level up the chain',
     params: incidentParams, body: EscalationSchema, decision: true, idempotent: true, success: newState('Escalated'),
   },
   addNote: {
-    method: 'post', path: '/v1/incidents/:id/notes', roles: DECIDERS, summary: 'Add a note',
+    method: 'post', path: '/v1/incidents/:id/notes', roles: DECISION_ROLES.addNote, summary: 'Add a note',
     params: incidentParams, body: NoteSchema, decision: true, idempotent: true, success: newState('Noted'),
   },
   recordReview: {
-    method: 'post', path: '/v1/incidents/:id/review', roles: ['manager'], summary: 'Record the post-incident review outcome',
+    method: 'post', path: '/v1/incidents/:id/review', roles: DECISION_ROLES.recordReview, summary: 'Record the post-incident review outcome',
     params: incidentParams, body: ReviewSchema, decision: true, idempotent: true, success: newState('Recorded'),
   },
   close: {
-    method: 'post', path: '/v1/incidents/:id/close', roles: ['manager'], summary: 'Close an incident in review',
+    method: 'post', path: '/v1/incidents/:id/close', roles: DECISION_ROLES.close, summary: 'Close an incident in review',
     params: incidentParams, body: ClosureSchema, decision: true, idempotent: true, success: newState('Closed'),
   },
   declareRegime: {
-    method: 'post', path: '/v1/incidents/:id/regimes', roles: ['manager'], summary: 'Start a regulator’s clocks (GDPR, NIS2, HIPAA, custom), counted from the event it counts from',
+    method: 'post', path: '/v1/incidents/:id/regimes', roles: DECISION_ROLES.declareRegime, summary: 'Start a regulator’s clocks (GDPR, NIS2, HIPAA, custom), counted from the event it counts from',
     params: incidentParams, body: RegimeSchema, configuredBody: ({ regulatory }) => RegimeSchema.extend({ regime: eventRegime(regulatory) }),
     decision: true, idempotent: true, success: newState('Clocks running'),
   },
   determineMateriality: {
-    method: 'post', path: '/v1/incidents/:id/materiality', roles: ['manager'], summary: 'Record the materiality determination; when material, the SEC 8-K clock starts from it',
+    method: 'post', path: '/v1/incidents/:id/materiality', roles: DECISION_ROLES.determineMateriality, summary: 'Record the materiality determination; when material, the SEC 8-K clock starts from it',
     params: incidentParams, body: MaterialitySchema, decision: true, idempotent: true, success: newState('Determined'),
   },
   recordFiling: {
-    method: 'post', path: '/v1/incidents/:id/filings', roles: ['manager'], summary: 'Record a regulatory filing (late GDPR filings must carry their reasons)',
+    method: 'post', path: '/v1/incidents/:id/filings', roles: DECISION_ROLES.recordFiling, summary: 'Record a regulatory filing (late GDPR filings must carry their reasons)',
     params: incidentParams, body: FilingSchema, decision: true, idempotent: true, success: newState('Filed'),
   },
   engageExternalAssistance: {
-    method: 'post', path: '/v1/incidents/:id/external-assistance', roles: ['manager'], summary: 'Record external help engaged (provider, contract or insurance policy reference)',
+    method: 'post', path: '/v1/incidents/:id/external-assistance', roles: DECISION_ROLES.engageExternalAssistance, summary: 'Record external help engaged (provider, contract or insurance policy reference)',
     params: incidentParams, body: ExternalAssistanceSchema, decision: true, idempotent: true, success: newState('Recorded'),
   },
   addObservable: {
-    method: 'post', path: '/v1/incidents/:id/observables', roles: DECIDERS, summary: 'Add an observable (normalised per kind, defanged input accepted, TLP amber unless given)',
+    method: 'post', path: '/v1/incidents/:id/observables', roles: DECISION_ROLES.addObservable, summary: 'Add an observable (normalised per kind, defanged input accepted, TLP amber unless given)',
     params: incidentParams, body: ObservableSchema, decision: true, idempotent: true, success: newState('Added'),
   },
   incidentTasks: {
@@ -212,27 +212,27 @@ export const ROUTES = {
     params: incidentParams, success: { status: 200, description: 'The tasks, in the order they opened', schema: IncidentTasksSchema },
   },
   addTask: {
-    method: 'post', path: '/v1/incidents/:id/tasks', roles: ['manager'], summary: 'Add a task by hand (id adhoc-<n>), with its owner, due time and reminders',
+    method: 'post', path: '/v1/incidents/:id/tasks', roles: DECISION_ROLES.addTask, summary: 'Add a task by hand (id adhoc-<n>), with its owner, due time and reminders',
     params: incidentParams, body: AdHocTaskSchema, decision: true, idempotent: true, success: newState('Added'),
   },
   completeTask: {
-    method: 'post', path: '/v1/incidents/:id/tasks/:taskId/complete', roles: DECIDERS, summary: 'Complete a task with its outcome, or decide an approval gate (its assignee, its owner role or incident role, or a manager)',
+    method: 'post', path: '/v1/incidents/:id/tasks/:taskId/complete', roles: DECISION_ROLES.completeTask, summary: 'Complete a task with its outcome, or decide an approval gate (its assignee, its owner role or incident role, or a manager)',
     params: taskParams, body: TaskCompletionSchema, decision: true, idempotent: true, success: newState('Completed (an approval needing a second approver stays open)'),
   },
   reassignTask: {
-    method: 'post', path: '/v1/incidents/:id/tasks/:taskId/reassign', roles: ['manager'], summary: 'Assign an open task to another person',
+    method: 'post', path: '/v1/incidents/:id/tasks/:taskId/reassign', roles: DECISION_ROLES.reassignTask, summary: 'Assign an open task to another person',
     params: taskParams, body: TaskReassignmentSchema, decision: true, idempotent: true, success: newState('Reassigned'),
   },
   skipTask: {
-    method: 'post', path: '/v1/incidents/:id/tasks/:taskId/skip', roles: ['manager'], summary: 'Skip an open task or step, with the reason (audited)',
+    method: 'post', path: '/v1/incidents/:id/tasks/:taskId/skip', roles: DECISION_ROLES.skipTask, summary: 'Skip an open task or step, with the reason (audited)',
     params: taskParams, body: TaskSkipSchema, decision: true, idempotent: true, success: newState('Skipped'),
   },
   commentTask: {
-    method: 'post', path: '/v1/incidents/:id/tasks/:taskId/comments', roles: DECIDERS, summary: 'Comment on a task (the last 50 are kept)',
+    method: 'post', path: '/v1/incidents/:id/tasks/:taskId/comments', roles: DECISION_ROLES.commentTask, summary: 'Comment on a task (the last 50 are kept)',
     params: taskParams, body: TaskCommentSchema, decision: true, idempotent: true, success: newState('Commented'),
   },
   applyPlaybook: {
-    method: 'post', path: '/v1/incidents/:id/playbook', roles: ['manager'], summary: 'Replace the running playbook with another (what is done stays done); 404 for an unknown name or version',
+    method: 'post', path: '/v1/incidents/:id/playbook', roles: DECISION_ROLES.applyPlaybook, summary: 'Replace the running playbook with another (what is done stays done); 404 for an unknown name or version',
     params: incidentParams, body: PlaybookApplicationSchema, decision: true, idempotent: true, success: newState('Applied'),
   },
   incidentFollowUps: {
@@ -240,19 +240,19 @@ export const ROUTES = {
     params: incidentParams, success: { status: 200, description: 'The follow-ups in the review’s order; none when the review named no action items', schema: IncidentFollowUpsSchema },
   },
   completeFollowUp: {
-    method: 'post', path: '/v1/incidents/:id/follow-ups/:taskId/complete', roles: DECIDERS, summary: 'Complete a follow-up with its outcome (its assignee, the commander at close, or a manager); audited on the incident',
+    method: 'post', path: '/v1/incidents/:id/follow-ups/:taskId/complete', roles: DECISION_ROLES.completeFollowUp, summary: 'Complete a follow-up with its outcome (its assignee, the commander at close, or a manager); audited on the incident',
     params: taskParams, body: TaskCompletionSchema, decision: true, conflict: FOLLOW_UP_CONFLICT, idempotent: true, success: newFollowUps('Completed'),
   },
   reassignFollowUp: {
-    method: 'post', path: '/v1/incidents/:id/follow-ups/:taskId/reassign', roles: ['manager'], summary: 'Assign an open follow-up to another person',
+    method: 'post', path: '/v1/incidents/:id/follow-ups/:taskId/reassign', roles: DECISION_ROLES.reassignFollowUp, summary: 'Assign an open follow-up to another person',
     params: taskParams, body: TaskReassignmentSchema, decision: true, conflict: FOLLOW_UP_CONFLICT, idempotent: true, success: newFollowUps('Reassigned'),
   },
   skipFollowUp: {
-    method: 'post', path: '/v1/incidents/:id/follow-ups/:taskId/skip', roles: ['manager'], summary: 'Skip an open follow-up, with the reason (audited)',
+    method: 'post', path: '/v1/incidents/:id/follow-ups/:taskId/skip', roles: DECISION_ROLES.skipFollowUp, summary: 'Skip an open follow-up, with the reason (audited)',
     params: taskParams, body: TaskSkipSchema, decision: true, conflict: FOLLOW_UP_CONFLICT, idempotent: true, success: newFollowUps('Skipped'),
   },
   commentFollowUp: {
-    method: 'post', path: '/v1/incidents/:id/follow-ups/:taskId/comments', roles: DECIDERS, summary: 'Comment on a follow-up while any of the incident’s follow-ups is open (the last 50 are kept)',
+    method: 'post', path: '/v1/incidents/:id/follow-ups/:taskId/comments', roles: DECISION_ROLES.commentFollowUp, summary: 'Comment on a follow-up while any of the incident’s follow-ups is open (the last 50 are kept)',
     params: taskParams, body: TaskCommentSchema, decision: true, conflict: FOLLOW_UP_CONFLICT, idempotent: true, success: newFollowUps('Commented'),
   },
   listTasks: {

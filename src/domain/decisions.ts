@@ -1,3 +1,4 @@
+import type { DecisionSignature } from './decision-signature';
 import type { PinnedPlaybook } from './playbook-run';
 import type { Principal } from './principal';
 import type { RegulatoryClock } from './regulatory';
@@ -98,8 +99,10 @@ export interface ExternalAssistanceEngagement {
   engagedAt: string;
 }
 
-/** A decision as it travels to the workflow: what was decided, and by whom (from the API key). */
+/** A decision as it travels to the workflow: what was decided, by whom (from the API key), signed by the API. */
 export interface Decided<T> {
   principal: Principal;
   decision: T;
+  /** The API's signature (0.5.0 on); the workflow refuses a decision without a valid one. */
+  signature?: DecisionSignature;
 }

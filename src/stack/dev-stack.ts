@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import type { Logger as SdkLogger } from '@temporalio/common';
 import type { Logger } from 'pino';
 import { ensureWeeklyReportSchedule } from '../temporal/schedules';
@@ -13,6 +13,8 @@ import { createLogger, logLevelFrom, sdkLogLevel } from '../logger';
 import { temporalCliPath } from '../temporal/binaries';
 import { startDevServer, type DevServer } from '../temporal/dev-server';
 import { createIncidentWorker, incidentWorkflowsPath } from '../worker/incident-worker';
+import { bundleIncidentWorkflows } from '../worker/workflow-bundle';
+import { devDecisionKeys } from './dev-decision-key';
 import { issueDevKeys } from './dev-keys';
 import { devPayloadCodec } from './dev-payload-key';
 import { temporalTlsFromEnvironment } from '../temporal/connection-options';
@@ -117,7 +119,8 @@ async function main(logger: Logger): Promise<void> {
   const payloads = devPayloadCodec(dataDir);
   const dataConverter = dataConverterFor(payloads.codec);
   const connection = await NativeConnection.connect({ address: temporalAddress, ...(temporalTls ? { tls: temporalTls } : {}) });
-  const workflowBundle = await bundleWorkflowCode({ workflowsPath: incidentWorkflowsPath(), logger: bundlerLogger(logger) });
+  const decisionKeys = devDecisionKeys(dataDir);
+  const workflowBundle = await bundleIncidentWorkflows({ workflowsPath: incidentWorkflowsPath(), keyring: decisionKeys.keyring, logger: bundlerLogger(logger) });
   const worker = await createIncidentWorker({ connection, namespace: env.TEMPORAL_NAMESPACE ?? 'default', pool, workflowBundle, payloadCodec: payloads.codec });
   await ensureWeeklyReportSchedule(new Client({ connection, namespace: env.TEMPORAL_NAMESPACE ?? 'default', dataConverter }));
   const workerRun = worker.run();
@@ -135,6 +138,7 @@ async function main(logger: Logger): Promise<void> {
     temporalNamespace: env.TEMPORAL_NAMESPACE ?? 'default',
     host: env.HOST ?? '127.0.0.1',
     port: port('PORT', 8080),
+    decisionSigner: decisionKeys.signer,
     temporalTls,
     payloadCodec: payloads.codec,
   });

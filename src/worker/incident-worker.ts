@@ -15,7 +15,10 @@ import { EvidenceRegister, PatchRegister } from '../db/evidence-register';
 import { IncidentRepository } from '../db/incident-repository';
 import { ReportRepository } from '../db/report-repository';
 import { Roster } from '../db/roster';
+import { keyringFromEnvironment, VERIFY_KEYS_ENV } from '../decision-keys';
+import type { DecisionKeyring } from '../domain/decision-signature';
 import { TASK_QUEUE } from '../temporal/contract';
+import { trustingDecisionKeys } from './workflow-bundle';
 import { createReplayWorker, withReplayWorker } from './replay-worker';
 import type { EventRelayInput } from '../workflows/event-relay-workflow';
 
@@ -29,8 +32,10 @@ export interface IncidentWorkerOptions {
   /** Outside systems; by default dry-run, or webhooks where configured. */
   adapters?: Partial<Adapters>;
   patchPoll?: ActivityDependencies['patchPoll'];
-  /** A prebuilt workflow bundle; by default the workflows are bundled from source at start. */
+  /** A prebuilt workflow bundle (its trusted decision keys built in); by default the workflows are bundled from source at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /** The decision-signing keys the workflows trust when bundled at start; by default FIREBREAK_DECISION_VERIFY_KEYS. */
+  trustedDecisionKeys?: DecisionKeyring;
   /** How many workflows stay cached between tasks; by default the SDK's, which grows with the heap limit. */
   maxCachedWorkflows?: number;
   /** Replays this process runs at once on the replay queue (FIREBREAK_REPLAY_CONCURRENCY, default 2); 0 serves none. */
@@ -54,6 +59,13 @@ export async function ensureEventRelay(client: Client, taskQueue: string, input:
   const workflowId = eventRelayWorkflowId(taskQueue);
   await client.workflow.start('eventRelayWorkflow', { workflowId, taskQueue, args: [input], workflowIdConflictPolicy: 'USE_EXISTING' });
   return workflowId;
+}
+
+/** Without trusted keys every decision would be refused: a worker must not start that way. */
+function trustedKeys(options: IncidentWorkerOptions): DecisionKeyring {
+  const keyring = options.trustedDecisionKeys ?? keyringFromEnvironment();
+  if (!keyring) throw new Error(`${VERIFY_KEYS_ENV} is required: the workflows verify every decision against it (npm run decision-key makes a key pair)`);
+  return keyring;
 }
 
 export function incidentWorkflowsPath(): string {
@@ -97,7 +109,7 @@ export async function createIncidentWorker(options: IncidentWorkerOptions): Prom
       // Playbooks' webhook steps sign with FIREBREAK_PLAYBOOK_WEBHOOK_SECRET, else the adapters' shared secret.
       ...createWebhookActionActivities({ secrets: playbookWebhookSecrets() }),
     },
-    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: incidentWorkflowsPath() }),
+    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: incidentWorkflowsPath(), bundlerOptions: { webpackConfigHook: trustingDecisionKeys(trustedKeys(options)) } }),
     ...(options.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: options.maxCachedWorkflows } : {}),
   });
   if (options.eventRelay !== false) await ensureEventRelay(client, taskQueue, options.eventRelay);

@@ -1,8 +1,11 @@
 import { ApplicationFailure, currentUpdateInfo, setHandler } from '@temporalio/workflow';
 import type { UpdateDefinition } from '@temporalio/common';
+import { decisionRoleRejection } from '../domain/decision-roles';
+import { decisionSignatureRejection } from '../domain/decision-signature';
 import type { Decided } from '../domain/decisions';
 import type { AuditInput } from './incident-run';
 import { DECISION_REJECTED } from './messages';
+import { trustedDecisionKeys } from './trusted-decision-keys';
 
 /** Who the audit log names for what a workflow does by itself. */
 export const SYSTEM_ACTOR = 'firebreak';
@@ -21,8 +24,24 @@ export function auditedDecision(decision: unknown): Record<string, unknown> {
   return playbook ? { ...rest, playbook: { name: playbook.name, version: playbook.version, digest: playbook.digest, chosen: playbook.chosen } } : rest;
 }
 
+/**
+ * Whether a decision may be judged at all: signed by the API with a key this worker trusts, for this
+ * incident, this update and this request, recently; and by a role that may make it (one table, the
+ * API's too). Only then do the domain's rules about the incident apply. Validators do not run at
+ * replay, so this never changes what a history replays to.
+ */
+export function authorisationRejection(incidentId: string, updateName: string, decided: Decided<unknown>): string | undefined {
+  const updateId = currentUpdateInfo()?.id ?? '';
+  const principal = decided?.principal;
+  if (!principal || typeof principal !== 'object') return 'the decision names no principal';
+  return (
+    decisionSignatureRejection(decided.signature, { incidentId, update: updateName, updateId, principal, decision: decided.decision }, trustedDecisionKeys(), Date.now()) ??
+    decisionRoleRejection(updateName, principal.role)
+  );
+}
+
 /** What a workflow lends its decisions: its state, the update ids it applied, and how it records. */
-export interface DecisionHost<S extends { version: number }> {
+export interface DecisionHost<S extends { version: number; incidentId: string }> {
   state(): S;
   appliedUpdateIds: Set<string>;
   audit(entry: AuditInput): void;
@@ -33,7 +52,7 @@ export interface DecisionHost<S extends { version: number }> {
  * Registers a decision: validated synchronously (a refusal never enters history), applied once
  * per update id, audited under `decision:<update id>` with the person who took it, then published.
  */
-export function registerDecision<S extends { version: number }, T>(
+export function registerDecision<S extends { version: number; incidentId: string }, T>(
   host: DecisionHost<S>,
   definition: UpdateDefinition<S, [Decided<T>]>,
   rejection: (decided: Decided<T>) => string | undefined,
@@ -55,12 +74,21 @@ export function registerDecision<S extends { version: number }, T>(
         actorRole: decided.principal.role,
         action: definition.name,
         outcome: 'applied',
-        details: { keyId: decided.principal.keyId, decision: auditedDecision(decided.decision) },
+        details: {
+          keyId: decided.principal.keyId,
+          decision: auditedDecision(decided.decision),
+          ...(decided.signature ? { signedWith: decided.signature.keyId, issuedAt: decided.signature.issuedAt } : {}),
+        },
       });
       await apply(decided);
       await host.publish();
       return host.state();
     },
-    { validator: (decided: Decided<T>) => (alreadyApplied() ? undefined : rejectIf(rejection(decided))) },
+    {
+      validator: (decided: Decided<T>) => {
+        if (alreadyApplied()) return;
+        rejectIf(authorisationRejection(host.state().incidentId, definition.name, decided) ?? rejection(decided));
+      },
+    },
   );
 }

@@ -12,12 +12,20 @@ import { followUpWorkflowIdFor } from '../../src/temporal/contract';
 import { registerSearchAttributes } from '../../src/temporal/register-search-attributes';
 import { stateQuery, type IncidentWorkflowInput } from '../../src/workflows/messages';
 import { incidentWorkflowBundle } from './workflow-bundle';
+import { decisionSigningInterceptor, type DecisionSigner } from '../../src/decision-keys';
+import { testSigner } from './decision-keys';
+import type { DecisionKeyring } from '../../src/domain/decision-signature';
 
 /** The time-skipping test server from the tools folder (the SDK cannot download it here). */
-export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+export async function createTimeSkippingEnv(signer: DecisionSigner = testSigner()): Promise<TestWorkflowEnvironment> {
+  // The test client signs decisions as the API does, at the server's skipped-to time.
+  let created: TestWorkflowEnvironment | undefined;
+  const clock = () => (created ? created.currentTimeMs() : Date.now());
   const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: temporalTestServerPath() } },
+    client: { interceptors: { workflow: [decisionSigningInterceptor(signer.withClock(clock))] } },
   });
+  created = env;
   await registerSearchAttributes(env.connection, env.namespace ?? 'default');
   return env;
 }
@@ -91,14 +99,24 @@ export class RecordingActivities implements IncidentActivities, AuditActivities 
   }
 }
 
-export async function createTestWorker(env: TestWorkflowEnvironment, activities: RecordingActivities): Promise<Worker> {
+/**
+ * A worker on its own task queue; its workflows trust `keyring`'s decision keys (the test key test-1
+ * by default). `cacheless` for a worker that replaces another on a queue: the test server's clock
+ * stands still, so a sticky queue left by the one before would never time out.
+ */
+export async function createTestWorker(
+  env: TestWorkflowEnvironment,
+  activities: RecordingActivities,
+  options: { keyring?: DecisionKeyring; taskQueue?: string; cacheless?: boolean } = {},
+): Promise<Worker> {
   const bound = Object.fromEntries(
     (['recordIncident', 'recordFollowUps', 'notify', 'contain', 'recover', 'collectEvidence', 'verifyPatches', 'callWebhook', 'archiveHistory', 'replayIncident'] as const).map((name) => [name, activities[name].bind(activities)]),
   );
   return Worker.create({
     connection: env.nativeConnection,
-    taskQueue: `ts-${randomBytes(6).toString('hex')}`,
-    workflowBundle: await incidentWorkflowBundle(),
+    taskQueue: options.taskQueue ?? `ts-${randomBytes(6).toString('hex')}`,
+    workflowBundle: await incidentWorkflowBundle(options.keyring),
+    ...(options.cacheless ? { maxCachedWorkflows: 0 } : {}),
     activities: bound,
   });
 }

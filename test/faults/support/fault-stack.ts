@@ -16,6 +16,7 @@ import { startDevServer, type DevServer } from '../../../src/temporal/dev-server
 import { testEnv } from '../../support/servers';
 import { httpRequest, type HttpResponse, type RequestOptions } from '../../support/stack';
 import { spawnFromBuild, type NodeProcess } from './node-process';
+import { TEST_DECISION_ENV } from '../../support/decision-keys';
 
 export interface FaultStack {
   workDir: string;
@@ -100,7 +101,7 @@ export async function startFaultStack(options: FaultStackOptions = {}): Promise<
       const worker = await spawnFromBuild(
         'workers/incident-worker.js',
         [],
-        { TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`, DATABASE_URL: databaseUrl, TEMPORAL_TASK_QUEUE: TASK_QUEUE, LOG_LEVEL: 'info', ...options.workerEnv },
+        { TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`, DATABASE_URL: databaseUrl, TEMPORAL_TASK_QUEUE: TASK_QUEUE, LOG_LEVEL: 'info', ...TEST_DECISION_ENV, ...options.workerEnv },
         { logFile: path.join(workDir, `worker-${++workerCount}.log`), readyMarker: '"worker polling"' },
       );
       workers.push(worker);

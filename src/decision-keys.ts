@@ -1,0 +1,114 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { WorkflowClientInterceptor } from '@temporalio/client';
+import type { Decided } from './domain/decisions';
+import { publicKeyFor, signDecision, type DecisionKeyring, type DecisionSignature } from './domain/decision-signature';
+
+/** The API's signing key (the variable holds `<keyId>:<base64 of the 32-byte private key>`). */
+export const SIGNING_KEY_ENV = 'FIREBREAK_DECISION_SIGNING_KEY';
+/** The public keys workers trust (`<keyId>:<base64 public key>[,…]`): the signing key's, and during a rotation the next one's too. */
+export const VERIFY_KEYS_ENV = 'FIREBREAK_DECISION_VERIFY_KEYS';
+
+const KEY_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** One `<keyId>:<base64 of 32 bytes>` entry; the bytes as hex. */
+export function parseKeyEntry(entry: string, what: string): { keyId: string; hex: string } {
+  const at = entry.indexOf(':');
+  const keyId = entry.slice(0, Math.max(at, 0)).trim();
+  const bytes = Buffer.from(entry.slice(at + 1).trim(), 'base64');
+  if (at < 1 || !KEY_ID.test(keyId) || bytes.length !== 32) {
+    throw new Error(`${what} must be <key id>:<base64 of 32 bytes> (key id: letters, digits, . _ -)`);
+  }
+  return { keyId, hex: bytes.toString('hex') };
+}
+
+/** `<keyId>:<base64 public key>[,…]`: the keys a worker trusts. */
+export function parseKeyring(text: string, what = VERIFY_KEYS_ENV): DecisionKeyring {
+  const keyring: Record<string, string> = {};
+  for (const entry of text.split(',').map((e) => e.trim()).filter(Boolean)) {
+    const { keyId, hex } = parseKeyEntry(entry, what);
+    if (keyring[keyId]) throw new Error(`${what} names key ${keyId} twice`);
+    keyring[keyId] = hex;
+  }
+  if (Object.keys(keyring).length === 0) throw new Error(`${what} names no key`);
+  return keyring;
+}
+
+/** Signs the API's decisions with one key; `now` is when each is issued. */
+export class DecisionSigner {
+  readonly publicKey: string;
+  constructor(
+    readonly keyId: string,
+    private readonly privateKeyHex: string,
+    private readonly now: () => Promise<number> | number = () => Date.now(),
+  ) {
+    this.publicKey = publicKeyFor(privateKeyHex);
+  }
+
+  static fromEntry(entry: string, what = SIGNING_KEY_ENV): DecisionSigner {
+    const { keyId, hex } = parseKeyEntry(entry, what);
+    return new DecisionSigner(keyId, hex);
+  }
+
+  /** Reads FIREBREAK_DECISION_SIGNING_KEY; without it no decision can be taken, so this says how to make one. */
+  static fromEnvironment(env: NodeJS.ProcessEnv = process.env): DecisionSigner {
+    const entry = env[SIGNING_KEY_ENV];
+    if (!entry) throw new Error(`${SIGNING_KEY_ENV} is required: the API signs every decision (npm run decision-key makes a key pair)`);
+    return DecisionSigner.fromEntry(entry);
+  }
+
+  withClock(now: () => Promise<number> | number): DecisionSigner {
+    return new DecisionSigner(this.keyId, this.privateKeyHex, now);
+  }
+
+  /** The keyring that trusts this key alone. */
+  keyring(): DecisionKeyring {
+    return { [this.keyId]: this.publicKey };
+  }
+
+  async sign<T>(incidentId: string, update: string, updateId: string, decided: Decided<T>): Promise<DecisionSignature> {
+    const issuedAt = new Date(await this.now()).toISOString();
+    // What the workflow sees is the JSON of what was sent: sign that (undefined fields dropped).
+    const decision: unknown = JSON.parse(JSON.stringify(decided.decision ?? {}));
+    return signDecision({ incidentId, update, updateId, principal: decided.principal, decision, issuedAt }, this.keyId, this.privateKeyHex);
+  }
+}
+
+/** The keyring workers trust, from FIREBREAK_DECISION_VERIFY_KEYS; undefined when unset. */
+export function keyringFromEnvironment(env: NodeJS.ProcessEnv = process.env): DecisionKeyring | undefined {
+  const text = env[VERIFY_KEYS_ENV];
+  return text ? parseKeyring(text) : undefined;
+}
+
+/** A new key pair as the two variables hold them. */
+export function newDecisionKeyPair(keyId: string): { signingKey: string; verifyKey: string } {
+  if (!KEY_ID.test(keyId)) throw new Error('a key id has 1 to 64 letters, digits, dots, underscores or dashes');
+  const privateKey = randomBytes(32);
+  const publicKey = Buffer.from(publicKeyFor(privateKey.toString('hex')), 'hex');
+  return { signingKey: `${keyId}:${privateKey.toString('base64')}`, verifyKey: `${keyId}:${publicKey.toString('base64')}` };
+}
+
+/** The incident id in an incident's or follow-ups' workflow id. */
+function incidentIdOfWorkflow(workflowId: string): string | undefined {
+  return /^(?:incident|follow-ups)-(.+)$/.exec(workflowId)?.[1];
+}
+
+function isUnsignedDecided(arg: unknown): arg is Decided<unknown> {
+  return typeof arg === 'object' && arg !== null && 'principal' in arg && 'decision' in arg && !('signature' in arg);
+}
+
+/**
+ * A client interceptor that signs every decision sent as an update to an incident's or follow-ups'
+ * workflow, making up the update id when the caller gives none. The API's client carries it.
+ */
+export function decisionSigningInterceptor(signer: DecisionSigner): WorkflowClientInterceptor {
+  return {
+    async startUpdate(input, next) {
+      const [decided] = input.args;
+      const incidentId = incidentIdOfWorkflow(input.workflowExecution.workflowId);
+      if (!incidentId || !isUnsignedDecided(decided)) return next(input);
+      const updateId = input.options.updateId ?? randomUUID();
+      const signature = await signer.sign(incidentId, input.updateName, updateId, decided);
+      return next({ ...input, args: [{ ...decided, signature }, ...input.args.slice(1)], options: { ...input.options, updateId } });
+    },
+  };
+}

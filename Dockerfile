@@ -1,7 +1,9 @@
 # Firebreak image: one image for the API, the Temporal worker and the
 # migration job. docker-compose.yml picks the process with `command:`.
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+# Node 24 is an LTS line supported until April 2028 (Node 20 reached its end of life in April 2026).
+# Pinned to a patch release so every build gets the same runtime; raise it with each security release.
+ARG NODE_IMAGE=node:24.11.1-bookworm-slim
 
 # ---- Stage 1: compile TypeScript -------------------------------------------
 FROM ${NODE_IMAGE} AS build

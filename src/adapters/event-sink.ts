@@ -40,10 +40,10 @@ export function httpEventSink(target: WebhookTarget | SignedEndpoint): EventSink
       const { status } = answer;
       if (status >= 200 && status < 300) return { outcome: 'delivered' };
       if (status >= 400 && status < 500 && !RETRYABLE_4XX.has(status)) {
-        return { outcome: 'refused', status, reason: `event sink refused with ${status}: ${excerpt(answer.text)}` };
+        return { outcome: 'refused', status, reason: `event sink refused with ${status}${answer.text ? `: ${excerpt(answer.text)}` : ''}` };
       }
       if (status >= 300 && status < 400) throw new Error(`event sink answered ${status} (a redirect is not followed; fix EVENT_SINK_URL)`);
-      throw new Error(`event sink answered ${status}: ${excerpt(answer.text)}`);
+      throw new Error(`event sink answered ${status}${answer.text ? `: ${excerpt(answer.text)}` : ''}`);
     },
   };
 }

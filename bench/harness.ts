@@ -2,6 +2,10 @@
  * What every benchmark shares: the stack it starts and stops (dev server, embedded PostgreSQL,
  * migrations, worker, API), the load loop, percentiles, and the Markdown it prints.
  */
+import { decisionSigningInterceptor } from '../src/decision-keys';
+import type { DecisionKeyring } from '../src/domain/decision-signature';
+import { trustingDecisionKeys } from '../src/worker/workflow-bundle';
+import { benchDecisionKeys } from './decision-keys';
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -160,8 +164,8 @@ export const trivialWorkflowsPath = () => require.resolve('./workflows/trivial')
 const quietBundler = { trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: console.error, log: () => undefined };
 
 /** Bundles workflow code to a file once, so worker processes start without webpack. */
-export async function bundleToFile(workflowsPath: string, file: string): Promise<string> {
-  const { code } = await bundleWorkflowCode({ workflowsPath, logger: quietBundler });
+export async function bundleToFile(workflowsPath: string, file: string, trusting: DecisionKeyring = benchDecisionKeys().keyring): Promise<string> {
+  const { code } = await bundleWorkflowCode({ workflowsPath, logger: quietBundler, webpackConfigHook: trustingDecisionKeys(trusting) });
   writeFileSync(file, code);
   return file;
 }
@@ -364,7 +368,8 @@ export async function startStack(options: StackOptions = {}): Promise<BenchStack
     const rateLimits = Object.fromEntries(ROLES.map((role) => [role, 1_000_000_000])) as RateLimits;
     const api = await startApi({ pool, temporalAddress: temporal.address, temporalNamespace: 'default', host: '127.0.0.1', port: 0, logger: options.apiLogger ?? pino({ level: 'silent' }), taskQueue, rateLimits });
     started(() => api.close());
-    const client = new Client({ connection: await Connection.connect({ address: temporal.address }) });
+    // Signs decisions as the API does: the raw executeUpdate of M3 is a decision like any other.
+    const client = new Client({ connection: await Connection.connect({ address: temporal.address }), interceptors: { workflow: [decisionSigningInterceptor(benchDecisionKeys().signer)] } });
     started(() => client.connection.close());
 
     const workerLoad = async (): Promise<WorkerLoad> => {

@@ -26,6 +26,8 @@
  *
  *   npm run build && node dist/bench/m6-playbook.js [runs=5] [parked=200] [days=90] [scenario=quiet|sla-pages]
  */
+import { decisionSigningInterceptor } from '../src/decision-keys';
+import { benchDecisionKeys } from './decision-keys';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -447,7 +449,13 @@ run(async () => {
  */
 async function skipDays(stack: BenchStack, incidentBundle: string, scenario: Scenario): Promise<string[]> {
   const quiet = scenario === 'quiet';
-  const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: temporalTestServerPath() } } });
+  let created: TestWorkflowEnvironment | undefined;
+  const signer = benchDecisionKeys().signer.withClock(() => (created ? created.currentTimeMs() : Date.now()));
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: temporalTestServerPath() } },
+    client: { interceptors: { workflow: [decisionSigningInterceptor(signer)] } },
+  });
+  created = env;
   try {
     const testService = env.connection.testService;
     if (!testService) throw new Error('the test environment has no time-skipping service');

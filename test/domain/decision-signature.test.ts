@@ -2,6 +2,7 @@ import { DecisionSigner, newDecisionKeyPair, parseKeyring } from '../../src/deci
 import { DECISION_ROLES, decisionRoleRejection } from '../../src/domain/decision-roles';
 import { decisionSignatureRejection } from '../../src/domain/decision-signature';
 import { ROUTES } from '../../src/api/route-table';
+import { decisionKeyCli } from '../../src/cli/decision-key';
 import { maria } from '../support/principals';
 
 const NOW = Date.parse('2026-12-03T10:00:00Z');
@@ -45,6 +46,26 @@ describe('decision signatures', () => {
     expect(() => parseKeyring(' , ')).toThrow(/names no key/);
     expect(() => DecisionSigner.fromEnvironment({})).toThrow(/FIREBREAK_DECISION_SIGNING_KEY is required/);
     expect(() => newDecisionKeyPair('no spaces')).toThrow(/key id/);
+  });
+});
+
+describe('npm run decision-key', () => {
+  it('prints a key pair as the two variables hold it, whose halves sign and verify', async () => {
+    const out: string[] = [];
+    expect(decisionKeyCli(['k-2027-01'], (l) => out.push(l))).toBe(0);
+    const [signing, verify] = out.map((line) => line.slice(line.indexOf('=') + 1));
+    expect(out[0]).toMatch(/^FIREBREAK_DECISION_SIGNING_KEY=k-2027-01:/);
+    expect(out[1]).toMatch(/^FIREBREAK_DECISION_VERIFY_KEYS=k-2027-01:/);
+    const signature = await DecisionSigner.fromEntry(signing!).withClock(() => NOW).sign('0123456789abcdef', 'close', 'u-9', { principal: maria, decision: {} });
+    expect(decisionSignatureRejection(signature, { incidentId: '0123456789abcdef', update: 'close', updateId: 'u-9', principal: maria, decision: {} }, parseKeyring(verify!), NOW)).toBeUndefined();
+  });
+
+  it('refuses a missing or malformed key id with its usage', () => {
+    const err: string[] = [];
+    expect(decisionKeyCli([], () => undefined, (l) => err.push(l))).toBe(2);
+    expect(decisionKeyCli(['two words'], () => undefined, (l) => err.push(l))).toBe(2);
+    expect(err.join('\n')).toMatch(/a key id has 1 to 64 letters/);
+    expect(err[0]).toMatch(/usage: npm run decision-key -- <key id>/);
   });
 });
 

@@ -19,3 +19,38 @@ export function sdkLogLevel(level: LogLevel): 'TRACE' | 'DEBUG' | 'INFO' | 'WARN
 export function createLogger(level: string, name: string): Logger {
   return pino({ level, name, redact: ['req.headers.authorization', '*.token', '*.secret'] });
 }
+
+/**
+ * The request headers a request's log line shows; every other header (Authorization, Cookie,
+ * a proxy's or a client's own) is left out, so no credential or unknown value reaches the logs.
+ */
+export const LOGGED_REQUEST_HEADERS = [
+  'accept',
+  'content-length',
+  'content-type',
+  'host',
+  'idempotency-key',
+  'traceparent',
+  'user-agent',
+  'x-forwarded-for',
+  'x-request-id',
+] as const;
+
+interface SerializedRequest {
+  id?: unknown;
+  method?: unknown;
+  url?: unknown;
+  remoteAddress?: unknown;
+  remotePort?: unknown;
+  headers?: Record<string, unknown>;
+}
+
+/** pino-http's `req` serializer: the request line and address, with the allow-listed headers only. */
+export function loggedRequest(req: SerializedRequest): Record<string, unknown> {
+  const headers: Record<string, unknown> = {};
+  for (const name of LOGGED_REQUEST_HEADERS) {
+    const value = req.headers?.[name];
+    if (value !== undefined) headers[name] = value;
+  }
+  return { id: req.id, method: req.method, url: req.url, remoteAddress: req.remoteAddress, remotePort: req.remotePort, headers };
+}

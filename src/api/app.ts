@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import express, { type ErrorRequestHandler, type Express } from 'express';
 import { MAX_BODY_BYTES } from './body';
 import type { Logger } from 'pino';
+import { loggedRequest } from '../logger';
 import { pinoHttp } from 'pino-http';
 import type { ApiKeyStore } from '../db/api-key-store';
 import type { IdempotencyStore } from '../db/idempotency-store';
@@ -82,7 +83,8 @@ export function createApp(deps: AppDependencies): Express {
         res.setHeader('X-Request-Id', id);
         return id;
       },
-      // Bearer keys never reach the log.
+      // Bearer keys never reach the log: only allow-listed request headers are logged at all.
+      serializers: { req: loggedRequest },
       redact: ['req.headers.authorization'],
       // A 503 is an outage, already logged once as a warning: the status says the rest, no stack.
       // Probes and scrapes come every few seconds: an answer to one is debug, unless it is a failure.

@@ -53,9 +53,14 @@ export function idempotent(store: IdempotencyStore): RequestHandler {
     const json = res.json.bind(res);
     res.json = (body: unknown) => {
       if (res.statusCode >= 200 && res.statusCode < 300) {
+        // What was done is the answer, saved or not: a decision that applied must never read as a 503.
+        // A repeat under this key is still applied once (the update id above), only recomputed.
         store.save(principal.keyId, key, { requestHash, status: res.statusCode, response: body }).then(
           () => json(body),
-          (err: unknown) => next(err),
+          (err: unknown) => {
+            req.log?.warn({ requestId: res.locals.requestId, reason: err instanceof Error ? err.message : String(err) }, 'idempotency record not saved; answering the result anyway');
+            json(body);
+          },
         );
         return res;
       }

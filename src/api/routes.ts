@@ -54,12 +54,12 @@ import {
 } from '../workflows/messages';
 import type { Principal } from '../domain/principal';
 import type { PinnedPlaybook } from '../domain/playbook-run';
-import { TaskRegister, type TaskPagePosition } from '../db/task-register';
+import { TaskRegister } from '../db/task-register';
 import { PlaybookResolver, type Unrunnable } from './playbook-resolver';
 import { allow, principalOf, reporterOf } from './auth';
 import { AdminAudit, ADMINISTRATION_CHAIN } from '../db/admin-audit';
 import { jsonBody, unstorableProblem } from './body';
-import { decodeCursor, encodeCursor } from './cursor';
+import { decodeCursor, decodeTaskCursor, encodeCursor, encodeTaskCursor } from './cursor';
 import { idempotent, idempotentUpdateId } from './idempotency';
 import { STATE_SOURCE_HEADER, type IncidentDecisions } from './incident-decisions';
 import { assertMayReport, type Intake } from './intake';
@@ -508,23 +508,4 @@ function runnable(resolved: PinnedPlaybook | { unrunnable: Unrunnable }): Pinned
   const { name, version, issues } = resolved.unrunnable;
   const errors = issues.map((i) => ({ field: i.path, message: i.message }));
   throw new HttpProblem(409, 'playbook-unrunnable', 'The playbook cannot be run', `playbook ${name} version ${version}: ${errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`, { errors });
-}
-
-/** Opaque to clients: the position after the last task of a to-do page. */
-function encodeTaskCursor(position: TaskPagePosition): string {
-  return Buffer.from(JSON.stringify([position.dueAt, position.incidentId, position.taskId])).toString('base64url');
-}
-
-function decodeTaskCursor(cursor: string): TaskPagePosition {
-  try {
-    const [dueAt, incidentId, taskId] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-    if (typeof dueAt === 'string' && !Number.isNaN(Date.parse(dueAt)) && typeof incidentId === 'string' && /^[0-9a-f]{16}$/.test(incidentId) && typeof taskId === 'string' && taskId.length <= 64) {
-      return { dueAt, incidentId, taskId };
-    }
-  } catch {
-    // fall through to the problem below
-  }
-  throw new HttpProblem(400, 'validation-failed', 'The request is not valid', 'cursor: not a cursor from a previous page', {
-    errors: [{ field: 'cursor', message: 'not a cursor from a previous page' }],
-  });
 }

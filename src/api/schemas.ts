@@ -11,7 +11,7 @@ import { instantFilter } from '../domain/instant';
 import { ROLES } from '../domain/principal';
 import { SEVERITIES } from '../domain/severity';
 import { ASSET_KINDS } from '../domain/asset';
-import { boundedText, identifier, storableString } from '../domain/text';
+import { boundedText, identifier, oneLineText, storableString } from '../domain/text';
 
 /** Schemas only the HTTP layer needs: list queries, admin bodies, and the shapes of answers. */
 
@@ -21,7 +21,7 @@ export const IncidentListQuerySchema = z.strictObject({
   status: z.enum(PHASES).optional(),
   severity: z.enum(SEVERITIES).optional(),
   source: identifier(100).optional(),
-  commander: boundedText(200).optional(),
+  commander: oneLineText(200).optional(),
   openedAfter: instantFilter.optional(),
   limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(50),
   cursor: z.string().max(200).regex(/^[A-Za-z0-9_-]+$/, 'not a cursor from a previous page').optional(),
@@ -78,7 +78,7 @@ const KEY_CONSTRAINT_FIELDS = ['sources', 'correlateAcrossSources', 'maxSeverity
 /** `POST /v1/admin/keys`: an integration key names the sources it reports for; only integration keys take constraints. */
 export const NewKeySchema = z
   .strictObject({
-    name: boundedText(200),
+    name: oneLineText(200),
     role: z.enum(ROLES),
     expiresAt: z.iso.datetime({ offset: true }).optional().describe('After this instant the key gets 401; none: it does not expire'),
     sources: z.array(identifier(100)).min(1).max(50).optional().describe('Integration keys: the alert sources it may report for (required)'),
@@ -288,7 +288,7 @@ export const ReplayIdSchema = z
   .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/)
   .describe('The replayId of a 202 answer');
 
-export const RosterUpdateSchema = z.strictObject({ people: z.array(boundedText(200)).min(1).max(50) });
+export const RosterUpdateSchema = z.strictObject({ people: z.array(oneLineText(200)).min(1).max(50) });
 
 export const RosterSchema = z.object({
   items: z.array(z.object({ target: z.string(), people: z.array(z.string()), updatedBy: z.string(), updatedAt: z.string() })),
@@ -390,7 +390,7 @@ export const TaskCompletionSchema = z.strictObject({
   reason: boundedText(2_000).optional(),
 });
 
-export const TaskReassignmentSchema = z.strictObject({ assignee: boundedText(200), reason: boundedText(2_000).optional() });
+export const TaskReassignmentSchema = z.strictObject({ assignee: oneLineText(200), reason: boundedText(2_000).optional() });
 
 export const TaskSkipSchema = z.strictObject({ reason: boundedText(2_000).meta({ description: 'why the step is not done; kept in the audit log' }) });
 
@@ -402,10 +402,10 @@ const TaskOwnerSchema = z.union([z.strictObject({ role: z.enum(ACTING_ROLES) }),
 
 export const AdHocTaskSchema = z
   .strictObject({
-    title: boundedText(200),
+    title: oneLineText(200),
     instructions: boundedText(20_000).optional().meta({ description: 'Markdown' }),
     owner: TaskOwnerSchema,
-    assignee: boundedText(200).optional(),
+    assignee: oneLineText(200).optional(),
     due: Duration.meta({ description: 'from now: milliseconds, or "4h", "30m", "2d"' }),
     remindEvery: Duration.optional(),
     outcomeFields: z
@@ -443,7 +443,7 @@ export const IncidentTaskSchema = z.looseObject({
 export const IncidentTasksSchema = z.object({ incidentId: z.string(), items: z.array(IncidentTaskSchema) });
 
 export const TaskListQuerySchema = z.strictObject({
-  assignee: boundedText(200).optional().meta({ description: 'the person the tasks are assigned to' }),
+  assignee: oneLineText(200).optional().meta({ description: 'the person the tasks are assigned to' }),
   overdue: z
     .enum(['true', 'false'])
     .transform((v) => v === 'true')

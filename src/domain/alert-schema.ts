@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ASSET_KINDS } from './asset';
 import { ObservableSchema } from './observable';
 import { SEVERITIES } from './severity';
-import { boundedText as text, identifier, JsonValueSchema, storableString } from './text';
+import { boundedText as text, identifier, JsonValueSchema, oneLineText, storableString } from './text';
 
 
 export const AssetSchema = z.strictObject({
@@ -26,7 +26,7 @@ export const LabelsSchema = z
 export const AlertSchema = z.strictObject({
   source: identifier(100),
   sourceRef: identifier(256),
-  title: text(300),
+  title: oneLineText(300),
   description: text(10_000).optional(),
   severity: z.enum(SEVERITIES),
   category: identifier(100).optional(),

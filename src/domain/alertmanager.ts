@@ -114,6 +114,11 @@ function cleanText(value: string | undefined, max: number): string | undefined {
   return cleaned.length > 0 ? cleaned : undefined;
 }
 
+/** A title is one line: a summary written over several becomes one, its line breaks spaces. */
+function cleanTitle(value: string | undefined): string | undefined {
+  return cleanText(value?.replace(/[\r\n]+/g, ' '), 300);
+}
+
 const hostIdentifier = identifier(256);
 const categoryIdentifier = identifier(100);
 
@@ -155,9 +160,9 @@ export function toFirebreakAlert(alert: AlertmanagerAlert): { alert: Alert; stat
   // An empty or whitespace-only annotation (a template that rendered nothing) falls through
   // to the next candidate, so the title is never empty.
   const title =
-    cleanText(annotations.summary, 300) ??
-    cleanText(annotations.title, 300) ??
-    cleanText(labels.alertname, 300) ??
+    cleanTitle(annotations.summary) ??
+    cleanTitle(annotations.title) ??
+    cleanTitle(labels.alertname) ??
     'Alertmanager alert';
 
   const description = cleanText(annotations.description, 10_000);

@@ -3,7 +3,7 @@ import { INCIDENT_ROLES, RESOLUTIONS } from './decisions';
 import { statedInstant } from './instant';
 import { STRATEGIES } from './response-plan';
 import { SEVERITIES } from './severity';
-import { boundedText, identifier } from './text';
+import { boundedText, identifier, oneLineText } from './text';
 
 /** Request bodies of the decision endpoints (DESIGN.md, "HTTP API v1"). Unknown fields are rejected. */
 export const AcknowledgeSchema = z.strictObject({});
@@ -27,7 +27,7 @@ export const ContainmentApprovalSchema = z.strictObject({
 });
 
 export const RoleParamSchema = z.enum(INCIDENT_ROLES);
-export const RoleAssignmentSchema = z.strictObject({ person: boundedText(200) });
+export const RoleAssignmentSchema = z.strictObject({ person: oneLineText(200) });
 
 export const EscalationSchema = z.strictObject({ reason: boundedText(2_000) });
 
@@ -38,8 +38,8 @@ export const ReviewSchema = z.strictObject({
   actionItems: z
     .array(
       z.strictObject({
-        title: boundedText(300),
-        owner: boundedText(200),
+        title: oneLineText(300),
+        owner: oneLineText(200),
         dueAt: statedInstant,
       }),
     )
@@ -80,13 +80,13 @@ export const MaterialitySchema = z.strictObject({
 export const FilingSchema = z.strictObject({
   regime: identifier(64),
   stage: identifier(64),
-  reference: boundedText(500),
+  reference: oneLineText(500),
   filedAt: pastInstant.optional(),
   lateReason: boundedText(5_000).optional(),
 });
 
 export const ExternalAssistanceSchema = z.strictObject({
-  provider: boundedText(200),
-  reference: boundedText(200),
+  provider: oneLineText(200),
+  reference: oneLineText(200),
   engagedAt: pastInstant.optional(),
 });

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { startApi, type RunningApi } from '../../src/api/api-service';
 import type { RateLimits } from '../../src/api/rate-limit';
 import type { Adapters } from '../../src/adapters/ports';
@@ -47,6 +47,8 @@ export interface TestStackOptions {
   metricsToken?: string;
   /** FIREBREAK_CODEC_CORS_ORIGINS for the API. */
   codecCorsOrigins?: string[];
+  /** The API's logger; silent by default. */
+  logger?: Logger;
 }
 
 /**
@@ -84,7 +86,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     temporalNamespace: 'default',
     host: '127.0.0.1',
     port: 0,
-    logger: pino({ level: 'silent' }),
+    logger: options.logger ?? pino({ level: 'silent' }),
     policy: options.policy,
     rateLimits: options.rateLimits,
     taskQueue,

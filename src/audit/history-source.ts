@@ -4,6 +4,7 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { Pool } from 'pg';
 import { workflowIdFor } from '../temporal/contract';
 import type { TemporalGate } from '../temporal/reachability';
+import { HistoryArchive } from '../db/history-archive';
 import { decodePayloadsIn } from '../temporal/payload-json';
 
 /** One run's history as `temporal workflow show --output json` prints it: `{events: [...]}`. */
@@ -99,19 +100,12 @@ export class HistorySource {
     return runChain(this.client, workflowId);
   }
 
-  async fromArchive(incidentId: string): Promise<RunHistory[]> {
-    const { rows } = await this.pool.query('SELECT run_id, history FROM incident_histories WHERE incident_id = $1 ORDER BY run_index', [incidentId]);
-    return rows.map((r) => ({ runId: r.run_id, history: r.history }));
+  fromArchive(incidentId: string): Promise<RunHistory[]> {
+    return new HistoryArchive(this.pool).runs(incidentId);
   }
 
-  /** Copies every run into PostgreSQL; archiving twice is harmless. */
-  async archive(incidentId: string, runs: RunHistory[]): Promise<void> {
-    for (const [index, run] of runs.entries()) {
-      await this.pool.query(
-        `INSERT INTO incident_histories (incident_id, run_index, run_id, history) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (incident_id, run_index) DO NOTHING`,
-        [incidentId, index, run.runId, JSON.stringify(run.history)],
-      );
-    }
+  /** Copies every run into PostgreSQL and chains each run's digest into the audit log; archiving twice is harmless. */
+  archive(incidentId: string, runs: RunHistory[]): Promise<void> {
+    return new HistoryArchive(this.pool).archive(incidentId, runs);
   }
 }

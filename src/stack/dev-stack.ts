@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { ensureWeeklyReportSchedule } from '../temporal/schedules';
 import { startApi } from '../api/api-service';
 import { ApiKeyStore } from '../db/api-key-store';
-import { migrateUp } from '../db/migrate';
+import { prepareDatabase, type DatabaseUrls } from '../db/migrate';
 import { createPool } from '../db/pool';
 import { createLogger, logLevelFrom, sdkLogLevel } from '../logger';
 import { temporalCliPath } from '../temporal/binaries';
@@ -98,16 +98,17 @@ async function main(logger: Logger): Promise<void> {
   })());
 
   let postgres: RunningPostgres | undefined;
-  const databaseUrl = env.DATABASE_URL ?? (await (async () => {
+  // Migrations as the owner; the API and the worker as a login role in `firebreak_app`.
+  const databaseUrls: DatabaseUrls = env.DATABASE_URL ? { appUrl: env.DATABASE_URL, migrationUrl: env.MIGRATION_DATABASE_URL } : await (async () => {
     const pgDir = reachableDataDir(path.join(dataDir, 'postgres'), 'firebreak-postgres');
     postgres = await startEmbeddedPostgres({ dataDir: pgDir, port: port('POSTGRES_PORT', 5433), persistent: true });
     stops.unshift({ what: 'PostgreSQL', stop: () => postgres!.stop() });
     await postgres.createDatabase('firebreak');
     logger.info({ dataDir: pgDir }, 'embedded PostgreSQL data folder');
-    return postgres.urlFor('firebreak');
-  })());
-
-  await migrateUp(databaseUrl, (msg) => logger.debug(msg));
+    return postgres.leastPrivilegeUrls('firebreak');
+  })();
+  const databaseUrl = databaseUrls.appUrl;
+  await prepareDatabase(databaseUrls, (msg) => logger.debug(msg));
   const pool = createPool(databaseUrl);
   stops.unshift({ what: 'database pool', stop: () => pool.end() });
 

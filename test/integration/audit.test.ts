@@ -68,13 +68,16 @@ describe('auditing an incident', () => {
     expect(clean.body.entries.map((e: { outcome: string }) => e.outcome)).toEqual(expect.arrayContaining(['applied', 'rejected', 'denied', 'recorded']));
     expect(clean.body.custody.every((c: { verification: { valid: boolean } }) => c.verification.valid)).toBe(true);
 
-    // The application's own connection cannot change or remove an entry.
-    await expect(stack.db.pool.query(`UPDATE audit_log SET actor = 'nobody' WHERE incident_id = $1 AND seq = 3`, [id])).rejects.toThrow(/append-only/);
-    await expect(stack.db.pool.query(`DELETE FROM audit_log WHERE incident_id = $1`, [id])).rejects.toThrow(/append-only/);
-    await expect(stack.db.pool.query(`TRUNCATE audit_log`)).rejects.toThrow(/append-only/);
+    // The application's own connection may not change or remove an entry, and the owner meets the trigger.
+    await expect(stack.db.pool.query(`UPDATE audit_log SET actor = 'nobody' WHERE incident_id = $1 AND seq = 3`, [id])).rejects.toThrow('permission denied for table audit_log');
+    await expect(stack.db.pool.query(`DELETE FROM audit_log WHERE incident_id = $1`, [id])).rejects.toThrow('permission denied for table audit_log');
+    await expect(stack.db.pool.query(`TRUNCATE audit_log`)).rejects.toThrow('permission denied for table audit_log');
+    await expect(stack.db.ownerPool.query(`UPDATE audit_log SET actor = 'nobody' WHERE incident_id = $1 AND seq = 3`, [id])).rejects.toThrow(/append-only/);
+    await expect(stack.db.ownerPool.query(`DELETE FROM audit_log WHERE incident_id = $1`, [id])).rejects.toThrow(/append-only/);
+    await expect(stack.db.ownerPool.query(`TRUNCATE audit_log`)).rejects.toThrow(/append-only/);
 
     // A superuser can get round the trigger deliberately; the chain shows it.
-    const superuser = new PgClient({ connectionString: stack.db.url });
+    const superuser = new PgClient({ connectionString: stack.db.ownerUrl });
     await superuser.connect();
     try {
       await superuser.query(`SET session_replication_role = replica`);

@@ -8,7 +8,8 @@ import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import type { HistorySource } from '../audit/history-source';
 import type { ReplayOutcome, ReplayRequests } from '../audit/replay-requests';
-import { buildTimeline } from '../audit/timeline';
+import { buildTimeline, timelinePage } from '../audit/timeline';
+import type { AnchoredAudit } from '../audit/anchored-audit';
 import type { ApiKeyStore } from '../db/api-key-store';
 import type { AuditLog } from '../db/audit-log';
 import { custodyOf } from '../db/evidence-register';
@@ -60,6 +61,7 @@ import { allow, principalOf, reporterOf } from './auth';
 import { AdminAudit, ADMINISTRATION_CHAIN } from '../db/admin-audit';
 import { jsonBody, unstorableProblem } from './body';
 import { decodeCursor, decodeTaskCursor, encodeCursor, encodeTaskCursor } from './cursor';
+import { decodeAuditCursor, decodeTimelineCursor, encodeAuditCursor, encodeTimelineCursor } from './audit-cursors';
 import { idempotent, idempotentUpdateId } from './idempotency';
 import { STATE_SOURCE_HEADER, type IncidentDecisions } from './incident-decisions';
 import { assertMayReport, type Intake } from './intake';
@@ -115,6 +117,8 @@ export interface RouteDependencies {
   /** Regimes and holidays regulatory deadlines are computed with. */
   regulatory: RegulatoryConfig;
   auditLog: AuditLog;
+  /** The audit log a page at a time, verified against the workflow's head and the latest signed checkpoint. */
+  anchoredAudit: AnchoredAudit;
   histories: HistorySource;
   pool: Pool;
   /** Replays on their own queue, shared per incident, answered with 202 and a place to poll when slow. */
@@ -289,24 +293,33 @@ function handlers(deps: RouteDependencies): Handlers {
       const items = await observables.incidentsSeeing(query.kind, query.value, query.limit);
       res.json({ kind: query.kind, value: query.value, items: items.map(({ kind: _k, value: _v, ...sighting }) => sighting) });
     },
-    async timeline({ params }, res) {
+    async timeline({ params, query }, res) {
+      const after = query.cursor ? decodeTimelineCursor(query.cursor) : undefined;
       const history = await deps.histories.of(params.id);
       if (!history) throw problems.notFound(`no incident ${params.id}`);
       const [entries, custody] = await Promise.all([deps.auditLog.entries(params.id), custodyOf(deps.pool, params.id)]);
-      res.json({ incidentId: params.id, source: history.source, items: buildTimeline(history.runs, entries, custody) });
+      const page = timelinePage(buildTimeline(history.runs, entries, custody), { after, limit: query.limit });
+      res.json({ incidentId: params.id, source: history.source, items: page.items, verification: page.verification, nextCursor: page.next ? encodeTimelineCursor(page.next) : null });
     },
     async history({ params }, res) {
       const history = await deps.histories.of(params.id);
       if (!history) throw problems.notFound(`no incident ${params.id}`);
       res.json(history);
     },
-    async audit({ params }, res) {
-      const [{ entries, verification }, custody] = await Promise.all([deps.auditLog.verified(params.id), custodyOf(deps.pool, params.id)]);
-      if (entries.length === 0 && !(await deps.incidents.exists(params.id))) throw problems.notFound(`no incident ${params.id}`);
+    async audit({ params, query }, res) {
+      const after = query.cursor ? decodeAuditCursor(query.cursor) : undefined;
+      // The head the incident's workflow holds, from Temporal itself: the read model's copy lives in
+      // the same database as the log, so it anchors nothing.
+      const workflowHead = await deps.decisions.state(params.id).then(({ state, source }) => (source === 'workflow' ? state.auditHead : undefined)).catch(() => undefined);
+      const [page, custody] = await Promise.all([deps.anchoredAudit.page(params.id, { after, limit: query.limit, workflowHead }), custodyOf(deps.pool, params.id)]);
+      const anchored = page.anchors.workflow || page.anchors.checkpoint;
+      if (page.entries.length === 0 && !after && !anchored && !(await deps.incidents.exists(params.id))) throw problems.notFound(`no incident ${params.id}`);
       res.json({
         incidentId: params.id,
-        entries: entries.map(({ incidentId: _omit, ...entry }) => entry),
-        verification,
+        nextCursor: page.next ? encodeAuditCursor(page.next) : null,
+        anchors: page.anchors,
+        entries: page.entries.map(({ incidentId: _omit, ...entry }) => entry),
+        verification: page.verification,
         custody: custody.map((c) => ({ artifactId: c.artifactId, artifactType: c.artifactType, asset: c.asset, links: c.links.length, verification: c.verification })),
       });
     },

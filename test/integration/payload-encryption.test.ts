@@ -1,5 +1,8 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { temporalCliPath } from '../../src/temporal/binaries';
 import { workflowIdFor } from '../../src/temporal/contract';
 import { ENCRYPTED_ENCODING } from '../../src/temporal/payload-codec';
 import { startTestStack, uniqueKey, type TestStack } from '../support/stack';
@@ -100,6 +103,23 @@ describe('payloads encrypted in Temporal', () => {
       expect(unb64(res.body.payloads[0].metadata.encoding)).toBe('json/plain');
       expect(JSON.parse(unb64(res.body.payloads[0].data))).toMatchObject({ title });
     });
+
+    it('serves the Temporal CLI: `temporal workflow show --codec-endpoint --codec-auth` prints the incident decrypted for an auditor only', async () => {
+      const id = await openIncident();
+      const show = (key: string) =>
+        promisify(execFile)(temporalCliPath(), [
+          'workflow', 'show', '--workflow-id', workflowIdFor(id), '--output', 'json', '--address', testEnv('temporalAddress'), '--namespace', 'default',
+          '--codec-endpoint', `${stack.api.url}/codec`, '--codec-auth', `Bearer ${key}`,
+        ], { maxBuffer: 16 * 1024 * 1024 });
+      const firstInput = (stdout: string) => JSON.parse(stdout).events[0].workflowExecutionStartedEventAttributes.input.payloads[0];
+      const decoded = firstInput((await show(stack.keys.auditor)).stdout);
+      expect(unb64(decoded.metadata.encoding)).toBe('json/plain');
+      expect(JSON.parse(unb64(decoded.data))).toMatchObject({ title });
+      // A manager's key gets 403 from the endpoint: the CLI gives up (it retries until its deadline), or shows ciphertext.
+      const refused = await show(stack.keys.manager).then((r) => unb64(firstInput(r.stdout).metadata.encoding), (err) => `failed: ${err.stdout}${err.stderr}`);
+      expect(refused).toMatch(/^failed: |^binary\/encrypted$/);
+      expect(refused).not.toContain('zebra');
+    }, 60_000);
 
     it('encodes for an auditor, and what it encodes decodes back; plain payloads decode unchanged', async () => {
       const plain = { metadata: { encoding: b64('json/plain') }, data: b64('{"zebra":1}') };

@@ -11,6 +11,9 @@ import { ApiKeyStore } from '../db/api-key-store';
 import { AdminAudit } from '../db/admin-audit';
 import { HistorySource } from '../audit/history-source';
 import { AuditLog } from '../db/audit-log';
+import { AnchoredAudit } from '../audit/anchored-audit';
+import { checkpointKeysFromEnvironment, type CheckpointKeyring } from '../audit/checkpoints';
+import { CheckpointStore } from '../db/checkpoint-store';
 import { IdempotencyStore } from '../db/idempotency-store';
 import { ReportRepository } from '../db/report-repository';
 import { PlaybookStore } from '../db/playbook-store';
@@ -56,6 +59,8 @@ export interface ApiServiceOptions {
   rateLimits?: RateLimits;
   /** How long a replay request waits for its verdict before answering 202 (FIREBREAK_REPLAY_ANSWER_WITHIN_MS by default). */
   replayAnswerWithinMs?: number;
+  /** The keys audit checkpoints are verified with (FIREBREAK_CHECKPOINT_VERIFY_KEYS by default); none: checkpoints are not used as an anchor. */
+  checkpointKeys?: CheckpointKeyring;
 }
 
 export interface RunningApi {
@@ -91,6 +96,7 @@ export async function startApi(options: ApiServiceOptions): Promise<RunningApi> 
     decisions: new IncidentDecisions(client, reachability, incidents, auditLog, new TaskRegister(options.pool), metrics),
     incidents,
     auditLog,
+    anchoredAudit: new AnchoredAudit(auditLog, new CheckpointStore(options.pool), options.checkpointKeys ?? checkpointKeysFromEnvironment()),
     histories: new HistorySource(client, options.pool, reachability, options.payloadCodec),
     payloadCodec: options.payloadCodec,
     metricsToken: options.metricsToken,

@@ -21,11 +21,13 @@ import type { Role } from '../domain/principal';
 import {
   AdministrationAuditSchema,
   AlertmanagerResultSchema,
+  AuditQuerySchema,
   AuditReportSchema,
   HistoryExportSchema,
   ReplayIdSchema,
   ReplayReportSchema,
   ReplayRunningSchema,
+  TimelineQuerySchema,
   TimelineSchema,
   IncidentListQuerySchema,
   IncidentListSchema,
@@ -269,7 +271,7 @@ export const ROUTES = {
   },
   timeline: {
     method: 'get', path: '/v1/incidents/:id/timeline', roles: ['auditor', 'manager'], summary: 'Who did what when: history, rejected and denied requests, evidence hand-overs',
-    params: incidentParams, success: { status: 200, description: 'The timeline, oldest first', schema: TimelineSchema },
+    params: incidentParams, query: TimelineQuerySchema, success: { status: 200, description: 'A page of the timeline, oldest first', schema: TimelineSchema },
   },
   history: {
     method: 'get', path: '/v1/incidents/:id/history', roles: ['auditor'], summary: 'The raw event history of every run, as `temporal workflow show --output json` prints it',
@@ -277,7 +279,7 @@ export const ROUTES = {
   },
   audit: {
     method: 'get', path: '/v1/incidents/:id/audit', roles: ['auditor'], summary: 'Audit log entries with their hash chain, verified; custody chains too',
-    params: incidentParams, success: { status: 200, description: 'Entries and verification', schema: AuditReportSchema },
+    params: incidentParams, query: AuditQuerySchema, success: { status: 200, description: 'A page of entries, verified from the previous page and against the anchors', schema: AuditReportSchema },
   },
   replay: {
     method: 'post', path: '/v1/incidents/:id/replay', roles: ['auditor'], summary: 'Replay the stored history against the current workflow code (a request while one runs joins it)',

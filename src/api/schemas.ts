@@ -215,9 +215,24 @@ export const AdministrationAuditSchema = z.object({
   verification: z.looseObject({ valid: z.boolean(), entries: z.number().int() }),
 });
 
+/** The audit log and the timeline come a page at a time; a page is verified from where the previous one ended. */
+export const AUDIT_PAGE_DEFAULT = 200;
+export const AUDIT_PAGE_MAX = 1_000;
+const auditPaging = {
+  limit: z.coerce.number().int().min(1).max(AUDIT_PAGE_MAX).default(AUDIT_PAGE_DEFAULT),
+  cursor: z.string().max(400).regex(/^[A-Za-z0-9_-]+$/, 'not a cursor from a previous page').optional(),
+};
+export const AuditQuerySchema = z.strictObject(auditPaging);
+export const TimelineQuerySchema = z.strictObject(auditPaging);
+
 export const TimelineSchema = z.object({
   incidentId: z.string(),
   source: z.enum(HISTORY_ORIGINS),
+  nextCursor: z.string().nullable().describe('The next page, or null after the last'),
+  verification: z.object({
+    valid: z.boolean(),
+    problems: z.array(z.object({ kind: z.literal('timeline_changed'), position: z.number().int(), reason: z.string() })),
+  }).describe('Whether the items before this page are still the ones the previous pages showed'),
   items: z.array(
     z.object({
       at: z.string(),
@@ -242,11 +257,32 @@ export const HistoryExportSchema = z.object({
 
 const Verdict = z.object({ valid: z.boolean(), entries: z.number().int(), brokenAt: z.number().int().optional(), reason: z.string().optional() });
 
+const ChainHeadSchema = z.object({ seq: z.number().int(), hash: z.string() });
+const AuditVerdictSchema = z.object({
+  valid: z.boolean(),
+  entries: z.number().int(),
+  problems: z.array(
+    z.looseObject({
+      kind: z.enum(['altered_entry', 'missing_entry', 'duplicated_entry', 'broken_link', 'cut_tail', 'emptied_incident', 'recomputed_chain', 'checkpoint_invalid']),
+      reason: z.string(),
+    }),
+  ),
+  brokenAt: z.number().int().optional(),
+  reason: z.string().optional(),
+});
+
 export const AuditReportSchema = z.object({
   incidentId: z.string(),
+  nextCursor: z.string().nullable().describe('The next page, or null after the last; it carries the last hash of this page'),
+  anchors: z.object({
+    workflow: ChainHeadSchema.nullable().describe("The chain head the incident's workflow holds in Temporal"),
+    checkpoint: ChainHeadSchema.extend({ checkpointSeq: z.number().int(), issuedAt: z.string(), keyId: z.string() }).nullable().describe('The head in the latest signed checkpoint holding the incident'),
+  }),
   entries: z.array(
     z.object({
       seq: z.number().int(),
+      globalSeq: z.number().int(),
+      recordedAt: z.string().nullable(),
       entryKey: z.string(),
       at: z.string(),
       actor: z.string(),
@@ -258,7 +294,7 @@ export const AuditReportSchema = z.object({
       hash: z.string(),
     }),
   ),
-  verification: Verdict,
+  verification: AuditVerdictSchema,
   custody: z.array(z.object({ artifactId: z.string(), artifactType: z.string(), asset: z.string(), links: z.number().int(), verification: Verdict })),
 });
 

@@ -105,7 +105,7 @@ describe('PostgreSQL stops during intake and response stages', () => {
 
     // The audit log written through the outage has no gap: its hash chain verifies, each phase once.
     const audit = await stack.request('GET', `/v1/incidents/${id}/audit`, { key: stack.keys.auditor });
-    expect(audit.body.verification).toEqual({ valid: true, entries: audit.body.entries.length });
+    expect(audit.body.verification).toEqual({ valid: true, entries: audit.body.entries.length, problems: [] });
     const phases = audit.body.entries.filter((e: any) => e.action === 'enter_phase').map((e: any) => e.details.phase);
     expect(phases.slice(-3)).toEqual(['triage', 'response', 'review']);
     expect(new Set(phases).size).toBe(phases.length);

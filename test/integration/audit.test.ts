@@ -64,7 +64,7 @@ describe('auditing an incident', () => {
   it('verifies the audit chain and names the row a superuser altered, then the gap a deletion left', async () => {
     const id = await closedIncident();
     const clean = await stack.request('GET', `/v1/incidents/${id}/audit`, { key: as('auditor') });
-    expect(clean.body.verification).toEqual({ valid: true, entries: clean.body.entries.length });
+    expect(clean.body.verification).toEqual({ valid: true, entries: clean.body.entries.length, problems: [] });
     expect(clean.body.entries.map((e: { outcome: string }) => e.outcome)).toEqual(expect.arrayContaining(['applied', 'rejected', 'denied', 'recorded']));
     expect(clean.body.custody.every((c: { verification: { valid: boolean } }) => c.verification.valid)).toBe(true);
 

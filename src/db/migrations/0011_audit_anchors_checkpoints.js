@@ -34,7 +34,7 @@ exports.up = (pgm) => {
     SELECT setval('audit_log_global_seq', COALESCE((SELECT max(global_seq) FROM audit_log), 0) + 1, false);
 
     ALTER TABLE audit_log ALTER COLUMN global_seq SET NOT NULL;
-    ALTER TABLE audit_log ADD CONSTRAINT audit_log_global_seq UNIQUE (global_seq);
+    ALTER TABLE audit_log ADD CONSTRAINT audit_log_global_seq_unique UNIQUE (global_seq);
 
     -- Security definer: the inserting role needs no right on the sequence, and cannot choose either value.
     CREATE FUNCTION stamp_audit_entry() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
@@ -84,7 +84,7 @@ exports.down = (pgm) => {
     DROP TABLE audit_checkpoints;
     DROP TRIGGER audit_log_stamp ON audit_log;
     DROP FUNCTION stamp_audit_entry();
-    ALTER TABLE audit_log DROP CONSTRAINT audit_log_global_seq, DROP COLUMN global_seq, DROP COLUMN recorded_at;
+    ALTER TABLE audit_log DROP CONSTRAINT audit_log_global_seq_unique, DROP COLUMN global_seq, DROP COLUMN recorded_at;
     DROP SEQUENCE audit_log_global_seq;
   `);
 };

@@ -4,6 +4,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { Client } from 'pg';
 import { freePort, waitFor } from '../../src/net';
 import { temporalCliPath } from '../../src/temporal/binaries';
 
@@ -76,6 +77,18 @@ describe('the dev stack, as a new user meets it', () => {
     const res = await fetch(`${apiUrl}/v1/incidents`, { headers: { authorization: `Bearer ${token}` } });
     expect(res.status).toBe(200);
   }, 30_000);
+
+  it('runs the API and the worker as firebreak_service, which may not rewrite the audit log', async () => {
+    const { databaseUrl } = JSON.parse(readFileSync(path.join(dataDir, 'dev-stack.json'), 'utf8')) as { databaseUrl: string };
+    const app = new Client({ connectionString: databaseUrl });
+    await app.connect();
+    try {
+      expect((await app.query('SELECT current_user AS me')).rows[0].me).toBe('firebreak_service');
+      await expect(app.query('DELETE FROM audit_log')).rejects.toThrow('permission denied for table audit_log');
+    } finally {
+      await app.end();
+    }
+  });
 
   it('keeps the terminal readable: no bundler module list, no health probes or scrapes at info', async () => {
     for (const probe of ['/healthz', '/readyz', '/metrics', '/healthz']) expect((await fetch(`${apiUrl}${probe}`)).status).toBe(200);

@@ -20,15 +20,17 @@ const TEXT_PATTERN = new RegExp(`^[${WHITESPACE}]*[^${WHITESPACE}${CONTROL}][^${
  */
 export const boundedText = (max: number) => atMost(max, z.string().min(1)).regex(TEXT_PATTERN, 'must contain text and no control characters').trim();
 
-/** CR and LF: a one-line field holding either could forge a line in a log, a header or a notice. */
-const ONE_LINE_PATTERN = /^[^\r\n]*$/u;
+/**
+ * As TEXT_PATTERN, and no CR or LF anywhere (leading and trailing ones included): one pattern, so
+ * the OpenAPI document states the whole rule.
+ */
+const ONE_LINE_PATTERN = new RegExp(`^[${WHITESPACE.replace('\\n\\r', '')}]*[^${WHITESPACE}${CONTROL}][^${CONTROL}\\n\\r]*$`, 'u');
 
 /**
  * Text that is one line: a title, a name, a person, a reference. As `boundedText`, and CR and LF
- * are refused (before trimming, so a trailing newline is refused too, not quietly dropped).
+ * are refused (a CR or LF in such a field could forge a line in a log, a header or a notice).
  */
-export const oneLineText = (max: number) =>
-  atMost(max, z.string().min(1)).regex(TEXT_PATTERN, 'must contain text and no control characters').regex(ONE_LINE_PATTERN, 'must be one line: no CR or LF').trim();
+export const oneLineText = (max: number) => atMost(max, z.string().min(1)).regex(ONE_LINE_PATTERN, 'must be one line of text: no CR, LF or other control characters').trim();
 
 /** At most `max` characters counted as JSON Schema counts them (code points), which is how the document states it. */
 function atMost(max: number, schema: z.ZodString): z.ZodString {

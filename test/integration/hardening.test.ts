@@ -55,7 +55,7 @@ describe('small hardening: one-line fields, forged cursors, logged headers, idem
       expect(res.status).toBe(400);
       expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
       expect(fieldsOf(res)).toEqual(['title']);
-      expect(res.body.errors[0].message).toBe('must be one line: no CR or LF');
+      expect(res.body.errors[0].message).toBe('must be one line of text: no CR, LF or other control characters');
       const { rows } = await stack.db.pool.query('SELECT count(*)::int AS n FROM alerts WHERE source_ref = $1', [body.sourceRef]);
       expect(rows[0].n).toBe(0);
     }

@@ -31,7 +31,10 @@ import { DecisionSigner, decisionSigningInterceptor } from '../decision-keys';
 import { IncidentDecisions } from './incident-decisions';
 import { Intake } from './intake';
 import { ApiMetrics } from './metrics';
-import type { RateLimits } from './rate-limit';
+import { RateLimiters, type AddressLimits, type RateLimits } from './rate-limit';
+import { DeniedRequests } from './denials';
+import { DenialRegister } from '../db/denial-register';
+import { RESERVED_CONNECTIONS, siblingPool } from '../db/pool';
 
 /** A readiness probe must answer quickly, whatever the dependency does. */
 const READY_CHECK_MS = 2_000;
@@ -57,6 +60,16 @@ export interface ApiServiceOptions {
   /** Where new incidents are started; tests give each suite its own. */
   taskQueue?: string;
   rateLimits?: RateLimits;
+  /** Per client address, before the key is looked up; DEFAULT_ADDRESS_LIMITS when absent. */
+  addressLimits?: AddressLimits;
+  /** Connections for authentication, rate limits and decisions; absent: RESERVED_CONNECTIONS more to `pool`'s database, closed with the API. */
+  reservedPool?: Pool;
+  /** Express's `trust proxy` (FIREBREAK_TRUST_PROXY): who may say the client's address in X-Forwarded-For. */
+  trustProxy?: number | string;
+  /** How long a window of denials is counted before its audit entry is written (a minute; tests shorten it). */
+  denialWindowMs?: number;
+  /** The clock denial windows are counted by; tests move it instead of sleeping. */
+  denialClock?: () => Date;
   /** How long a replay request waits for its verdict before answering 202 (FIREBREAK_REPLAY_ANSWER_WITHIN_MS by default). */
   replayAnswerWithinMs?: number;
   /** The keys audit checkpoints are verified with (FIREBREAK_CHECKPOINT_VERIFY_KEYS by default); none: checkpoints are not used as an anchor. */
@@ -89,11 +102,18 @@ export async function startApi(options: ApiServiceOptions): Promise<RunningApi> 
   // Keys issued and revoked and roster changes go into the administration chain.
   const adminAudit = new AdminAudit(auditLog);
   const taskQueue = options.taskQueue ?? TASK_QUEUE;
+  // Authentication, rate limits and decisions use connections of their own, so an intake flood
+  // holding every connection of `pool` cannot starve them.
+  const reserved = options.reservedPool ?? siblingPool(options.pool, RESERVED_CONNECTIONS);
+  const decisionIncidents = new IncidentRepository(reserved);
+  const denials = new DenialRegister(reserved, new AuditLog(reserved), { windowMs: options.denialWindowMs, now: options.denialClock });
+  const deniedRequests = new DeniedRequests({ register: denials, incidentExists: (id) => decisionIncidents.exists(id), logger: options.logger });
+  const stopAppendingDenials = deniedRequests.appendPeriodically(Math.min(denials.windowMs / 4, 15_000));
   const app = createApp({
     logger: options.logger,
-    keys: new ApiKeyStore(options.pool, adminAudit),
+    keys: new ApiKeyStore(reserved, adminAudit),
     intake: new Intake(client, reachability, new AlertRegister(options.pool), options.policy ?? loadPolicy(), taskQueue),
-    decisions: new IncidentDecisions(client, reachability, incidents, auditLog, new TaskRegister(options.pool), metrics),
+    decisions: new IncidentDecisions(client, reachability, decisionIncidents, new AuditLog(reserved), new TaskRegister(reserved), metrics),
     incidents,
     auditLog,
     anchoredAudit: new AnchoredAudit(auditLog, new CheckpointStore(options.pool), options.checkpointKeys ?? checkpointKeysFromEnvironment()),
@@ -107,9 +127,12 @@ export async function startApi(options: ApiServiceOptions): Promise<RunningApi> 
     reports: new ReportRepository(options.pool),
     pool: options.pool,
     replays: new ReplayRequests(client, reachability, { taskQueue, ...(options.replayAnswerWithinMs === undefined ? {} : { answerWithinMs: options.replayAnswerWithinMs }) }),
-    idempotency: new IdempotencyStore(options.pool),
+    idempotency: new IdempotencyStore(reserved),
     metrics,
     rateLimits: options.rateLimits,
+    rateLimiters: new RateLimiters(reserved, options.rateLimits, options.addressLimits),
+    deniedRequests,
+    trustProxy: options.trustProxy,
     ready: async () => {
       await options.pool.query('SELECT 1').catch(() => Promise.reject(new Error('PostgreSQL')));
       // Known down: say since when, at once. Otherwise ask, within the probe's own limit.
@@ -132,6 +155,8 @@ export async function startApi(options: ApiServiceOptions): Promise<RunningApi> 
       });
       await reachability.close();
       await connection.close();
+      stopAppendingDenials();
+      if (!options.reservedPool) await reserved.end();
     },
   };
 }

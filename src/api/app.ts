@@ -18,7 +18,7 @@ import { routePatterns, type ApiMetrics } from './metrics';
 import { ROUTES } from './route-table';
 import { buildOpenApiDocument, packageVersion } from './openapi';
 import { HttpProblem, problems } from './problem';
-import { DEFAULT_RATE_LIMITS, rateLimitPerKey, type RateLimits } from './rate-limit';
+import { RateLimiters, type RateLimits } from './rate-limit';
 import { methodNotAllowed, registerRoutes, type RouteDependencies } from './routes';
 
 export interface AppDependencies extends Omit<RouteDependencies, 'openapi'> {
@@ -32,6 +32,10 @@ export interface AppDependencies extends Omit<RouteDependencies, 'openapi'> {
   /** Resolves when Temporal and PostgreSQL answer; rejects naming the one that does not. */
   ready: () => Promise<void>;
   rateLimits?: RateLimits;
+  /** Shared per key and per address through PostgreSQL; built from `rateLimits` on `pool` when absent. */
+  rateLimiters?: RateLimiters;
+  /** Express's `trust proxy`: hops, or the proxies' addresses (FIREBREAK_TRUST_PROXY); absent: the socket's address is the client's. */
+  trustProxy?: number | string;
   /** Serves /codec/decode and /codec/encode to auditors when set (FIREBREAK_PAYLOAD_KEYS). */
   payloadCodec?: PayloadCodec;
   /** Temporal UI origins allowed to call the codec endpoint from a browser. */
@@ -73,6 +77,7 @@ export function createApp(deps: AppDependencies): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  if (deps.trustProxy !== undefined) app.set('trust proxy', deps.trustProxy);
 
   app.use(
     pinoHttp({
@@ -100,7 +105,10 @@ export function createApp(deps: AppDependencies): Express {
   app.use(deps.metrics.middleware(routePatterns(Object.values(ROUTES))));
   // The key first: an unauthenticated request learns nothing but 401, whatever it carries.
   // Routes that take a body read it themselves (see jsonBody), after the role check.
-  app.use('/v1', authenticate(deps.keys), rateLimitPerKey(deps.rateLimits ?? DEFAULT_RATE_LIMITS));
+  // Before the key: a limit per client address, so a flood of bad keys cannot reach the lookup.
+  // A 401 counts against its address, and is audited when its token names a known key.
+  const limits = deps.rateLimiters ?? new RateLimiters(deps.pool, deps.rateLimits);
+  app.use('/v1', limits.limitPerAddress, authenticate(deps.keys), limits.countFailedAuthentication, deps.deniedRequests.unauthenticated, limits.limitPerKey);
   if (deps.metricsToken) app.use('/metrics', requireMetricsToken(deps.metricsToken));
   if (deps.payloadCodec) app.use('/codec', codecEndpoint({ keys: deps.keys, codec: deps.payloadCodec, corsOrigins: deps.codecCorsOrigins ?? [] }));
 

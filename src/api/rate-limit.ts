@@ -1,6 +1,8 @@
-import type { RequestHandler } from 'express';
-import { rateLimit, type RateLimitInfo } from 'express-rate-limit';
-import type { Role } from '../domain/principal';
+import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
+import type { Pool } from 'pg';
+import { RateLimiterMemory, RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
+import ipaddr from 'ipaddr.js';
+import { ROLES, type Role } from '../domain/principal';
 import { principalOf } from './auth';
 import { HttpProblem } from './problem';
 
@@ -16,24 +18,139 @@ export const DEFAULT_RATE_LIMITS: RateLimits = {
 };
 
 /**
- * Per-key limit over a one-minute window, counted in this process (each API replica counts its
- * own; put a shared store behind it when running many replicas).
+ * Per client address, per minute, counted before the key is looked up: every request, and
+ * requests refused 401. A flood of bad keys from one address stops reaching the key lookup once
+ * its failures are spent; the request budget is above any one key's, since one address may carry
+ * several integrations.
  */
-export function rateLimitPerKey(limits: RateLimits): RequestHandler {
-  return rateLimit({
-    windowMs: 60_000,
-    limit: (req) => limits[principalOf(req).role],
-    keyGenerator: (req) => principalOf(req).keyId,
-    standardHeaders: 'draft-8',
-    legacyHeaders: false,
-    validate: false,
-    handler: (req) => {
-      const info = (req as typeof req & { rateLimit?: RateLimitInfo }).rateLimit;
-      const reset = info?.resetTime?.getTime() ?? Date.now() + 60_000;
-      const seconds = Math.max(1, Math.ceil((reset - Date.now()) / 1000));
-      throw new HttpProblem(429, 'rate-limited', 'Too many requests', `this key may make ${info?.limit ?? '?'} requests a minute; retry in ${seconds} s`, {
-        headers: { 'Retry-After': String(seconds) },
+export interface AddressLimits {
+  requests: number;
+  failedAuthentications: number;
+}
+
+export const DEFAULT_ADDRESS_LIMITS: AddressLimits = { requests: 120_000, failedAuthentications: 60 };
+
+/** The table rate-limiter-flexible keeps its counts in (created by migration 0013, not by the library). */
+export const RATE_LIMIT_TABLE = 'rate_limits';
+const WINDOW_SECONDS = 60;
+
+/**
+ * Every limit of an API process, counted in PostgreSQL (rate-limiter-flexible's RateLimiterPostgres)
+ * so that all replicas on one database share one budget per key and per address. While PostgreSQL
+ * cannot be reached, each limiter falls back to counting in this process (its insurance limiter);
+ * the request then fails on the key lookup with the usual 503 anyway.
+ */
+export class RateLimiters {
+  private readonly perKey: Record<Role, RateLimiterPostgres>;
+  private readonly perAddress: RateLimiterPostgres;
+  private readonly failedPerAddress: RateLimiterPostgres;
+
+  constructor(
+    pool: Pool,
+    readonly keyLimits: RateLimits = DEFAULT_RATE_LIMITS,
+    readonly addressLimits: AddressLimits = DEFAULT_ADDRESS_LIMITS,
+  ) {
+    // One of them clears expired rows of the shared table every few minutes; the others need not.
+    const shared = (keyPrefix: string, points: number, clearExpired = false) =>
+      new RateLimiterPostgres({
+        storeClient: pool,
+        storeType: 'pool',
+        tableName: RATE_LIMIT_TABLE,
+        tableCreated: true,
+        clearExpiredByTimeout: clearExpired,
+        keyPrefix,
+        points,
+        duration: WINDOW_SECONDS,
+        insuranceLimiter: new RateLimiterMemory({ keyPrefix, points, duration: WINDOW_SECONDS }),
       });
-    },
-  });
+    this.perKey = Object.fromEntries(ROLES.map((role) => [role, shared(`key-${role}`, keyLimits[role])])) as Record<Role, RateLimiterPostgres>;
+    this.perAddress = shared('address', addressLimits.requests, true);
+    this.failedPerAddress = shared('address-401', addressLimits.failedAuthentications);
+  }
+
+  /** Before authentication: the address's request budget, and its budget of failed authentications. */
+  readonly limitPerAddress: RequestHandler = async (req, _res, next) => {
+    const address = clientAddress(req);
+    const [failed, used] = await Promise.all([this.failedPerAddress.get(address), consume(this.perAddress, address)]);
+    if ('refused' in used) throw tooMany(used.res, `this address may make ${this.addressLimits.requests} requests a minute`);
+    if (failed && failed.consumedPoints >= this.addressLimits.failedAuthentications) {
+      throw tooMany(failed, `this address sent ${this.addressLimits.failedAuthentications} requests with a bad key within a minute`);
+    }
+    next();
+  };
+
+  /** After authentication: counts a 401 against the address, then passes the problem on. */
+  readonly countFailedAuthentication: ErrorRequestHandler = (err, req, _res, next) => {
+    if (!(err instanceof HttpProblem) || err.status !== 401) return next(err);
+    consume(this.failedPerAddress, clientAddress(req)).then(
+      () => next(err),
+      (failure: unknown) => next(failure),
+    );
+  };
+
+  /** After authentication: the key's budget, by its role. */
+  readonly limitPerKey: RequestHandler = async (req, res, next) => {
+    const principal = principalOf(req);
+    const limit = this.keyLimits[principal.role];
+    const used = await consume(this.perKey[principal.role], principal.keyId);
+    if ('refused' in used) throw tooMany(used.res, `this key may make ${limit} requests a minute`);
+    setRateLimitHeaders(res, 'key', limit, used);
+    next();
+  };
+}
+
+/** The address the limits count by: the socket's, or the one Express's `trust proxy` setting takes from X-Forwarded-For. */
+function clientAddress(req: Request): string {
+  return req.ip ?? req.socket.remoteAddress ?? 'unknown';
+}
+
+/** A point consumed, or the refusal with when to retry; a store failure the insurance could not absorb is thrown. */
+async function consume(limiter: RateLimiterPostgres, key: string): Promise<RateLimiterRes | { refused: true; res: RateLimiterRes }> {
+  try {
+    return await limiter.consume(key);
+  } catch (outcome) {
+    if (outcome instanceof RateLimiterRes) return { refused: true, res: outcome };
+    throw outcome;
+  }
+}
+
+/** The IETF draft's RateLimit-Policy and RateLimit headers: the quota, what is left, seconds until it resets. */
+function setRateLimitHeaders(res: Response, policy: string, limit: number, used: RateLimiterRes): void {
+  res.set('RateLimit-Policy', `"${policy}";q=${limit};w=${WINDOW_SECONDS}`);
+  res.set('RateLimit', `"${policy}";r=${used.remainingPoints};t=${Math.max(0, Math.ceil(used.msBeforeNext / 1000))}`);
+}
+
+function tooMany(res: RateLimiterRes, what: string): HttpProblem {
+  const seconds = Math.max(1, Math.ceil(res.msBeforeNext / 1000));
+  return new HttpProblem(429, 'rate-limited', 'Too many requests', `${what}; retry in ${seconds} s`, { headers: { 'Retry-After': String(seconds) } });
+}
+
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/**
+ * FIREBREAK_TRUST_PROXY, for Express's `trust proxy`: how many proxies in front of the API (a
+ * number), or which addresses are proxies (`loopback`, `linklocal`, `uniquelocal`, addresses and
+ * CIDR ranges, comma-separated). Unset: the socket's address is the client's, so behind a proxy
+ * every client would share the proxy's per-address budget.
+ */
+export function trustProxyFromEnvironment(env: NodeJS.ProcessEnv = process.env): number | string | undefined {
+  const value = env.FIREBREAK_TRUST_PROXY?.trim();
+  if (!value) return undefined;
+  if (/^\d+$/.test(value) && Number(value) <= 10) return Number(value);
+  const entries = value.split(',').map((e) => e.trim());
+  const bad = entries.find((e) => !PROXY_NAMES.has(e) && !isAddressOrRange(e));
+  if (bad !== undefined) {
+    throw new Error(`FIREBREAK_TRUST_PROXY must be a number of proxies (0-10) or comma-separated loopback, linklocal, uniquelocal, addresses and CIDR ranges; "${bad}" is none of those`);
+  }
+  return entries.join(',');
+}
+
+function isAddressOrRange(entry: string): boolean {
+  try {
+    if (entry.includes('/')) ipaddr.parseCIDR(entry);
+    else ipaddr.parse(entry);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -4,7 +4,6 @@ import type { z } from 'zod';
 import type { Decided } from '../domain/decisions';
 import type { FollowUpState } from '../domain/follow-up';
 import type { IncidentState } from '../domain/incident';
-import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import type { HistorySource } from '../audit/history-source';
 import type { ReplayOutcome, ReplayRequests } from '../audit/replay-requests';
@@ -53,13 +52,13 @@ import {
   recordFilingUpdate,
   recordReviewUpdate,
 } from '../workflows/messages';
-import type { Principal } from '../domain/principal';
 import type { PinnedPlaybook } from '../domain/playbook-run';
 import { TaskRegister } from '../db/task-register';
 import { PlaybookResolver, type Unrunnable } from './playbook-resolver';
 import { allow, principalOf, reporterOf } from './auth';
 import { AdminAudit, ADMINISTRATION_CHAIN } from '../db/admin-audit';
 import { jsonBody, unstorableProblem } from './body';
+import type { DeniedRequests } from './denials';
 import { decodeCursor, decodeTaskCursor, encodeCursor, encodeTaskCursor } from './cursor';
 import { decodeAuditCursor, decodeTimelineCursor, encodeAuditCursor, encodeTimelineCursor } from './audit-cursors';
 import { idempotent, idempotentUpdateId } from './idempotency';
@@ -127,6 +126,8 @@ export interface RouteDependencies {
   incidents: IncidentRepository;
   keys: ApiKeyStore;
   idempotency: IdempotencyStore;
+  /** A refused request about an existing incident goes into its audit chain, counted per key, incident and minute. */
+  deniedRequests: DeniedRequests;
   metrics: ApiMetrics;
   ready: () => Promise<void>;
   openapi: object;
@@ -418,26 +419,10 @@ function handlers(deps: RouteDependencies): Handlers {
 
 /** Registers every route of the table with its roles, idempotency, validation and handler. */
 export function registerRoutes(app: Express, deps: RouteDependencies): void {
-  // A refused request about an existing incident goes into its audit log; it never reaches history.
-  const recordDenied = async (req: Parameters<RequestHandler>[0], principal: Principal) => {
-    const id = req.params.id;
-    if (typeof id !== 'string' || !(await deps.incidents.exists(id))) return;
-    await deps.auditLog.append(id, [
-      {
-        entryKey: `denied:${randomUUID()}`,
-        at: new Date().toISOString(),
-        actor: principal.name,
-        actorRole: principal.role,
-        action: `${req.method} ${req.route?.path ?? req.path}`,
-        outcome: 'denied',
-        details: { keyId: principal.keyId },
-      },
-    ]);
-  };
   const table = handlers(deps) as Record<OperationId, (input: unknown, res: Response, req: Parameters<RequestHandler>[0]) => Promise<void> | void>;
   for (const [operationId, spec] of Object.entries(ROUTES) as [OperationId, RouteSpec][]) {
     const chain: RequestHandler[] = [];
-    if (spec.roles !== 'public') chain.push(allow(spec.roles, spec.params && 'id' in spec.params ? recordDenied : undefined));
+    if (spec.roles !== 'public') chain.push(allow(spec.roles, spec.params && 'id' in spec.params ? deps.deniedRequests.forbidden : undefined));
     if (spec.body) chain.push(...jsonBody);
     if (spec.idempotent) chain.push(idempotent(deps.idempotency));
     chain.push(validateRequest(spec, { regulatory: deps.regulatory }));

@@ -1,9 +1,10 @@
 import { loadConfig } from '../config';
-import { createPool } from '../db/pool';
+import { createApiPools } from '../db/pool';
 import { createLogger } from '../logger';
 import { temporalTlsFromEnvironment } from '../temporal/connection-options';
 import { payloadCodecFromEnvironment } from '../temporal/payload-codec';
 import { startApi } from './api-service';
+import { trustProxyFromEnvironment } from './rate-limit';
 import { codecCorsOriginsFromEnvironment } from './codec-endpoint';
 import { metricsTokenFromEnvironment } from './metrics-token';
 
@@ -17,13 +18,14 @@ async function main(): Promise<void> {
   const codecCorsOrigins = codecCorsOriginsFromEnvironment();
   if (!payloadCodec) logger.warn('FIREBREAK_PAYLOAD_KEYS is not set: incident details go to Temporal unencrypted');
   if (!metricsToken) logger.warn('METRICS_TOKEN is not set: /metrics answers anyone');
-  const pool = createPool(config.databaseUrl);
-  const api = await startApi({ pool, logger, ...config, temporalTls, payloadCodec, metricsToken, codecCorsOrigins });
+  const trustProxy = trustProxyFromEnvironment();
+  const { pool, reserved } = createApiPools(config.databaseUrl);
+  const api = await startApi({ pool, reservedPool: reserved, trustProxy, logger, ...config, temporalTls, payloadCodec, metricsToken, codecCorsOrigins });
   logger.info({ url: api.url, temporalTls: Boolean(temporalTls), payloadKey: payloadCodec?.encryptingKeyId }, 'API listening');
   const stop = async () => {
     logger.info('shutting down: finishing in-flight requests');
     await api.close();
-    await pool.end();
+    await Promise.all([pool.end(), reserved.end()]);
     process.exit(0);
   };
   process.once('SIGINT', stop);

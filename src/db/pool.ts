@@ -1,4 +1,4 @@
-import { Pool } from 'pg';
+import { Pool, type PoolConfig } from 'pg';
 
 /**
  * Intake holds a connection while Temporal accepts the alert, so the pool bounds concurrent intake;
@@ -6,7 +6,36 @@ import { Pool } from 'pg';
  * or two.
  */
 export function createPool(connectionString: string, max = 25): Pool {
-  const pool = new Pool({ connectionString, max, connectionTimeoutMillis: 5_000 });
+  return poolWith({ connectionString, max });
+}
+
+/** Connections an API process keeps for authentication, rate limits and decisions. */
+export const RESERVED_CONNECTIONS = 5;
+
+/**
+ * An API process's connections in two pools: `pool` for intake, lists and reports, and `reserved`
+ * for what must keep answering while a flood of intake holds every connection of the first:
+ * the key lookup, the rate limits and decisions. Together they keep to `max`.
+ */
+export interface ApiPools {
+  pool: Pool;
+  reserved: Pool;
+}
+
+export function createApiPools(connectionString: string, { max = 25, reserved = RESERVED_CONNECTIONS }: { max?: number; reserved?: number } = {}): ApiPools {
+  if (reserved < 1 || reserved >= max) throw new Error(`the reserved connections (${reserved}) must be at least 1 and fewer than the pool's ${max}`);
+  return { pool: createPool(connectionString, max - reserved), reserved: createPool(connectionString, reserved) };
+}
+
+/** A pool of `max` connections to the same database as `pool`, with the same settings. */
+export function siblingPool(pool: Pool, max: number): Pool {
+  const { options } = pool as Pool & { options: PoolConfig };
+  // The password is not enumerable there (pg keeps it out of logs): copy it by name.
+  return poolWith({ ...options, password: options.password, max });
+}
+
+function poolWith(config: PoolConfig): Pool {
+  const pool = new Pool({ connectionTimeoutMillis: 5_000, ...config });
   // An idle client whose server went away emits 'error'; unhandled, that would kill the process.
   // The next query reports the outage to its caller instead.
   pool.on('error', () => undefined);

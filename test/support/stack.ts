@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import pino, { type Logger } from 'pino';
-import { startApi, type RunningApi } from '../../src/api/api-service';
-import type { RateLimits } from '../../src/api/rate-limit';
+import { startApi, type ApiServiceOptions, type RunningApi } from '../../src/api/api-service';
+import type { AddressLimits, RateLimits } from '../../src/api/rate-limit';
+import { createApiPools, type ApiPools } from '../../src/db/pool';
 import type { Adapters } from '../../src/adapters/ports';
 import { ApiKeyStore } from '../../src/db/api-key-store';
 import type { PolicyTable } from '../../src/domain/policy';
@@ -32,6 +33,8 @@ export interface TestStack {
   startWorker(): Promise<void>;
   stopWorker(): Promise<void>;
   request(method: string, path: string, options?: RequestOptions): Promise<HttpResponse>;
+  /** Another API process on the same database and Temporal (a replica), closed with the stack. */
+  startReplica(): Promise<RunningApi>;
   close(): Promise<void>;
 }
 
@@ -49,6 +52,14 @@ export interface TestStackOptions {
   codecCorsOrigins?: string[];
   /** The API's logger; silent by default. */
   logger?: Logger;
+  addressLimits?: AddressLimits;
+  /** The API's connections (its own pools, not the worker's): at most `max`, `reserved` of them for authentication and decisions. */
+  apiPools?: { max: number; reserved: number };
+  /** How long denials are counted before their audit entry is written; 1 s by default, so a test sees the entry. */
+  denialWindowMs?: number;
+  denialClock?: () => Date;
+  /** Express's `trust proxy` for the API, so a test can speak for several client addresses through X-Forwarded-For. */
+  trustProxy?: number | string;
 }
 
 /**
@@ -80,8 +91,14 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
   };
 
   await startWorker();
-  const api = await startApi({
-    pool: db.pool,
+  const apiPools: ApiPools | undefined = options.apiPools && createApiPools(db.url, options.apiPools);
+  const apiOptions: ApiServiceOptions = {
+    pool: apiPools?.pool ?? db.pool,
+    ...(apiPools ? { reservedPool: apiPools.reserved } : {}),
+    addressLimits: options.addressLimits,
+    denialWindowMs: options.denialWindowMs ?? 1_000,
+    denialClock: options.denialClock,
+    trustProxy: options.trustProxy,
     temporalAddress,
     temporalNamespace: 'default',
     host: '127.0.0.1',
@@ -93,7 +110,9 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     payloadCodec,
     metricsToken: options.metricsToken,
     codecCorsOrigins: options.codecCorsOrigins,
-  });
+  };
+  const api = await startApi(apiOptions);
+  const replicas: RunningApi[] = [];
 
   const clientConnection = await Connection.connect({ address: temporalAddress });
   return {
@@ -105,9 +124,16 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     startWorker,
     stopWorker,
     request: (method, path, options) => httpRequest(api.url, method, path, options),
+    async startReplica() {
+      const replica = await startApi(apiOptions);
+      replicas.push(replica);
+      return replica;
+    },
     async close() {
       await clientConnection.close();
+      for (const replica of replicas) await replica.close();
       await api.close();
+      await Promise.all([apiPools?.pool.end(), apiPools?.reserved.end()]);
       await stopWorker();
       await db.drop();
     },

@@ -21,6 +21,9 @@ RUN npm run build
 # ---- Stage 2: runtime ------------------------------------------------------
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production
+# In a container the API must listen on its interface, not on loopback (the process's own default):
+# otherwise a published port or a proxy on the network reaches nothing.
+ENV HOST=0.0.0.0
 WORKDIR /app
 
 # Production dependencies only. Native addons (Temporal core bridge) ship

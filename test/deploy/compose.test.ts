@@ -145,5 +145,7 @@ describe('docker-compose.yml', () => {
     // LTS lines and their end of life: 22 until 2027-04-30, 24 until 2028-04-30 (20 ended 2026-04-30).
     expect(['22', '24']).toContain(image![1]);
     expect(dockerfile.match(/^FROM \$\{NODE_IMAGE\}/gm)).toHaveLength(2);
+    // The image's own default, for `docker run` without compose too.
+    expect(dockerfile.slice(dockerfile.indexOf('AS runtime'))).toMatch(/^ENV HOST=0\.0\.0\.0$/m);
   });
 });

@@ -113,4 +113,20 @@ describe('accountable admins', () => {
     expect((await request('GET', `/v1/incidents/${id}`, stack.keys.auditor)).status).toBe(200);
     expect((await request('GET', '/v1/playbooks', stack.keys.admin)).status).toBe(200);
   });
+
+  // Last: one of the suite's admin keys may be gone afterwards.
+  it('lets only one of two admins revoking each other at once succeed, so one admin key always remains', async () => {
+    const keys = (await request('GET', '/v1/admin/keys', stack.keys.admin)).body.items as Array<{ keyId: string; name: string; role: string; revokedAt: string | null }>;
+    const ownKeyId = keys.find((k) => k.name === 'test-admin')!.keyId;
+    const other = await request('POST', '/v1/admin/keys', stack.keys.admin, { name: uniqueKey('other-admin'), role: 'admin' });
+    const [first, second] = await Promise.all([
+      request('DELETE', `/v1/admin/keys/${other.body.keyId}`, stack.keys.admin),
+      request('DELETE', `/v1/admin/keys/${ownKeyId}`, other.body.token),
+    ]);
+    expect([first.status, second.status].sort()).toEqual([204, 409]);
+    const remaining = (await request('GET', '/v1/admin/keys', first.status === 204 ? stack.keys.admin : other.body.token)).body.items.filter(
+      (k: { role: string; revokedAt: string | null; expiresAt: string | null }) => k.role === 'admin' && k.revokedAt === null && (k.expiresAt === null || Date.parse(k.expiresAt) > Date.now()),
+    );
+    expect(remaining).toHaveLength(1);
+  });
 });

@@ -12,6 +12,7 @@ import type { AnchoredAudit } from '../audit/anchored-audit';
 import type { ApiKeyStore } from '../db/api-key-store';
 import type { AuditLog } from '../db/audit-log';
 import { custodyOf } from '../db/evidence-register';
+import { HistoryArchive } from '../db/history-archive';
 import type { IdempotencyStore } from '../db/idempotency-store';
 import type { IncidentRepository } from '../db/incident-repository';
 import { ObservableRegister } from '../db/observable-register';
@@ -312,7 +313,11 @@ function handlers(deps: RouteDependencies): Handlers {
       // The head the incident's workflow holds, from Temporal itself: the read model's copy lives in
       // the same database as the log, so it anchors nothing.
       const workflowHead = await deps.decisions.state(params.id).then(({ state, source }) => (source === 'workflow' ? state.auditHead : undefined)).catch(() => undefined);
-      const [page, custody] = await Promise.all([deps.anchoredAudit.page(params.id, { after, limit: query.limit, workflowHead }), custodyOf(deps.pool, params.id)]);
+      const [page, custody, archive] = await Promise.all([
+        deps.anchoredAudit.page(params.id, { after, limit: query.limit, workflowHead }),
+        custodyOf(deps.pool, params.id),
+        new HistoryArchive(deps.pool).verified(params.id),
+      ]);
       const anchored = page.anchors.workflow || page.anchors.checkpoint;
       if (page.entries.length === 0 && !after && !anchored && !(await deps.incidents.exists(params.id))) throw problems.notFound(`no incident ${params.id}`);
       res.json({
@@ -322,6 +327,7 @@ function handlers(deps: RouteDependencies): Handlers {
         entries: page.entries.map(({ incidentId: _omit, ...entry }) => entry),
         verification: page.verification,
         custody: custody.map((c) => ({ artifactId: c.artifactId, artifactType: c.artifactType, asset: c.asset, links: c.links.length, verification: c.verification })),
+        archive,
       });
     },
     async replay({ params }, res) {

@@ -296,6 +296,9 @@ export const AuditReportSchema = z.object({
   ),
   verification: AuditVerdictSchema,
   custody: z.array(z.object({ artifactId: z.string(), artifactType: z.string(), asset: z.string(), links: z.number().int(), verification: Verdict })),
+  archive: z
+    .object({ valid: z.boolean(), runs: z.number().int(), runIndex: z.number().int().optional(), runId: z.string().optional(), reason: z.string().optional() })
+    .describe("The archived runs of a closed incident against the SHA-256 each one's archive_run entry holds; the first that differs, is missing or was never chained is named"),
 });
 
 export const ReplayReportSchema = z.object({

@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import { archiveRunEntry, runDigest, verifyArchive, type ArchiveVerdict } from '../domain/archive-digest';
+import { ARCHIVE_RUN_ACTION, archiveRunEntry, runDigest, verifyArchive, type ArchiveVerdict } from '../domain/archive-digest';
 import { AuditLog } from './audit-log';
 
 /** A run of a workflow's history as archived: its id and the history document. */
@@ -53,10 +53,11 @@ export class HistoryArchive {
 
   /** Each archived run against the digest chained when it was archived. */
   async verified(incidentId: string): Promise<ArchiveVerdict> {
-    const [{ rows }, entries] = await Promise.all([
+    // The entries' own integrity is the audit chain's verdict; this compares the runs with them.
+    const [{ rows }, chained] = await Promise.all([
       this.pool.query('SELECT run_index, run_id, history FROM incident_histories WHERE incident_id = $1 ORDER BY run_index', [incidentId]),
-      this.auditLog.entries(incidentId),
+      this.pool.query('SELECT action, details FROM audit_log WHERE incident_id = $1 AND action = $2 ORDER BY seq', [incidentId, ARCHIVE_RUN_ACTION]),
     ]);
-    return verifyArchive(rows.map((r) => ({ runIndex: r.run_index, runId: r.run_id, sha256: runDigest(r.history) })), entries);
+    return verifyArchive(rows.map((r) => ({ runIndex: r.run_index, runId: r.run_id, sha256: runDigest(r.history) })), chained.rows);
   }
 }

@@ -40,7 +40,7 @@ export type ArchiveVerdict =
  * Compares each archived run (its digest computed now) with the digest chained into the audit log
  * when it was archived. Names the first run that was altered, is missing, or was never chained.
  */
-export function verifyArchive(archived: readonly ArchivedRunDigest[], chained: readonly AuditEntryInput[]): ArchiveVerdict {
+export function verifyArchive(archived: readonly ArchivedRunDigest[], chained: ReadonlyArray<Pick<AuditEntryInput, 'action' | 'details'>>): ArchiveVerdict {
   const recorded = new Map<number, ArchivedRunDigest>();
   for (const entry of chained) {
     if (entry.action !== ARCHIVE_RUN_ACTION) continue;

@@ -161,8 +161,12 @@ describe('closing an incident archives its history with each run’s digest in t
     const stored = await archive.runs(id);
     expect(chained.map((e: { details: unknown }) => e.details)).toEqual(stored.map((run, runIndex) => ({ runIndex, runId: run.runId, sha256: runDigest(run.history), events: run.history.events.length })));
     expect(audit.body.verification).toMatchObject({ valid: true });
+    expect(audit.body.archive).toEqual({ valid: true, runs: stored.length });
 
     await asOwnerBehindTheTriggers(stack.db, `UPDATE incident_histories SET history = jsonb_set(history, '{events,0,eventId}', '"0"') WHERE incident_id = $1 AND run_index = 0`, [id]);
-    expect(await archive.verified(id)).toMatchObject({ valid: false, runIndex: 0, runId: stored[0]!.runId, reason: `run ${stored[0]!.runId} was altered after it was archived` });
+    const altered = { valid: false, runs: stored.length, runIndex: 0, runId: stored[0]!.runId, reason: `run ${stored[0]!.runId} was altered after it was archived` };
+    expect(await archive.verified(id)).toEqual(altered);
+    const after = await stack.request('GET', `/v1/incidents/${id}/audit`, { key: stack.keys.auditor });
+    expect(after.body.archive).toEqual(altered);
   }, 120_000);
 });

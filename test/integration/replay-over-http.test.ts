@@ -5,6 +5,7 @@ import { waitFor } from '../../src/net';
 import { workflowIdFor } from '../../src/temporal/contract';
 import { testEnv } from '../support/servers';
 import { httpRequest, startTestStack, uniqueKey, type TestStack } from '../support/stack';
+import { TEST_PAYLOAD_CODEC } from '../support/payload-keys';
 
 /** The API service itself, on the stack's database and queue; `answerWithinMs` is how long a request waits for the verdict before answering 202. */
 async function replayingApi(stack: TestStack, answerWithinMs: number) {
@@ -17,6 +18,8 @@ async function replayingApi(stack: TestStack, answerWithinMs: number) {
     logger: pino({ level: 'silent' }),
     taskQueue: stack.taskQueue,
     replayAnswerWithinMs: answerWithinMs,
+    // The stack's worker encrypts what it writes, replay verdicts included: this API reads them with the same key.
+    payloadCodec: TEST_PAYLOAD_CODEC,
   });
   return {
     request: (method: string, path: string, body?: unknown) => httpRequest(api.url, method, path, { key: stack.keys.auditor, body }),

@@ -147,3 +147,9 @@ export function checkpointKeysFromEnvironment(env: NodeJS.ProcessEnv = process.e
   const text = env[CHECKPOINT_VERIFY_KEYS_ENV];
   return text ? parseVerifyKeys(text) : undefined;
 }
+
+/** The public key of a signing key, as FIREBREAK_CHECKPOINT_VERIFY_KEYS lists it. */
+export function verifyKeyFor(key: CheckpointSigningKey): string {
+  const raw = createPublicKey(key.privateKey).export({ format: 'der', type: 'spki' }).subarray(SPKI_PREFIX.length);
+  return `${key.keyId}:${raw.toString('base64')}`;
+}

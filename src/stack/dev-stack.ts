@@ -14,6 +14,7 @@ import { temporalCliPath } from '../temporal/binaries';
 import { startDevServer, type DevServer } from '../temporal/dev-server';
 import { createIncidentWorker, incidentWorkflowsPath } from '../worker/incident-worker';
 import { bundleIncidentWorkflows } from '../worker/workflow-bundle';
+import { startDevSigner } from './dev-checkpoint-signer';
 import { devDecisionKeys } from './dev-decision-key';
 import { issueDevKeys } from './dev-keys';
 import { devPayloadCodec } from './dev-payload-key';
@@ -131,6 +132,9 @@ async function main(logger: Logger): Promise<void> {
     await workerRun;
     await connection.close();
   } });
+  // The checkpoint signer: a role and a key of its own, which the API and the worker do not get.
+  const signer = await startDevSigner({ dataDir, env, connection, namespace: env.TEMPORAL_NAMESPACE ?? 'default', appUrl: databaseUrl, migrationUrl: databaseUrls.migrationUrl, logger, bundlerLogger: bundlerLogger(logger) });
+  if (signer) stops.unshift({ what: 'checkpoint signer', stop: () => signer.stop() });
 
   const api = await startApi({
     pool,
@@ -140,6 +144,7 @@ async function main(logger: Logger): Promise<void> {
     host: env.HOST ?? '127.0.0.1',
     port: port('PORT', 8080),
     decisionSigner: decisionKeys.signer,
+    ...(signer ? { checkpointKeys: signer.keys } : {}),
     temporalTls,
     payloadCodec: payloads.codec,
   });
@@ -160,6 +165,7 @@ async function main(logger: Logger): Promise<void> {
       `  API keys     ${keysFile}${issued ? ' (just issued: one per role)' : ''}`,
       `  Payload key  ${payloads.file ?? 'FIREBREAK_PAYLOAD_KEYS'} (encrypts what Temporal stores: ${payloads.codec.encryptingKeyId})`,
       `  Connection   ${connectionFile} (npm run create-key reads it)`,
+      `  Checkpoints  ${signer ? `${signer.exportDir} (signed audit checkpoints${signer.keyFile ? `, key in ${signer.keyFile}` : ''})` : 'off (see the warning above)'}`,
       `  Log level    ${level} (LOG_LEVEL=debug adds health probes, metric scrapes and the workflow bundler)`,
       'Press Ctrl-C to stop.',
       '',

@@ -1,6 +1,6 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -28,6 +28,7 @@ describe('the dev stack, as a new user meets it', () => {
   let output = '';
   let apiUrl: string;
   let exitCode: number | null = null;
+  let temporalAddress: string;
 
   beforeAll(async () => {
     if (!existsSync(DEV_STACK)) throw new Error(`${DEV_STACK} is missing: run \`npm run build\` first (\`npm test\` does)`);
@@ -36,6 +37,7 @@ describe('the dev stack, as a new user meets it', () => {
     chmodSync(dataDir, 0o755);
     const [api, temporal, ui, postgres] = [await freePort(), await freePort(), await freePort(), await freePort()];
     apiUrl = `http://127.0.0.1:${api}`;
+    temporalAddress = `127.0.0.1:${temporal}`;
     stack = spawn(process.execPath, [DEV_STACK], {
       cwd: ROOT,
       env: {
@@ -89,6 +91,28 @@ describe('the dev stack, as a new user meets it', () => {
       await app.end();
     }
   });
+
+  it('signs audit checkpoints with a signer of its own, which the API and the worker cannot be', async () => {
+    expect(output).toContain(`Checkpoints  ${path.join(dataDir, 'checkpoints')}`);
+    const { databaseUrl } = JSON.parse(readFileSync(path.join(dataDir, 'dev-stack.json'), 'utf8')) as { databaseUrl: string };
+    const app = new Client({ connectionString: databaseUrl });
+    await app.connect();
+    try {
+      await expect(app.query(`INSERT INTO audit_checkpoints (seq, key_id, statement, statement_hash, signature) VALUES (999, 'k', '{}', 'h', 's')`)).rejects.toThrow('permission denied for table audit_checkpoints');
+      // The schedule signs every 15 minutes; a user may ask for one now, as the Temporal CLI does.
+      await run(temporalCliPath(), ['schedule', 'trigger', '--schedule-id', 'firebreak-audit-checkpoints', '--address', temporalAddress]);
+      await waitFor('a signed checkpoint', async () => {
+        const { rows } = await app.query('SELECT key_id FROM audit_checkpoints ORDER BY seq DESC LIMIT 1');
+        if (rows[0]?.key_id !== 'dev-checkpoints-1') throw new Error('none yet');
+      }, 30_000, 250);
+    } finally {
+      await app.end();
+    }
+    await waitFor('the exported checkpoint', async () => {
+      if (!existsSync(path.join(dataDir, 'checkpoints', 'checkpoint-00000001.json'))) throw new Error('not written yet');
+    }, 10_000, 100);
+    expect(statSync(path.join(dataDir, 'checkpoint-signing-key')).mode & 0o777).toBe(0o600);
+  }, 60_000);
 
   it('keeps the terminal readable: no bundler module list, no health probes or scrapes at info', async () => {
     for (const probe of ['/healthz', '/readyz', '/metrics', '/healthz']) expect((await fetch(`${apiUrl}${probe}`)).status).toBe(200);

@@ -1,5 +1,7 @@
 import { Client as PgClient } from 'pg';
 import { waitFor } from '../../src/net';
+import { AuditLog } from '../../src/db/audit-log';
+import { DenialRegister } from '../../src/db/denial-register';
 import { testEnv } from '../support/servers';
 import { httpRequest, startTestStack, uniqueKey, type TestStack } from '../support/stack';
 
@@ -9,6 +11,16 @@ async function ownerOf(stack: TestStack): Promise<PgClient> {
   const owner = new PgClient({ connectionString: testEnv('postgresAdminUrl').replace(/\/postgres$/, `/${database}`) });
   await owner.connect();
   return owner;
+}
+
+/** As if a flush had died after appending and before marking: its windows are to be appended again. */
+async function asOwnerUnclaim(stack: TestStack, incidentId: string): Promise<void> {
+  const owner = await ownerOf(stack);
+  try {
+    await owner.query('UPDATE denial_windows SET appended_at = NULL, claimed_at = NULL WHERE incident_id = $1', [incidentId]);
+  } finally {
+    await owner.end();
+  }
 }
 
 async function openIncident(stack: TestStack, from: Record<string, string>): Promise<string> {
@@ -169,6 +181,39 @@ describe('denials aggregated per key, incident and minute; connections reserved 
       ]),
     );
     expect(entries).toHaveLength(2);
+  });
+
+  it('loses no denial when replicas disagree on the time: a late one counts in the next window', async () => {
+    const incidentId = await openIncident(stack, {});
+    const windowStart = Math.floor(now.getTime() / 60_000) * 60_000;
+    let ahead = new Date(windowStart + 10_000);
+    let behind = new Date(windowStart + 10_000);
+    const auditLog = new AuditLog(stack.db.pool);
+    const replicaA = new DenialRegister(stack.db.pool, auditLog, { now: () => ahead });
+    const replicaB = new DenialRegister(stack.db.pool, auditLog, { now: () => behind });
+    const denial = { keyId: 'feedfacefeedface', actor: 'scripted', actorRole: 'responder', incidentId, action: 'POST /v1/incidents/:id/close', status: 403 as const };
+    const denied = async () =>
+      (await auditLog.entries(incidentId)).filter((e) => e.outcome === 'denied').map((e) => [e.details.count, (e.details.window as { from: string }).from]);
+    for (let i = 0; i < 4; i++) await replicaA.count(denial);
+    // A's clock has passed the minute and appends it; B's is a second behind and still counts in it.
+    ahead = new Date(windowStart + 60_500);
+    behind = new Date(windowStart + 59_500);
+    await replicaA.appendClosed();
+    expect(await denied()).toEqual([[4, new Date(windowStart).toISOString()]]);
+    await replicaB.count(denial);
+    await replicaA.appendClosed();
+    expect(await denied()).toHaveLength(1);
+    ahead = new Date(windowStart + 120_500);
+    await replicaA.appendClosed();
+    const both = [
+      [4, new Date(windowStart).toISOString()],
+      [1, new Date(windowStart + 60_000).toISOString()],
+    ];
+    expect(await denied()).toEqual(both);
+    // A flush that died after appending and before marking leaves its windows to be appended again: still one entry each.
+    await asOwnerUnclaim(stack, incidentId);
+    await replicaA.appendClosed();
+    expect(await denied()).toEqual(both);
   });
 
   it('keeps connections for decisions while an intake flood holds every other one', async () => {

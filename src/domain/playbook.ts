@@ -38,10 +38,13 @@ const ConditionSchema = z
     for (const problem of conditionProblems(rule)) ctx.addIssue({ code: 'custom', message: problem.message, path: problem.path });
   }) as z.ZodType<Condition>;
 
+/** A playbook's or a step's title: one line (a task's title comes from it); YAML's trailing newline is trimmed first. */
+const PlaybookTitle = z.string().trim().min(1).max(200).regex(/^[^\r\n]*$/, 'must be one line: no CR or LF');
+
 const StepBase = {
   // Follow-ups share the incident's task ids in the read model; their prefix is theirs alone.
   id: Slug.refine((id) => !isFollowUp(id), { message: `"${FOLLOW_UP_PREFIX}" starts the ids of a closed incident's follow-ups; name the step otherwise` }),
-  title: z.string().trim().min(1).max(200),
+  title: PlaybookTitle,
   needs: z.array(Slug).max(MAX_STEPS).optional(),
   /** Runs only when this holds once every need is settled; otherwise the step is skipped, "condition false". */
   when: ConditionSchema.optional(),
@@ -149,7 +152,7 @@ const MatchSchema = z.strictObject({
 export const PlaybookSchema = z.strictObject({
   name: Slug,
   version: z.number().int().min(1).max(1_000_000),
-  title: z.string().trim().min(1).max(200),
+  title: PlaybookTitle,
   description: z.string().max(20_000).optional(),
   /**
    * When assessment chooses this playbook by itself: every listed criterion must match, and the

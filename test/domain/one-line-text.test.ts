@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parsePlaybookText } from '../../src/domain/playbook';
 import { oneLineText } from '../../src/domain/text';
 
 describe('one-line text', () => {
@@ -22,5 +23,17 @@ describe('one-line text', () => {
     const pattern = new RegExp(schema.pattern, 'u');
     for (const value of ['Disk full', 'a\tb', ' padded ']) expect(pattern.test(value)).toBe(true);
     for (const value of ['a\nb', 'x\r', ' \t ', '\u0001a']) expect(pattern.test(value)).toBe(false);
+  });
+});
+
+describe('playbook titles', () => {
+  const playbook = (title: string, stepTitle: string) =>
+    JSON.stringify({ name: 'lines', version: 1, title, steps: [{ id: 'only', kind: 'wait', title: stepTitle, for: '1h' }] });
+
+  it('are one line: a CR or LF inside is refused at its path, a trailing newline (YAML block scalars) trimmed', () => {
+    expect(parsePlaybookText(playbook('Lost device\n', 'Wait'), 'json')).toMatchObject({ ok: true, playbook: { title: 'Lost device' } });
+    const refused = parsePlaybookText(playbook('Lost\ndevice', 'Wait\r\nfor it'), 'json');
+    expect(refused.ok).toBe(false);
+    expect(!refused.ok && refused.issues.map((i) => i.path)).toEqual(['title', 'steps[0].title']);
   });
 });

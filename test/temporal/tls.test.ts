@@ -6,7 +6,10 @@ import path from 'node:path';
 import { createServer, type Server, type TLSSocket } from 'node:tls';
 import { Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
+import pino from 'pino';
+import { startApi } from '../../src/api/api-service';
 import { temporalConnectionOptions, temporalTlsFromEnvironment } from '../../src/temporal/connection-options';
+import { freshDatabase } from '../support/database';
 import { testEnv } from '../support/servers';
 
 /**
@@ -129,6 +132,32 @@ describe('TLS and mTLS to Temporal', () => {
     await expect(NativeConnection.connect(temporalConnectionOptions(env({ TEMPORAL_TLS_CA: file('rogue-ca.pem') })))).rejects.toThrow();
     await expect(Connection.connect({ address, connectTimeout: 3_000 })).rejects.toThrow();
   });
+
+  it('the API service takes the settings: ready through the proxy with them, not ready without', async () => {
+    const db = await freshDatabase();
+    const api = (temporalTls: ReturnType<typeof temporalTlsFromEnvironment>) =>
+      startApi({ pool: db.pool, temporalAddress: address, temporalNamespace: 'default', host: '127.0.0.1', port: 0, logger: pino({ level: 'silent' }), ...(temporalTls ? { temporalTls } : {}) });
+    const withTls = await api(temporalTlsFromEnvironment(env()));
+    const withoutCertificate = await api(temporalTlsFromEnvironment(env({ TEMPORAL_TLS_CERT: undefined, TEMPORAL_TLS_KEY: undefined })));
+    try {
+      const ready = async (url: string) => (await fetch(`${url}/readyz`)).status;
+      const deadline = Date.now() + 15_000;
+      while ((await ready(withTls.url)) !== 200 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+      expect(await ready(withTls.url)).toBe(200);
+      // Not a slow start: it stays unready while the other one, with the certificate, is ready.
+      for (let i = 0; i < 4; i++) {
+        const refused = await fetch(`${withoutCertificate.url}/readyz`);
+        expect(refused.status).toBe(503);
+        expect(((await refused.json()) as { detail: string }).detail).toMatch(/Temporal/);
+        expect(await ready(withTls.url)).toBe(200);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    } finally {
+      await withTls.close();
+      await withoutCertificate.close();
+      await db.drop();
+    }
+  }, 60_000);
 
   it('reads the settings from the environment, naming the variable when one is wrong', () => {
     expect(temporalTlsFromEnvironment({})).toBeUndefined();

@@ -31,6 +31,8 @@ export class AnchoredAudit {
     private readonly keys: CheckpointKeyring | undefined,
   ) {}
 
+  private readonly verified = new Map<number, { statementHash: string; signature: string; heads: Map<string, ChainHead> }>();
+
   async page(incidentId: string, options: { after?: ChainHead; limit: number; workflowHead?: ChainHead }): Promise<AuditPage> {
     const [entries, checkpoint] = await Promise.all([this.auditLog.page(incidentId, options.after?.seq ?? 0, options.limit + 1), this.checkpointAnchor(incidentId)]);
     const more = entries.length > options.limit;
@@ -49,15 +51,35 @@ export class AnchoredAudit {
     };
   }
 
-  /** The incident's head in the latest checkpoint that holds it, if that checkpoint's signature and root hold. */
+  /**
+   * The incident's head in the latest checkpoint that holds it, if that checkpoint's signature and
+   * root hold. Verifying a checkpoint means hashing every head it signed, so a verified one is kept
+   * (the last few, by seq): later pages read only their incident's stored head, and a stored head
+   * that is not the one signed is named all the same.
+   */
   private async checkpointAnchor(incidentId: string): Promise<{ head?: AuditAnchors['checkpoint']; problems: AuditProblem[] }> {
-    const checkpoint = await this.checkpoints.latestFor(incidentId);
-    if (!checkpoint) return { problems: [] };
-    const fault = checkpointFault(checkpoint, this.keys);
-    if (fault) return { problems: this.keys ? [{ kind: 'checkpoint_invalid', checkpointSeq: checkpoint.statement.seq, reason: fault }] : [] };
-    const head = checkpoint.heads.find((h) => h.incidentId === incidentId);
+    if (!this.keys) return { problems: [] };
+    const found = await this.checkpoints.latestHeadFor(incidentId);
+    if (!found) return { problems: [] };
+    const { statement, statementHash, signature } = found.checkpoint;
+    let trusted = this.verified.get(statement.seq);
+    if (!trusted || trusted.statementHash !== statementHash || trusted.signature !== signature) {
+      const checkpoint = { ...found.checkpoint, heads: await this.checkpoints.headsOf(statement.seq) };
+      const fault = checkpointFault(checkpoint, this.keys);
+      if (fault) return { problems: [{ kind: 'checkpoint_invalid', checkpointSeq: statement.seq, reason: fault }] };
+      trusted = { statementHash, signature, heads: new Map(checkpoint.heads.map((h) => [h.incidentId, { seq: h.seq, hash: h.hash }])) };
+      this.verified.set(statement.seq, trusted);
+      for (const seq of [...this.verified.keys()].sort((a, b) => a - b).slice(0, Math.max(this.verified.size - VERIFIED_KEPT, 0))) this.verified.delete(seq);
+    }
+    const head = trusted.heads.get(incidentId);
     if (!head) return { problems: [] };
-    const { statement } = checkpoint;
-    return { head: { seq: head.seq, hash: head.hash, checkpointSeq: statement.seq, issuedAt: statement.issuedAt, keyId: statement.keyId }, problems: [] };
+    const problems: AuditProblem[] =
+      head.seq === found.head.seq && head.hash === found.head.hash
+        ? []
+        : [{ kind: 'checkpoint_invalid', checkpointSeq: statement.seq, reason: `the heads stored with checkpoint ${statement.seq} do not match its signed root` }];
+    return { head: { seq: head.seq, hash: head.hash, checkpointSeq: statement.seq, issuedAt: statement.issuedAt, keyId: statement.keyId }, problems };
   }
 }
+
+/** Verified checkpoints kept in memory. */
+const VERIFIED_KEPT = 4;

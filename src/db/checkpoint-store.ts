@@ -84,6 +84,28 @@ export class CheckpointStore {
     });
   }
 
+  /** The latest checkpoint that holds a head of this incident, without its other heads: the row and this incident's head. */
+  async latestHeadFor(incidentId: string): Promise<{ checkpoint: Omit<SignedCheckpoint, 'heads'>; head: HeadLeaf } | undefined> {
+    const { rows } = await this.pool.query<CheckpointRow & { head_seq: number; head_hash: string }>(
+      `SELECT c.seq, c.statement, c.statement_hash, c.signature, h.seq AS head_seq, h.hash AS head_hash
+         FROM audit_checkpoint_heads h JOIN audit_checkpoints c ON c.seq = h.checkpoint_seq
+        WHERE h.incident_id = $1 ORDER BY h.checkpoint_seq DESC LIMIT 1`,
+      [incidentId],
+    );
+    const row = rows[0];
+    if (!row) return undefined;
+    return { checkpoint: { statement: row.statement, statementHash: row.statement_hash, signature: row.signature }, head: { incidentId, seq: row.head_seq, hash: row.head_hash } };
+  }
+
+  /** Every head a checkpoint signed, as stored. */
+  async headsOf(checkpointSeq: number): Promise<HeadLeaf[]> {
+    const { rows } = await this.pool.query<{ incident_id: string; seq: number; hash: string }>(
+      'SELECT incident_id, seq, hash FROM audit_checkpoint_heads WHERE checkpoint_seq = $1 ORDER BY incident_id',
+      [checkpointSeq],
+    );
+    return rows.map((r) => ({ incidentId: r.incident_id, seq: r.seq, hash: r.hash }));
+  }
+
   /** The latest checkpoint that holds a head of this incident, with every head it signed. */
   async latestFor(incidentId: string): Promise<SignedCheckpoint | undefined> {
     const { rows } = await this.pool.query<CheckpointRow>(
@@ -118,16 +140,7 @@ export class CheckpointStore {
   }
 
   private async withHeads(row: CheckpointRow): Promise<SignedCheckpoint> {
-    const { rows } = await this.pool.query<{ incident_id: string; seq: number; hash: string }>(
-      'SELECT incident_id, seq, hash FROM audit_checkpoint_heads WHERE checkpoint_seq = $1 ORDER BY incident_id',
-      [row.seq],
-    );
-    return {
-      statement: row.statement,
-      statementHash: row.statement_hash,
-      signature: row.signature,
-      heads: rows.map((r) => ({ incidentId: r.incident_id, seq: r.seq, hash: r.hash })),
-    };
+    return { statement: row.statement, statementHash: row.statement_hash, signature: row.signature, heads: await this.headsOf(row.seq) };
   }
 }
 

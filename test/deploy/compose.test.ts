@@ -118,7 +118,7 @@ describe('docker-compose.yml', () => {
     expect(url(migrate.MIGRATION_DATABASE_URL).password).toBe(SECRETS.POSTGRES_PASSWORD);
     for (const name of ['migrate', 'api', 'worker']) {
       const env = services[name]!.environment!;
-      expect([name, url(env.DATABASE_URL).username]).toEqual([name, 'firebreak_app_login']);
+      expect([name, url(env.DATABASE_URL).username]).toEqual([name, 'firebreak_service']);
       expect(url(env.DATABASE_URL).password).toBe(SECRETS.FIREBREAK_APP_DB_PASSWORD);
     }
     for (const name of ['api', 'worker']) {

@@ -51,7 +51,9 @@ export class RateLimiters {
     readonly addressLimits: AddressLimits = DEFAULT_ADDRESS_LIMITS,
   ) {
     // One of them clears expired rows of the shared table every few minutes; the others need not.
-    const shared = (keyPrefix: string, points: number, clearExpired = false) =>
+    // An address that has spent a budget is then refused from memory for the rest of its window,
+    // so a flood from it costs this replica no query at all.
+    const shared = (keyPrefix: string, points: number, { clearExpired = false, blockInMemoryAt = 0 } = {}) =>
       new RateLimiterPostgres({
         storeClient: pool,
         storeType: 'pool',
@@ -61,21 +63,23 @@ export class RateLimiters {
         keyPrefix,
         points,
         duration: WINDOW_SECONDS,
+        inMemoryBlockOnConsumed: blockInMemoryAt,
         insuranceLimiter: new RateLimiterMemory({ keyPrefix, points, duration: WINDOW_SECONDS }),
       });
     this.perKey = Object.fromEntries(ROLES.map((role) => [role, shared(`key-${role}`, keyLimits[role])])) as Record<Role, RateLimiterPostgres>;
-    this.perAddress = shared('address', addressLimits.requests, true);
-    this.failedPerAddress = shared('address-401', addressLimits.failedAuthentications);
+    this.perAddress = shared('address', addressLimits.requests, { clearExpired: true, blockInMemoryAt: addressLimits.requests + 1 });
+    this.failedPerAddress = shared('address-401', addressLimits.failedAuthentications, { blockInMemoryAt: addressLimits.failedAuthentications });
   }
 
   /** Before authentication: the address's request budget, and its budget of failed authentications. */
   readonly limitPerAddress: RequestHandler = async (req, _res, next) => {
     const address = clientAddress(req);
+    const badKeys = `this address sent ${this.addressLimits.failedAuthentications} requests with a bad key within a minute`;
+    const blockedMs = inMemoryBlockMs(this.failedPerAddress, address);
+    if (blockedMs > 0) throw tooMany(new RateLimiterRes(0, blockedMs), badKeys);
     const [failed, used] = await Promise.all([this.failedPerAddress.get(address), consume(this.perAddress, address)]);
     if ('refused' in used) throw tooMany(used.res, `this address may make ${this.addressLimits.requests} requests a minute`);
-    if (failed && failed.consumedPoints >= this.addressLimits.failedAuthentications) {
-      throw tooMany(failed, `this address sent ${this.addressLimits.failedAuthentications} requests with a bad key within a minute`);
-    }
+    if (failed && failed.consumedPoints >= this.addressLimits.failedAuthentications) throw tooMany(failed, badKeys);
     next();
   };
 
@@ -97,6 +101,11 @@ export class RateLimiters {
     setRateLimitHeaders(res, 'key', limit, used);
     next();
   };
+}
+
+/** How long this process still refuses `key` from memory (rate-limiter-flexible's in-memory block; `get` does not consult it). */
+function inMemoryBlockMs(limiter: RateLimiterPostgres, key: string): number {
+  return (limiter as unknown as { getInMemoryBlockMsBeforeExpire(rlKey: string): number }).getInMemoryBlockMsBeforeExpire(limiter.getKey(key));
 }
 
 /** The address the limits count by: the socket's, or the one Express's `trust proxy` setting takes from X-Forwarded-For. */

@@ -2,12 +2,15 @@ import { z } from 'zod';
 import { CHECKPOINT_SIGNING_KEY_ENV, parseSigningKey, type CheckpointSigningKey } from '../audit/checkpoints';
 import { TASK_QUEUE } from '../temporal/contract';
 
+/** A variable that must be set, and not empty, with what to do about it. */
+const required = (message: string) => z.string({ error: message }).min(1, message);
+
 const SignerEnvSchema = z.object({
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default(TASK_QUEUE),
-  SIGNER_DATABASE_URL: z.string().min(1, 'SIGNER_DATABASE_URL is required: the signer connects with its own credentials (a login role in firebreak_signer)'),
-  [CHECKPOINT_SIGNING_KEY_ENV]: z.string().min(1, `${CHECKPOINT_SIGNING_KEY_ENV} is required (npm run checkpoints -- keygen <key id> makes a key pair)`),
+  SIGNER_DATABASE_URL: required('is required: the signer connects with its own credentials (a login role in firebreak_signer)'),
+  [CHECKPOINT_SIGNING_KEY_ENV]: required('is required (npm run checkpoints -- keygen <key id> makes a key pair)'),
   FIREBREAK_CHECKPOINT_EVERY: z.string().regex(/^\d+(s|m|h|d)$/, 'a whole number of s, m, h or d, e.g. 15m').default('15m'),
   FIREBREAK_CHECKPOINT_DIR: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -2,6 +2,7 @@ import { auditHash, GENESIS_HASH, verifyAuditSection, type AuditEntry, type Chai
 import { merkleRoot, type HeadLeaf } from '../../src/domain/merkle';
 import { checkpointFault, newCheckpointKeyPair, parseSigningKey, parseVerifyKeys, signCheckpoint } from '../../src/audit/checkpoints';
 import { timelinePage, type TimelineItem } from '../../src/audit/timeline';
+import { loadSignerConfig } from '../../src/signer/signer-config';
 
 /** A chain of `n` entries of one incident, hashed as the audit log hashes them. */
 function chain(n: number, incidentId = 'abcdef0123456789'): AuditEntry[] {
@@ -147,5 +148,17 @@ describe('a timeline a page at a time', () => {
     const changed = items.map((item, i) => (i === 1 ? { ...item, actor: 'mallory' } : item));
     const second = timelinePage(changed, { after: first.next!, limit: 3 });
     expect(second.verification).toEqual({ valid: false, problems: [{ kind: 'timeline_changed', position: 3, reason: 'the 3 items before this page are not the ones the previous pages showed' }] });
+  });
+});
+
+describe("the signer's configuration", () => {
+  it('names every variable it misses, and takes a complete one', () => {
+    expect(() => loadSignerConfig({})).toThrow(
+      'invalid configuration: SIGNER_DATABASE_URL: is required: the signer connects with its own credentials (a login role in firebreak_signer); FIREBREAK_CHECKPOINT_SIGNING_KEY: is required',
+    );
+    const { signingKey } = newCheckpointKeyPair('signer-1');
+    const env = { SIGNER_DATABASE_URL: 'postgres://signer:pw@db/firebreak', FIREBREAK_CHECKPOINT_SIGNING_KEY: signingKey };
+    expect(() => loadSignerConfig({ ...env, FIREBREAK_CHECKPOINT_EVERY: '15 minutes' })).toThrow('FIREBREAK_CHECKPOINT_EVERY: a whole number of s, m, h or d, e.g. 15m');
+    expect(loadSignerConfig(env)).toMatchObject({ databaseUrl: env.SIGNER_DATABASE_URL, every: '15m', taskQueue: 'incidents', key: { keyId: 'signer-1' } });
   });
 });

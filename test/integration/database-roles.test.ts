@@ -18,8 +18,8 @@ const EXPECTED_PRIVILEGES: Record<string, string[]> = {
   playbook_versions: ['INSERT', 'SELECT'],
   idempotency_records: ['INSERT', 'SELECT'],
   dry_run_actions: ['INSERT', 'SELECT'],
-  // 0010 grants UPDATE (incident_id); 0012 widens it to the whole row.
-  alerts: ['INSERT', 'SELECT', 'UPDATE'],
+  // Only an alert's incident moves (to its key's next incident): the key that reported it stays.
+  alerts: ['INSERT', 'SELECT', 'UPDATE (incident_id)'],
   incident_keys: ['INSERT', 'SELECT', 'UPDATE (generation, incident_id)'],
   incidents: ['INSERT', 'SELECT', 'UPDATE'],
   incident_tasks: ['INSERT', 'SELECT', 'UPDATE'],

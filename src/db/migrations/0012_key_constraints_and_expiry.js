@@ -26,9 +26,9 @@ exports.up = (pgm) => {
     DO $$ BEGIN
       IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'firebreak_app') THEN CREATE ROLE firebreak_app NOLOGIN; END IF;
     END $$;
-    -- Issuing, revoking and last-used times; alerts are recorded and moved to a key's next incident.
+    -- Issuing, revoking and last-used times. Alerts keep 0010's grant: only their incident moves,
+    -- so the key that reported one cannot be rewritten.
     GRANT SELECT, INSERT, UPDATE ON api_keys TO firebreak_app;
-    GRANT SELECT, INSERT, UPDATE ON alerts TO firebreak_app;
   `);
 };
 

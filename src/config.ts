@@ -21,6 +21,13 @@ const EnvSchema = z.object({
   }).optional(),
 }).refine((e) => !e.EVENT_SINK_URL || e.EVENT_SINK_SECRET, { path: ['EVENT_SINK_SECRET'], message: 'EVENT_SINK_URL is set: EVENT_SINK_SECRET must be set too (16+ characters)' });
 
+/** The environment as `schema` reads it, or an error naming every variable that is wrong. */
+export function parseEnvironment<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv): z.infer<S> {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) throw new Error(`invalid configuration: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return parsed.data;
+}
+
 export interface Config {
   temporalAddress: string;
   temporalNamespace: string;
@@ -36,12 +43,7 @@ export interface Config {
 
 /** Reads the process environment once, failing with the variable's name when one is wrong. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = EnvSchema.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new Error(`invalid configuration: ${problems}`);
-  }
-  const e = parsed.data;
+  const e = parseEnvironment(EnvSchema, env);
   return {
     temporalAddress: e.TEMPORAL_ADDRESS,
     temporalNamespace: e.TEMPORAL_NAMESPACE,

@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { WorkflowClientInterceptor } from '@temporalio/client';
 import type { Decided } from './domain/decisions';
+import { assertKeyId, parseKeyEntry, parseKeyList } from './key-entries';
 import { publicKeyFor, signDecision, type DecisionKeyring, type DecisionSignature } from './domain/decision-signature';
 
 /** The API's signing key (the variable holds `<keyId>:<base64 of the 32-byte private key>`). */
@@ -8,29 +9,9 @@ export const SIGNING_KEY_ENV = 'FIREBREAK_DECISION_SIGNING_KEY';
 /** The public keys workers trust (`<keyId>:<base64 public key>[,…]`): the signing key's, and during a rotation the next one's too. */
 export const VERIFY_KEYS_ENV = 'FIREBREAK_DECISION_VERIFY_KEYS';
 
-const KEY_ID = /^[A-Za-z0-9._-]{1,64}$/;
-
-/** One `<keyId>:<base64 of 32 bytes>` entry; the bytes as hex. */
-export function parseKeyEntry(entry: string, what: string): { keyId: string; hex: string } {
-  const at = entry.indexOf(':');
-  const keyId = entry.slice(0, Math.max(at, 0)).trim();
-  const bytes = Buffer.from(entry.slice(at + 1).trim(), 'base64');
-  if (at < 1 || !KEY_ID.test(keyId) || bytes.length !== 32) {
-    throw new Error(`${what} must be <key id>:<base64 of 32 bytes> (key id: letters, digits, . _ -)`);
-  }
-  return { keyId, hex: bytes.toString('hex') };
-}
-
 /** `<keyId>:<base64 public key>[,…]`: the keys a worker trusts. */
 export function parseKeyring(text: string, what = VERIFY_KEYS_ENV): DecisionKeyring {
-  const keyring: Record<string, string> = {};
-  for (const entry of text.split(',').map((e) => e.trim()).filter(Boolean)) {
-    const { keyId, hex } = parseKeyEntry(entry, what);
-    if (keyring[keyId]) throw new Error(`${what} names key ${keyId} twice`);
-    keyring[keyId] = hex;
-  }
-  if (Object.keys(keyring).length === 0) throw new Error(`${what} names no key`);
-  return keyring;
+  return Object.fromEntries(parseKeyList(text, what, (bytes) => bytes.toString('hex')));
 }
 
 /** Signs the API's decisions with one key; `now` is when each is issued. */
@@ -45,8 +26,8 @@ export class DecisionSigner {
   }
 
   static fromEntry(entry: string, what = SIGNING_KEY_ENV): DecisionSigner {
-    const { keyId, hex } = parseKeyEntry(entry, what);
-    return new DecisionSigner(keyId, hex);
+    const { keyId, bytes } = parseKeyEntry(entry, what);
+    return new DecisionSigner(keyId, bytes.toString('hex'));
   }
 
   /** Reads FIREBREAK_DECISION_SIGNING_KEY; without it no decision can be taken, so this says how to make one. */
@@ -81,7 +62,7 @@ export function keyringFromEnvironment(env: NodeJS.ProcessEnv = process.env): De
 
 /** A new key pair as the two variables hold them. */
 export function newDecisionKeyPair(keyId: string): { signingKey: string; verifyKey: string } {
-  if (!KEY_ID.test(keyId)) throw new Error('a key id has 1 to 64 letters, digits, dots, underscores or dashes');
+  assertKeyId(keyId);
   const privateKey = randomBytes(32);
   const publicKey = Buffer.from(publicKeyFor(privateKey.toString('hex')), 'hex');
   return { signingKey: `${keyId}:${privateKey.toString('base64')}`, verifyKey: `${keyId}:${publicKey.toString('base64')}` };

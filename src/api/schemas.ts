@@ -196,22 +196,23 @@ export const KeyListSchema = z
   })
   ;
 
+/** One entry of a hash chain (an incident's audit log, or administration's). */
+const ChainEntrySchema = z.object({
+  seq: z.number().int(),
+  entryKey: z.string(),
+  at: z.string(),
+  actor: z.string(),
+  actorRole: z.string(),
+  action: z.string(),
+  outcome: z.string(),
+  details: z.record(z.string(), z.unknown()),
+  prevHash: z.string(),
+  hash: z.string(),
+});
+
 export const AdministrationAuditSchema = z.object({
   chain: z.string().describe('The reserved chain id of administration'),
-  entries: z.array(
-    z.object({
-      seq: z.number().int(),
-      entryKey: z.string(),
-      at: z.string(),
-      actor: z.string(),
-      actorRole: z.string(),
-      action: z.string(),
-      outcome: z.string(),
-      details: z.record(z.string(), z.unknown()),
-      prevHash: z.string(),
-      hash: z.string(),
-    }),
-  ),
+  entries: z.array(ChainEntrySchema),
   verification: z.looseObject({ valid: z.boolean(), entries: z.number().int() }),
 });
 
@@ -278,22 +279,7 @@ export const AuditReportSchema = z.object({
     workflow: ChainHeadSchema.nullable().describe("The chain head the incident's workflow holds in Temporal"),
     checkpoint: ChainHeadSchema.extend({ checkpointSeq: z.number().int(), issuedAt: z.string(), keyId: z.string() }).nullable().describe('The head in the latest signed checkpoint holding the incident'),
   }),
-  entries: z.array(
-    z.object({
-      seq: z.number().int(),
-      globalSeq: z.number().int(),
-      recordedAt: z.string().nullable(),
-      entryKey: z.string(),
-      at: z.string(),
-      actor: z.string(),
-      actorRole: z.string(),
-      action: z.string(),
-      outcome: z.string(),
-      details: z.record(z.string(), z.unknown()),
-      prevHash: z.string(),
-      hash: z.string(),
-    }),
-  ),
+  entries: z.array(ChainEntrySchema.extend({ globalSeq: z.number().int(), recordedAt: z.string().nullable() })),
   verification: AuditVerdictSchema,
   custody: z.array(z.object({ artifactId: z.string(), artifactType: z.string(), asset: z.string(), links: z.number().int(), verification: Verdict })),
   archive: z

@@ -1,6 +1,7 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import { merkleRoot, orderedLeaves, type HeadLeaf } from '../domain/merkle';
+import { assertKeyId, parseKeyEntry, parseKeyList } from '../key-entries';
 
 /**
  * A checkpoint of the audit log: a Merkle root over every incident's chain head, signed with
@@ -36,21 +37,12 @@ export interface SignedCheckpoint {
   heads: HeadLeaf[];
 }
 
-const KEY_ID = /^[A-Za-z0-9._-]{1,64}$/;
 // DER prefixes of an Ed25519 PKCS#8 private key (32-byte seed) and an SPKI public key (32 bytes).
 const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 
 export const CHECKPOINT_SIGNING_KEY_ENV = 'FIREBREAK_CHECKPOINT_SIGNING_KEY';
 export const CHECKPOINT_VERIFY_KEYS_ENV = 'FIREBREAK_CHECKPOINT_VERIFY_KEYS';
-
-function keyEntry(entry: string, what: string): { keyId: string; bytes: Buffer } {
-  const at = entry.indexOf(':');
-  const keyId = entry.slice(0, Math.max(at, 0)).trim();
-  const bytes = Buffer.from(entry.slice(at + 1).trim(), 'base64');
-  if (at < 1 || !KEY_ID.test(keyId) || bytes.length !== 32) throw new Error(`${what} must be <key id>:<base64 of 32 bytes> (key id: letters, digits, . _ -)`);
-  return { keyId, bytes };
-}
 
 export interface CheckpointSigningKey {
   keyId: string;
@@ -59,7 +51,7 @@ export interface CheckpointSigningKey {
 
 /** `<keyId>:<base64 32-byte seed>`, as FIREBREAK_CHECKPOINT_SIGNING_KEY holds it. */
 export function parseSigningKey(entry: string, what = CHECKPOINT_SIGNING_KEY_ENV): CheckpointSigningKey {
-  const { keyId, bytes } = keyEntry(entry, what);
+  const { keyId, bytes } = parseKeyEntry(entry, what);
   return { keyId, privateKey: createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, bytes]), format: 'der', type: 'pkcs8' }) };
 }
 
@@ -67,19 +59,12 @@ export function parseSigningKey(entry: string, what = CHECKPOINT_SIGNING_KEY_ENV
 export type CheckpointKeyring = ReadonlyMap<string, KeyObject>;
 
 export function parseVerifyKeys(text: string, what = CHECKPOINT_VERIFY_KEYS_ENV): CheckpointKeyring {
-  const keys = new Map<string, KeyObject>();
-  for (const entry of text.split(',').map((e) => e.trim()).filter(Boolean)) {
-    const { keyId, bytes } = keyEntry(entry, what);
-    if (keys.has(keyId)) throw new Error(`${what} names key ${keyId} twice`);
-    keys.set(keyId, createPublicKey({ key: Buffer.concat([SPKI_PREFIX, bytes]), format: 'der', type: 'spki' }));
-  }
-  if (keys.size === 0) throw new Error(`${what} names no key`);
-  return keys;
+  return parseKeyList(text, what, (bytes) => createPublicKey({ key: Buffer.concat([SPKI_PREFIX, bytes]), format: 'der', type: 'spki' }));
 }
 
 /** A new key pair as the two variables hold them. */
 export function newCheckpointKeyPair(keyId: string): { signingKey: string; verifyKey: string } {
-  if (!KEY_ID.test(keyId)) throw new Error('a key id has 1 to 64 letters, digits, dots, underscores or dashes');
+  assertKeyId(keyId);
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
   const seed = privateKey.export({ format: 'der', type: 'pkcs8' }).subarray(PKCS8_PREFIX.length);
   const raw = publicKey.export({ format: 'der', type: 'spki' }).subarray(SPKI_PREFIX.length);

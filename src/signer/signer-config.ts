@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CHECKPOINT_SIGNING_KEY_ENV, parseSigningKey, type CheckpointSigningKey } from '../audit/checkpoints';
+import { parseEnvironment } from '../config';
 import { TASK_QUEUE } from '../temporal/contract';
 
 /** A variable that must be set, and not empty, with what to do about it. */
@@ -30,9 +31,7 @@ export interface SignerConfig {
 
 /** The signer's environment; it has neither DATABASE_URL nor the API's keys, and needs neither. */
 export function loadSignerConfig(env: NodeJS.ProcessEnv = process.env): SignerConfig {
-  const parsed = SignerEnvSchema.safeParse(env);
-  if (!parsed.success) throw new Error(`invalid configuration: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  const e = parsed.data;
+  const e = parseEnvironment(SignerEnvSchema, env);
   return {
     temporalAddress: e.TEMPORAL_ADDRESS,
     temporalNamespace: e.TEMPORAL_NAMESPACE,

@@ -4,6 +4,7 @@ import { createPool } from '../src/db/pool';
 import { createLogger } from '../src/logger';
 import { loadSignerConfig } from '../src/signer/signer-config';
 import { checkpointTaskQueue, createSignerWorker } from '../src/signer/signer-worker';
+import { temporalConnectionOptions } from '../src/temporal/connection-options';
 import { ensureCheckpointSchedule } from '../src/temporal/schedules';
 
 /**
@@ -15,7 +16,7 @@ async function main(): Promise<void> {
   const config = loadSignerConfig();
   const logger = createLogger(config.logLevel, 'firebreak-signer');
   const pool = createPool(config.databaseUrl);
-  const connection = await NativeConnection.connect({ address: config.temporalAddress });
+  const connection = await NativeConnection.connect(temporalConnectionOptions(process.env, config.temporalAddress));
   const worker = await createSignerWorker({ connection, namespace: config.temporalNamespace, pool, key: config.key, taskQueue: config.taskQueue, exportDir: config.exportDir, logger });
   const taskQueue = checkpointTaskQueue(config.taskQueue);
   await ensureCheckpointSchedule(new Client({ connection, namespace: config.temporalNamespace }), { taskQueue, every: config.every });

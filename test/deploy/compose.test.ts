@@ -20,6 +20,9 @@ const SECRETS = {
   FIREBREAK_DECISION_SIGNING_KEY: 'd1:c2lnbmluZw==',
   FIREBREAK_DECISION_VERIFY_KEYS: 'd1:dmVyaWZ5',
   METRICS_TOKEN: 'metrics-token-0123456789abcdef',
+  FIREBREAK_SIGNER_DB_PASSWORD: 'signer-pw-4',
+  FIREBREAK_CHECKPOINT_SIGNING_KEY: 'c1:c2lnbmVy',
+  FIREBREAK_CHECKPOINT_VERIFY_KEYS: 'c1:Y2hlY2twb2ludA==',
   TEMPORAL_UI_PASSWORD_HASH: 'bcrypt-hash',
 } as const;
 
@@ -131,6 +134,20 @@ describe('docker-compose.yml', () => {
     expect(services.worker!.environment!.FIREBREAK_DECISION_VERIFY_KEYS).toBe(SECRETS.FIREBREAK_DECISION_VERIFY_KEYS);
     expect(services.worker!.environment!.FIREBREAK_DECISION_SIGNING_KEY).toBeUndefined();
     expect(services.api!.environment!.METRICS_TOKEN).toBe(SECRETS.METRICS_TOKEN);
+  });
+
+  it('runs the checkpoint signer apart, as its own login with its own key, which the API and the worker do not have', () => {
+    const signer = services.signer!.environment!;
+    expect(new URL(signer.SIGNER_DATABASE_URL!).username).toBe('firebreak_checkpoint_signer');
+    expect(new URL(signer.SIGNER_DATABASE_URL!).password).toBe(SECRETS.FIREBREAK_SIGNER_DB_PASSWORD);
+    expect(new URL(services.migrate!.environment!.SIGNER_DATABASE_URL!).username).toBe('firebreak_checkpoint_signer');
+    expect(signer.FIREBREAK_CHECKPOINT_SIGNING_KEY).toBe(SECRETS.FIREBREAK_CHECKPOINT_SIGNING_KEY);
+    expect([signer.DATABASE_URL, signer.FIREBREAK_PAYLOAD_KEYS, signer.FIREBREAK_DECISION_SIGNING_KEY]).toEqual([undefined, undefined, undefined]);
+    for (const name of ['api', 'worker']) {
+      const env = services[name]!.environment!;
+      expect([name, env.FIREBREAK_CHECKPOINT_SIGNING_KEY, env.SIGNER_DATABASE_URL]).toEqual([name, undefined, undefined]);
+    }
+    expect(services.api!.environment!.FIREBREAK_CHECKPOINT_VERIFY_KEYS).toBe(SECRETS.FIREBREAK_CHECKPOINT_VERIFY_KEYS);
   });
 
   it('has the API listen on every interface of its container, where the proxy reaches it', () => {

@@ -259,6 +259,23 @@ describe('npm run migrate', () => {
     }
   });
 
+  it('makes the checkpoint signer’s login a member of firebreak_signer, which may write checkpoints and not the audit log', async () => {
+    const login = { user: `signer_${randomBytes(4).toString('hex')}`, password: randomBytes(12).toString('base64url') };
+    const signerUrl = urlAs(db.ownerUrl, login);
+    const run = await migrate({ MIGRATION_DATABASE_URL: db.ownerUrl, DATABASE_URL: urlAs(db.ownerUrl, { user: `svc_${randomBytes(4).toString('hex')}`, password: 'pw' }), SIGNER_DATABASE_URL: signerUrl });
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+    expect(run.stdout).toContain(`checkpoint signer logs in as ${login.user}`);
+    expect(run.stdout).not.toContain(login.password);
+    const signer = new Client({ connectionString: signerUrl });
+    await signer.connect();
+    try {
+      expect((await signer.query('SELECT count(*)::int AS n FROM audit_checkpoints')).rows[0].n).toBe(0);
+      expect(await failure(signer, "INSERT INTO audit_log (incident_id) VALUES ('x')")).toMatchObject({ code: '42501' });
+    } finally {
+      await signer.end();
+    }
+  });
+
   it('warns when the application would connect as the owner, and names a missing DATABASE_URL', async () => {
     const asOwner = await migrate({ DATABASE_URL: db.ownerUrl });
     expect(asOwner.code).toBe(0);

@@ -11,7 +11,7 @@ const DEV_KEY_ROLES: Role[] = ['admin', 'integration', 'responder', 'manager', '
 export async function issueDevKeys(keys: ApiKeyStore, file: string): Promise<Record<string, string> | undefined> {
   if ((await keys.count()) > 0) return undefined;
   const issued: Record<string, string> = {};
-  for (const role of DEV_KEY_ROLES) issued[role] = (await keys.create(`dev-${role}`, role)).token;
+  for (const role of DEV_KEY_ROLES) issued[role] = (await keys.create(`dev-${role}`, role, {}, { name: 'make up', role: 'system' })).token;
   writeFileSync(file, JSON.stringify(issued, null, 2) + '\n', { mode: 0o600 });
   chmodSync(file, 0o600);
   return issued;

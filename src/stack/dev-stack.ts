@@ -6,7 +6,9 @@ import type { Logger as SdkLogger } from '@temporalio/common';
 import type { Logger } from 'pino';
 import { ensureWeeklyReportSchedule } from '../temporal/schedules';
 import { startApi } from '../api/api-service';
+import { AdminAudit } from '../db/admin-audit';
 import { ApiKeyStore } from '../db/api-key-store';
+import { AuditLog } from '../db/audit-log';
 import { prepareDatabase, type DatabaseUrls } from '../db/migrate';
 import { createPool } from '../db/pool';
 import { createLogger, logLevelFrom, sdkLogLevel } from '../logger';
@@ -114,7 +116,8 @@ async function main(logger: Logger): Promise<void> {
   stops.unshift({ what: 'database pool', stop: () => pool.end() });
 
   const keysFile = path.join(dataDir, 'dev-keys.json');
-  const issued = await issueDevKeys(new ApiKeyStore(pool), keysFile);
+  // Issued keys go into the administration chain, as every key does.
+  const issued = await issueDevKeys(new ApiKeyStore(pool, new AdminAudit(new AuditLog(pool))), keysFile);
 
   // TLS only to a server of one's own (TEMPORAL_ADDRESS); the embedded dev server speaks plain gRPC.
   const temporalTls = env.TEMPORAL_ADDRESS ? temporalTlsFromEnvironment(env) : undefined;

@@ -34,7 +34,7 @@ import { ApiMetrics } from './metrics';
 import { RateLimiters, type AddressLimits, type RateLimits } from './rate-limit';
 import { DeniedRequests } from './denials';
 import { DenialRegister } from '../db/denial-register';
-import { RESERVED_CONNECTIONS, siblingPool } from '../db/pool';
+import { counterPool, RESERVED_CONNECTIONS, siblingPool } from '../db/pool';
 
 /** A readiness probe must answer quickly, whatever the dependency does. */
 const READY_CHECK_MS = 2_000;
@@ -109,6 +109,7 @@ export async function startApi(options: ApiServiceOptions): Promise<RunningApi> 
   const denials = new DenialRegister(reserved, new AuditLog(reserved), { windowMs: options.denialWindowMs, now: options.denialClock });
   const deniedRequests = new DeniedRequests({ register: denials, incidentExists: (id) => decisionIncidents.exists(id), logger: options.logger });
   const stopAppendingDenials = deniedRequests.appendPeriodically(Math.min(denials.windowMs / 4, 15_000));
+  const counters = counterPool(options.pool);
   const app = createApp({
     logger: options.logger,
     keys: new ApiKeyStore(reserved, adminAudit),
@@ -130,7 +131,7 @@ export async function startApi(options: ApiServiceOptions): Promise<RunningApi> 
     idempotency: new IdempotencyStore(reserved),
     metrics,
     rateLimits: options.rateLimits,
-    rateLimiters: new RateLimiters(reserved, options.rateLimits, options.addressLimits),
+    rateLimiters: new RateLimiters(counters, options.rateLimits, options.addressLimits),
     deniedRequests,
     trustProxy: options.trustProxy,
     ready: async () => {
@@ -157,6 +158,7 @@ export async function startApi(options: ApiServiceOptions): Promise<RunningApi> 
       await connection.close();
       stopAppendingDenials();
       if (!options.reservedPool) await reserved.end();
+      await counters.end();
     },
   };
 }

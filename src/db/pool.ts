@@ -27,11 +27,24 @@ export function createApiPools(connectionString: string, { max = 25, reserved = 
   return { pool: createPool(connectionString, max - reserved), reserved: createPool(connectionString, reserved) };
 }
 
+/** Connections an API process keeps for its rate-limit counters. */
+export const COUNTER_CONNECTIONS = 5;
+
 /** A pool of `max` connections to the same database as `pool`, with the same settings. */
-export function siblingPool(pool: Pool, max: number): Pool {
+export function siblingPool(pool: Pool, max: number, settings: Pick<PoolConfig, 'options'> = {}): Pool {
   const { options } = pool as Pool & { options: PoolConfig };
   // The password is not enumerable there (pg keeps it out of logs): copy it by name.
-  return poolWith({ ...options, password: options.password, max });
+  return poolWith({ ...options, password: options.password, max, ...settings });
+}
+
+/**
+ * Connections for rate-limit counters, which commit without waiting for the disk: every request of
+ * one key updates that key's one row, so with synchronous commits each waited for the previous
+ * one's WAL flush (a 5,000-alert storm took three times as long). A crash may forget the last
+ * counts of a minute; nothing else is written through these connections.
+ */
+export function counterPool(pool: Pool, max = COUNTER_CONNECTIONS): Pool {
+  return siblingPool(pool, max, { options: '-c synchronous_commit=off' });
 }
 
 function poolWith(config: PoolConfig): Pool {

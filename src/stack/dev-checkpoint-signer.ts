@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from '@temporalio/client';
 import type { Logger as SdkLogger } from '@temporalio/common';
@@ -10,6 +9,7 @@ import { createPool } from '../db/pool';
 import { ensureSignerLogin } from '../db/signer-role';
 import { checkpointTaskQueue, checkpointWorkflowsPath, createSignerWorker } from '../signer/signer-worker';
 import { ensureCheckpointSchedule } from '../temporal/schedules';
+import { keptKeyFile } from './kept-key-file';
 
 /** The embedded stack's signer logs in as this role, with a password new at every start. */
 const DEV_SIGNER_LOGIN = 'firebreak_checkpoint_signer';
@@ -59,8 +59,7 @@ export async function startDevSigner(options: {
   let keyFile: string | undefined;
   if (!entry) {
     keyFile = path.join(dataDir, 'checkpoint-signing-key');
-    if (!existsSync(keyFile)) writeFileSync(keyFile, newCheckpointKeyPair('dev-checkpoints-1').signingKey + '\n', { mode: 0o600 });
-    entry = readFileSync(keyFile, 'utf8').trim();
+    entry = keptKeyFile(keyFile, () => newCheckpointKeyPair('dev-checkpoints-1').signingKey);
   }
   const key = parseSigningKey(entry, keyFile ?? CHECKPOINT_SIGNING_KEY_ENV);
   const exportDir = env.FIREBREAK_CHECKPOINT_DIR ?? path.join(dataDir, 'checkpoints');

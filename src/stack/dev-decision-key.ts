@@ -1,7 +1,7 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DecisionSigner, keyringFromEnvironment, newDecisionKeyPair, SIGNING_KEY_ENV } from '../decision-keys';
 import type { DecisionKeyring } from '../domain/decision-signature';
+import { keptKeyFile } from './kept-key-file';
 
 /**
  * The dev stack's decision-signing key: FIREBREAK_DECISION_SIGNING_KEY when set, otherwise one made
@@ -13,8 +13,7 @@ export function devDecisionKeys(dataDir: string, env: NodeJS.ProcessEnv = proces
   let file: string | undefined;
   if (!entry) {
     file = path.join(dataDir, 'decision-signing-key');
-    if (!existsSync(file)) writeFileSync(file, newDecisionKeyPair('dev-1').signingKey + '\n', { mode: 0o600 });
-    entry = readFileSync(file, 'utf8').trim();
+    entry = keptKeyFile(file, () => newDecisionKeyPair('dev-1').signingKey);
   }
   const signer = DecisionSigner.fromEntry(entry, file ?? SIGNING_KEY_ENV);
   return { signer, keyring: keyringFromEnvironment(env) ?? signer.keyring(), ...(file ? { file } : {}) };

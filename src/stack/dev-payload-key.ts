@@ -1,5 +1,5 @@
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { keptKeyFile } from './kept-key-file';
 import { AesGcmPayloadCodec, newPayloadKeyEntry, parsePayloadKeys, payloadCodecFromEnvironment } from '../temporal/payload-codec';
 
 /**
@@ -10,9 +10,5 @@ export function devPayloadCodec(dataDir: string, env: NodeJS.ProcessEnv = proces
   const configured = payloadCodecFromEnvironment(env);
   if (configured) return { codec: configured };
   const file = path.join(dataDir, 'payload-keys');
-  if (!existsSync(file)) {
-    writeFileSync(file, newPayloadKeyEntry('dev-1') + '\n', { mode: 0o600 });
-    chmodSync(file, 0o600);
-  }
-  return { codec: new AesGcmPayloadCodec(parsePayloadKeys(readFileSync(file, 'utf8').trim(), file)), file };
+  return { codec: new AesGcmPayloadCodec(parsePayloadKeys(keptKeyFile(file, () => newPayloadKeyEntry('dev-1')), file)), file };
 }

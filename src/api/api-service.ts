@@ -35,6 +35,8 @@ import { RateLimiters, type AddressLimits, type RateLimits } from './rate-limit'
 import { DeniedRequests } from './denials';
 import { DenialRegister } from '../db/denial-register';
 import { counterPool, RESERVED_CONNECTIONS, siblingPool } from '../db/pool';
+import { IncidentChangeFeed } from '../db/incident-change-feed';
+import { LiveEvents } from './live-events';
 
 /** A readiness probe must answer quickly, whatever the dependency does. */
 const READY_CHECK_MS = 2_000;
@@ -110,7 +112,11 @@ export async function startApi(options: ApiServiceOptions): Promise<RunningApi> 
   const deniedRequests = new DeniedRequests({ register: denials, incidentExists: (id) => decisionIncidents.exists(id), logger: options.logger });
   const stopAppendingDenials = deniedRequests.appendPeriodically(Math.min(denials.windowMs / 4, 15_000));
   const counters = counterPool(options.pool);
+  // One LISTEN connection per process feeds every console's event stream.
+  const changeFeed = await IncidentChangeFeed.start(options.pool.options, options.logger);
+  const liveEvents = new LiveEvents({ feed: changeFeed });
   const app = createApp({
+    liveEvents,
     logger: options.logger,
     keys: new ApiKeyStore(reserved, adminAudit),
     intake: new Intake(client, reachability, new AlertRegister(options.pool), options.policy ?? loadPolicy(), taskQueue),
@@ -150,6 +156,9 @@ export async function startApi(options: ApiServiceOptions): Promise<RunningApi> 
     url: `http://${options.host}:${port}`,
     app,
     async close() {
+      // Event streams never end by themselves: end them first, or the server waits for them.
+      liveEvents.closeAll();
+      await changeFeed.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();

@@ -118,7 +118,7 @@ export function bodySchema(spec: RouteSpec, ctx: RouteContext): z.ZodType | unde
 }
 
 /** Who reads incidents. Not admins: issuing keys is not a reason to read breach details. */
-const READERS = ['responder', 'manager', 'auditor'] as const;
+export const READERS = ['responder', 'manager', 'auditor'] as const;
 /** Playbooks are plans, not incident data: the admins who store them read them too. */
 const PLAYBOOK_READERS = [...READERS, 'admin'] as const;
 

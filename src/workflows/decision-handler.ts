@@ -76,6 +76,8 @@ export function registerDecision<S extends { version: number; incidentId: string
         outcome: 'applied',
         details: {
           keyId: decided.principal.keyId,
+          // A person signed in to the console: who their IdP said they are, when they authenticated, and MFA.
+          ...(decided.principal.person ? { person: decided.principal.person } : {}),
           decision: auditedDecision(decided.decision),
           ...(decided.signature ? { signedWith: decided.signature.keyId, issuedAt: decided.signature.issuedAt } : {}),
         },

@@ -6,7 +6,7 @@
  * judge, and its 409 is shown at the form when the state moved on meanwhile.
  */
 import { DECISION_ROLES, type DecisionName } from '../../../domain/decision-roles';
-import type { Role } from '../../api';
+import type { Role } from '../../../domain/principal';
 import type { IncidentState, IncidentTask } from './state';
 
 export function mayMake(role: Role, decision: DecisionName): boolean {

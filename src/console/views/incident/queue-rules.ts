@@ -8,7 +8,7 @@
  * cursor; the next deadline, overdue and mine come from each listed incident's state; the order by
  * next deadline is within the page shown.
  */
-import type { Principal } from '../../api';
+import type { Principal } from '../../../domain/principal';
 import { OPEN_PHASES, PHASES, SEVERITIES, type IncidentState, type Phase, type Severity } from './state';
 import { nextEscalationAt } from './waiting';
 

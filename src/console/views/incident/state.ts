@@ -4,7 +4,7 @@
  * which a browser bundle has no business with. So this names only the fields the console shows,
  * spelled as the API sends them; anything else in the answer is ignored.
  */
-import type { Role } from '../../api';
+import type { Role } from '../../../domain/principal';
 import type { IncidentRole } from '../../../domain/decisions';
 import type { DeadlineKind } from '../../../domain/policy';
 import type { Severity } from '../../../domain/severity';

@@ -9,7 +9,7 @@
  * only when an earlier page of this incident went to that level.
  */
 import { DECISION_ROLES, type DecisionName } from '../../../domain/decision-roles';
-import type { Role } from '../../api';
+import type { Role } from '../../../domain/principal';
 import type { DeadlineKind, EscalationRecord, IncidentState, IncidentTask, RegulatoryClock } from './state';
 
 export interface Waiting {

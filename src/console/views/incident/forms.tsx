@@ -1,0 +1,383 @@
+/**
+ * The decision forms of the incident page. Each is a real <form> with its own submit button(s); a
+ * refusal (403, 409, 400) is shown right under the form that was sent, and a success hands the
+ * state the API answered to the page. A form the role may not use is not rendered at all (the
+ * page decides); a form the phase does not allow is rendered disabled with the reason.
+ */
+import type { ComponentChildren } from 'preact';
+import { useState } from 'preact/hooks';
+import { api, incidentPath, type ApiResult, type Problem } from '../../api';
+import { ProblemMessage } from '../../components/problem-message';
+import { INCIDENT_ROLES, OBSERVABLE_KINDS, RESOLUTIONS, SEVERITIES, STRATEGIES, TLP_LEVELS, severityLevel, type IncidentState, type IncidentTask } from './state';
+
+type Send = (button: string) => Promise<ApiResult<IncidentState>> | undefined;
+
+let nextFormId = 0;
+
+function DecisionForm(props: {
+  title: string;
+  buttons: Array<{ label: string; value?: string; class?: string }>;
+  disabledReason?: string | undefined;
+  send: Send;
+  onState: (state: IncidentState) => void;
+  /** Called after a success, to clear the fields. */
+  onSent?: () => void;
+  children?: ComponentChildren;
+}) {
+  const [id] = useState(() => `decision-${++nextFormId}`);
+  const [problem, setProblem] = useState<Problem | undefined>();
+  const [busy, setBusy] = useState(false);
+  const [done, setDone] = useState<string | undefined>();
+  const disabled = props.disabledReason !== undefined;
+  return (
+    <form
+      class="decision panel"
+      aria-labelledby={`${id}-title`}
+      onSubmit={async (event) => {
+        event.preventDefault();
+        const submitter = (event as SubmitEvent).submitter as HTMLButtonElement | null;
+        const button = submitter?.value || props.buttons[0]!.value || props.buttons[0]!.label;
+        const sending = props.send(button);
+        if (!sending) return;
+        setBusy(true);
+        setDone(undefined);
+        const answer = await sending;
+        setBusy(false);
+        if (!answer.ok) {
+          setProblem(answer.problem);
+          return;
+        }
+        setProblem(undefined);
+        setDone(`${props.buttons.find((b) => (b.value ?? b.label) === button)?.label ?? 'Done'}: recorded.`);
+        props.onSent?.();
+        if (answer.body) props.onState(answer.body);
+      }}
+    >
+      <h3 id={`${id}-title`}>{props.title}</h3>
+      {disabled ? (
+        <p class="reason" id={`${id}-reason`}>
+          Not now: {props.disabledReason}.
+        </p>
+      ) : null}
+      <fieldset disabled={disabled || busy} class="plain">
+        <legend class="visually-hidden">{props.title}</legend>
+        {props.children}
+        <div class="buttons">
+          {props.buttons.map((b) => (
+            <button key={b.label} type="submit" name="decision" value={b.value ?? b.label} class={b.class} aria-describedby={disabled ? `${id}-reason` : undefined}>
+              {b.label}
+            </button>
+          ))}
+        </div>
+      </fieldset>
+      <ProblemMessage problem={problem} />
+      {done && !problem ? (
+        <p class="success" role="status">
+          {done}
+        </p>
+      ) : null}
+    </form>
+  );
+}
+
+interface FormProps {
+  state: IncidentState;
+  disabledReason?: string | undefined;
+  onState: (state: IncidentState) => void;
+}
+
+const value = (event: Event) => (event.currentTarget as HTMLInputElement).value;
+const post = (state: IncidentState, body: unknown, ...path: string[]) => api.post<IncidentState>(incidentPath(state.incidentId, ...path), body);
+
+export function AcknowledgeForm(props: FormProps) {
+  return <DecisionForm title="Acknowledge" buttons={[{ label: 'Acknowledge' }]} {...props} send={() => post(props.state, {}, 'acknowledge')} />;
+}
+
+export function AssessmentForm(props: FormProps) {
+  const { state } = props;
+  const [severity, setSeverity] = useState<string>(state.severity);
+  const [category, setCategory] = useState(state.category ?? '');
+  const [strategy, setStrategy] = useState<string>(STRATEGIES[0]);
+  const [external, setExternal] = useState(false);
+  const [dismiss, setDismiss] = useState(false);
+  const [reason, setReason] = useState('');
+  const [playbook, setPlaybook] = useState('');
+  const send = () =>
+    post(
+      state,
+      {
+        severity,
+        category: category.trim(),
+        strategy,
+        externalAssistance: external,
+        ...(dismiss ? { dismiss: { reason } } : {}),
+        ...(!dismiss && playbook.trim() ? { playbook: { name: playbook.trim() } } : {}),
+      },
+      'assessment',
+    );
+  return (
+    <DecisionForm title="Assessment" buttons={[{ label: 'Submit assessment' }]} {...props} send={send}>
+      <label for="assess-severity">Severity</label>
+      <select id="assess-severity" value={severity} onChange={(e) => setSeverity(value(e))}>
+        {SEVERITIES.map((s) => (
+          <option key={s} value={s}>{`${severityLevel(s)} (${s})`}</option>
+        ))}
+      </select>
+      <label for="assess-category">Category</label>
+      <input id="assess-category" type="text" required maxLength={100} value={category} onInput={(e) => setCategory(value(e))} />
+      <label for="assess-strategy">Strategy</label>
+      <select id="assess-strategy" value={strategy} onChange={(e) => setStrategy(value(e))}>
+        {STRATEGIES.map((s) => (
+          <option key={s} value={s}>{s.replace('_', ' ')}</option>
+        ))}
+      </select>
+      <label for="assess-playbook">Playbook (optional; left empty, the matching rules choose)</label>
+      <input id="assess-playbook" type="text" maxLength={64} pattern="[a-z0-9][a-z0-9_\-]{0,63}" value={playbook} disabled={dismiss} onInput={(e) => setPlaybook(value(e))} />
+      <label class="check" for="assess-external">
+        <input id="assess-external" type="checkbox" checked={external} onChange={(e) => setExternal((e.currentTarget as HTMLInputElement).checked)} />
+        External assistance needed
+      </label>
+      <label class="check" for="assess-dismiss">
+        <input id="assess-dismiss" type="checkbox" checked={dismiss} onChange={(e) => setDismiss((e.currentTarget as HTMLInputElement).checked)} />
+        Dismiss as a false positive
+      </label>
+      {dismiss ? (
+        <>
+          <label for="assess-dismiss-reason">Why it is dismissed</label>
+          <textarea id="assess-dismiss-reason" required maxLength={2000} value={reason} onInput={(e) => setReason(value(e))} />
+        </>
+      ) : null}
+    </DecisionForm>
+  );
+}
+
+export function ContainmentForm(props: FormProps) {
+  const { state } = props;
+  const [reason, setReason] = useState('');
+  const digest = state.response?.pendingPlanDigest;
+  const send = (button: string) =>
+    post(state, { approved: button === 'approve', ...(reason.trim() ? { reason } : {}), ...(digest ? { planDigest: digest } : {}) }, 'containment', 'approval');
+  return (
+    <DecisionForm
+      title="Containment approval"
+      buttons={[
+        { label: 'Approve containment', value: 'approve' },
+        { label: 'Refuse containment', value: 'refuse', class: 'danger' },
+      ]}
+      {...props}
+      send={send}
+      onSent={() => setReason('')}
+    >
+      <p>
+        Plan digest: <code class="digest">{digest ?? 'none shown'}</code>
+      </p>
+      {state.assets?.length ? <p>Assets: {state.assets.map((a) => `${a.kind} ${a.id}`).join(', ')}</p> : null}
+      <label for="containment-reason">Reason (optional)</label>
+      <textarea id="containment-reason" maxLength={2000} value={reason} onInput={(e) => setReason(value(e))} />
+    </DecisionForm>
+  );
+}
+
+export function AssignRoleForm(props: FormProps) {
+  const [role, setRole] = useState<string>(INCIDENT_ROLES[0]);
+  const [person, setPerson] = useState('');
+  return (
+    <DecisionForm
+      title="Incident role"
+      buttons={[{ label: 'Assign role' }]}
+      {...props}
+      send={() => api.put<IncidentState>(incidentPath(props.state.incidentId, 'roles', role), { person: person.trim() })}
+      onSent={() => setPerson('')}
+    >
+      <label for="assign-role">Incident role</label>
+      <select id="assign-role" value={role} onChange={(e) => setRole(value(e))}>
+        {INCIDENT_ROLES.map((r) => (
+          <option key={r} value={r}>{r}</option>
+        ))}
+      </select>
+      <label for="assign-person">Person</label>
+      <input id="assign-person" type="text" required maxLength={200} value={person} onInput={(e) => setPerson(value(e))} />
+    </DecisionForm>
+  );
+}
+
+export function NoteForm(props: FormProps) {
+  const [text, setText] = useState('');
+  return (
+    <DecisionForm title="Note" buttons={[{ label: 'Add note' }]} {...props} send={() => post(props.state, { text }, 'notes')} onSent={() => setText('')}>
+      <label for="note-text">Note</label>
+      <textarea id="note-text" required maxLength={10000} value={text} onInput={(e) => setText(value(e))} />
+    </DecisionForm>
+  );
+}
+
+export function EscalateForm(props: FormProps) {
+  const [reason, setReason] = useState('');
+  return (
+    <DecisionForm title="Escalation" buttons={[{ label: 'Escalate', class: 'danger' }]} {...props} send={() => post(props.state, { reason }, 'escalations')} onSent={() => setReason('')}>
+      <label for="escalate-reason">Why escalate one level up</label>
+      <textarea id="escalate-reason" required maxLength={2000} value={reason} onInput={(e) => setReason(value(e))} />
+    </DecisionForm>
+  );
+}
+
+interface ActionItemDraft {
+  title: string;
+  owner: string;
+  due: string;
+}
+
+export function ReviewForm(props: FormProps) {
+  const [lessons, setLessons] = useState('');
+  const [items, setItems] = useState<ActionItemDraft[]>([]);
+  const update = (i: number, patch: Partial<ActionItemDraft>) => setItems(items.map((item, j) => (j === i ? { ...item, ...patch } : item)));
+  const send = () => {
+    const actionItems = items.map((item) => ({ title: item.title.trim(), owner: item.owner.trim(), dueAt: new Date(item.due).toISOString() }));
+    return post(props.state, { lessons, actionItems }, 'review');
+  };
+  return (
+    <DecisionForm
+      title="Post-incident review"
+      buttons={[{ label: 'Record review' }]}
+      {...props}
+      send={send}
+      onSent={() => {
+        setLessons('');
+        setItems([]);
+      }}
+    >
+      <label for="review-lessons">Lessons learned</label>
+      <textarea id="review-lessons" required maxLength={20000} value={lessons} onInput={(e) => setLessons(value(e))} />
+      {items.map((item, i) => (
+        <fieldset key={i}>
+          <legend>Action item {i + 1}</legend>
+          <label for={`review-item-${i}-title`}>Title</label>
+          <input id={`review-item-${i}-title`} type="text" required maxLength={300} value={item.title} onInput={(e) => update(i, { title: value(e) })} />
+          <label for={`review-item-${i}-owner`}>Owner</label>
+          <input id={`review-item-${i}-owner`} type="text" required maxLength={200} value={item.owner} onInput={(e) => update(i, { owner: value(e) })} />
+          <label for={`review-item-${i}-due`}>Due</label>
+          <input id={`review-item-${i}-due`} type="datetime-local" required value={item.due} onInput={(e) => update(i, { due: value(e) })} />
+          <button type="button" class="secondary" onClick={() => setItems(items.filter((_, j) => j !== i))}>
+            Remove action item {i + 1}
+          </button>
+        </fieldset>
+      ))}
+      <p>
+        <button type="button" class="secondary" onClick={() => setItems([...items, { title: '', owner: '', due: '' }])}>
+          Add action item
+        </button>
+      </p>
+    </DecisionForm>
+  );
+}
+
+export function CloseForm(props: FormProps) {
+  const [resolution, setResolution] = useState<string>(RESOLUTIONS[0]);
+  const [summary, setSummary] = useState('');
+  return (
+    <DecisionForm title="Close" buttons={[{ label: 'Close incident' }]} {...props} send={() => post(props.state, { resolution, summary }, 'close')}>
+      <label for="close-resolution">Resolution</label>
+      <select id="close-resolution" value={resolution} onChange={(e) => setResolution(value(e))}>
+        {RESOLUTIONS.map((r) => (
+          <option key={r} value={r}>{r.replace('_', ' ')}</option>
+        ))}
+      </select>
+      <label for="close-summary">Summary</label>
+      <textarea id="close-summary" required maxLength={10000} value={summary} onInput={(e) => setSummary(value(e))} />
+    </DecisionForm>
+  );
+}
+
+export function ObservableForm(props: FormProps) {
+  const [kind, setKind] = useState<string>(OBSERVABLE_KINDS[0]);
+  const [text, setText] = useState('');
+  const [tlp, setTlp] = useState('amber');
+  return (
+    <DecisionForm title="Observable" buttons={[{ label: 'Add observable' }]} {...props} send={() => post(props.state, { kind, value: text.trim(), tlp }, 'observables')} onSent={() => setText('')}>
+      <label for="observable-kind">Kind</label>
+      <select id="observable-kind" value={kind} onChange={(e) => setKind(value(e))}>
+        {OBSERVABLE_KINDS.map((k) => (
+          <option key={k} value={k}>{k}</option>
+        ))}
+      </select>
+      <label for="observable-value">Value (defanged forms are accepted)</label>
+      <input id="observable-value" type="text" required maxLength={8192} value={text} onInput={(e) => setText(value(e))} />
+      <label for="observable-tlp">TLP</label>
+      <select id="observable-tlp" value={tlp} onChange={(e) => setTlp(value(e))}>
+        {TLP_LEVELS.map((t) => (
+          <option key={t} value={t}>{`TLP:${t.toUpperCase()}`}</option>
+        ))}
+      </select>
+    </DecisionForm>
+  );
+}
+
+/** Completing a task (its outcome fields) or deciding an approval gate. */
+export function CompleteTaskForm(props: FormProps & { task: IncidentTask }) {
+  const { task, state } = props;
+  const [fields, setFields] = useState<Record<string, string | boolean>>({});
+  const [reason, setReason] = useState('');
+  const prefix = `task-${task.taskId}`;
+  if (task.kind === 'approval') {
+    return (
+      <DecisionForm
+        title={`Decide “${task.title}”`}
+        buttons={[
+          { label: `Approve ${task.title}`, value: 'approve' },
+          { label: `Refuse ${task.title}`, value: 'refuse', class: 'danger' },
+        ]}
+        {...props}
+        send={(button) => post(state, { approved: button === 'approve', ...(reason.trim() ? { reason } : {}) }, 'tasks', task.taskId, 'complete')}
+      >
+        <label for={`${prefix}-reason`}>Reason (optional)</label>
+        <textarea id={`${prefix}-reason`} maxLength={2000} value={reason} onInput={(e) => setReason(value(e))} />
+      </DecisionForm>
+    );
+  }
+  const send = () => {
+    const outcome: Record<string, string | number | boolean> = {};
+    for (const field of task.outcomeFields ?? []) {
+      const given = fields[field.name];
+      if (field.type === 'boolean') outcome[field.name] = given === true;
+      else if (given !== undefined && given !== '') outcome[field.name] = field.type === 'number' ? Number(given) : String(given);
+    }
+    return post(state, Object.keys(outcome).length ? { outcome } : {}, 'tasks', task.taskId, 'complete');
+  };
+  return (
+    <DecisionForm title={`Complete “${task.title}”`} buttons={[{ label: `Complete ${task.title}` }]} {...props} send={send}>
+      {(task.outcomeFields ?? []).map((field) =>
+        field.type === 'boolean' ? (
+          <label key={field.name} class="check" for={`${prefix}-${field.name}`}>
+            <input id={`${prefix}-${field.name}`} type="checkbox" checked={fields[field.name] === true} onChange={(e) => setFields({ ...fields, [field.name]: (e.currentTarget as HTMLInputElement).checked })} />
+            {field.name}
+          </label>
+        ) : (
+          <div key={field.name}>
+            <label for={`${prefix}-${field.name}`}>
+              {field.name}
+              {field.required ? ' (required)' : ''}
+            </label>
+            <input
+              id={`${prefix}-${field.name}`}
+              type={field.type === 'number' ? 'number' : 'text'}
+              required={field.required}
+              value={String(fields[field.name] ?? '')}
+              onInput={(e) => setFields({ ...fields, [field.name]: value(e) })}
+            />
+          </div>
+        ),
+      )}
+    </DecisionForm>
+  );
+}
+
+export function SkipTaskForm(props: FormProps & { task: IncidentTask }) {
+  const { task } = props;
+  const [reason, setReason] = useState('');
+  return (
+    <DecisionForm title={`Skip “${task.title}”`} buttons={[{ label: `Skip ${task.title}`, class: 'secondary' }]} {...props} send={() => post(props.state, { reason }, 'tasks', task.taskId, 'skip')}>
+      <label for={`task-${task.taskId}-skip-reason`}>Why it is skipped</label>
+      <textarea id={`task-${task.taskId}-skip-reason`} required maxLength={2000} value={reason} onInput={(e) => setReason(value(e))} />
+    </DecisionForm>
+  );
+}

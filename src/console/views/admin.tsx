@@ -96,7 +96,7 @@ function IssueKeyForm(props: { onIssued: (key: IssuedKey) => void }) {
         props.onIssued(result.body);
       }}
     >
-      <h2 id="issue-key">Issue key</h2>
+      <h3 id="issue-key">Issue key</h3>
       <div class="form-row">
         <div>
           <label for="key-name">Name</label>

@@ -44,6 +44,8 @@ const preciseTime = (iso: string) => {
 /** At most this many audit pages per verification (the API's pages hold up to 1,000 entries). */
 const AUDIT_PAGE_LIMIT = 1_000;
 const MAX_AUDIT_PAGES = 200;
+/** Outcomes the timeline marks: a request refused, or a decision or step that failed. */
+const REFUSED = new Set(['rejected', 'denied', 'failed']);
 /** A replay that has no verdict after this long is reported as still running. */
 const REPLAY_GIVE_UP_MS = 5 * 60_000;
 
@@ -325,7 +327,7 @@ function TimelineSection(props: { incidentId: string; changed: number }) {
           </thead>
           <tbody>
             {items.map((item, i) => (
-              <tr key={`${item.source}-${item.runId ?? ''}-${item.eventId ?? item.auditSeq ?? i}-${i}`} class={item.outcome === 'rejected' || item.outcome === 'denied' ? 'refused' : undefined}>
+              <tr key={`${item.source}-${item.runId ?? ''}-${item.eventId ?? item.auditSeq ?? i}-${i}`} class={REFUSED.has(item.outcome) ? 'refused' : undefined}>
                 <th scope="row"><time dateTime={item.at}>{preciseTime(item.at)}</time></th>
                 <td>
                   {item.action}

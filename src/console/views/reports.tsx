@@ -40,18 +40,18 @@ const FIXED: Record<string, string> = {
 };
 const colour = (key: string, i: number) => FIXED[key] ?? PALETTE[i % PALETTE.length]!;
 
-function lineConfig(series: Series, title: string): ChartConfiguration {
+function lineConfig(series: Series): ChartConfiguration {
   return {
     type: 'line',
     data: {
       labels: series.labels,
-      datasets: series.datasets.map((d, i) => ({ label: d.label, data: d.data, borderColor: colour(d.key, i), backgroundColor: colour(d.key, i), spanGaps: true, tension: 0.2 })),
+      datasets: series.datasets.map((d, i) => ({ label: d.label, data: d.data, borderColor: colour(d.key, i), backgroundColor: colour(d.key, i), spanGaps: false })),
     },
     options: {
       plugins: { legend: { position: 'bottom' } },
       scales: {
         x: { title: { display: true, text: 'Week from' } },
-        y: { beginAtZero: true, title: { display: true, text: `${title}, median (${series.unit?.name ?? ''})` } },
+        y: { beginAtZero: true, title: { display: true, text: `median, ${series.unit?.name ?? ''}` } },
       },
     },
   };
@@ -85,7 +85,7 @@ function Charts(props: { periods: Period[]; reports: SummaryReport[] }) {
   const charts = useMemo(() => {
     const times = METRICS.map((m) => {
       const series = timeSeries(periods, reports, m.metric);
-      return { ...m, series, config: lineConfig(series, m.title), table: timeTable(periods, reports, m.metric) };
+      return { ...m, series, config: lineConfig(series), table: timeTable(periods, reports, m.metric) };
     });
     const breaches = breachSeries(periods, reports);
     const regulatory = regulatorySeries(reports);

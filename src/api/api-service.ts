@@ -35,6 +35,8 @@ import { RateLimiters, type AddressLimits, type RateLimits } from './rate-limit'
 import { DeniedRequests } from './denials';
 import { DenialRegister } from '../db/denial-register';
 import { counterPool, RESERVED_CONNECTIONS, siblingPool } from '../db/pool';
+import { SessionStore } from '../db/session-store';
+import type { OidcSettings } from './oidc-login';
 import { IncidentChangeFeed } from '../db/incident-change-feed';
 import { LiveEvents } from './live-events';
 
@@ -76,6 +78,8 @@ export interface ApiServiceOptions {
   replayAnswerWithinMs?: number;
   /** The keys audit checkpoints are verified with (FIREBREAK_CHECKPOINT_VERIFY_KEYS by default); none: checkpoints are not used as an anchor. */
   checkpointKeys?: CheckpointKeyring;
+  /** Console sign-in through OpenID Connect (oidcSettingsFromEnvironment); absent: API keys only. */
+  oidc?: OidcSettings;
 }
 
 export interface RunningApi {
@@ -140,6 +144,8 @@ export async function startApi(options: ApiServiceOptions): Promise<RunningApi> 
     rateLimiters: new RateLimiters(counters, options.rateLimits, options.addressLimits),
     deniedRequests,
     trustProxy: options.trustProxy,
+    // Sessions are looked up with every console request: on the connections kept for authentication.
+    ...(options.oidc ? { oidc: { settings: options.oidc, sessions: new SessionStore(reserved) } } : {}),
     ready: async () => {
       await options.pool.query('SELECT 1').catch(() => Promise.reject(new Error('PostgreSQL')));
       // Known down: say since when, at once. Otherwise ask, within the probe's own limit.

@@ -7,6 +7,7 @@ import { startApi } from './api-service';
 import { trustProxyFromEnvironment } from './rate-limit';
 import { codecCorsOriginsFromEnvironment } from './codec-endpoint';
 import { metricsTokenFromEnvironment } from './metrics-token';
+import { oidcSettingsFromEnvironment } from './oidc-login';
 
 /** Entry point of an API replica: `node dist/src/api/server.js`. */
 async function main(): Promise<void> {
@@ -19,9 +20,12 @@ async function main(): Promise<void> {
   if (!payloadCodec) logger.warn('FIREBREAK_PAYLOAD_KEYS is not set: incident details go to Temporal unencrypted');
   if (!metricsToken) logger.warn('METRICS_TOKEN is not set: /metrics answers anyone');
   const trustProxy = trustProxyFromEnvironment();
+  // Before anything connects: a wrong FIREBREAK_OIDC_* variable stops the start, named.
+  const oidc = oidcSettingsFromEnvironment(process.env, `http://${config.host}:${config.port}`);
+  if (!oidc) logger.info('FIREBREAK_OIDC_ISSUER is not set: no console sign-in, API keys only');
   const { pool, reserved } = createApiPools(config.databaseUrl);
-  const api = await startApi({ pool, reservedPool: reserved, trustProxy, logger, ...config, temporalTls, payloadCodec, metricsToken, codecCorsOrigins });
-  logger.info({ url: api.url, temporalTls: Boolean(temporalTls), payloadKey: payloadCodec?.encryptingKeyId }, 'API listening');
+  const api = await startApi({ pool, reservedPool: reserved, trustProxy, logger, ...config, temporalTls, payloadCodec, metricsToken, codecCorsOrigins, oidc });
+  logger.info({ url: api.url, temporalTls: Boolean(temporalTls), payloadKey: payloadCodec?.encryptingKeyId, oidcIssuer: oidc?.issuer }, 'API listening');
   const stop = async () => {
     logger.info('shutting down: finishing in-flight requests');
     await api.close();

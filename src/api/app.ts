@@ -8,18 +8,15 @@ import type { ApiKeyStore } from '../db/api-key-store';
 import type { IdempotencyStore } from '../db/idempotency-store';
 import type { IncidentRepository } from '../db/incident-repository';
 import type { PayloadCodec } from '@temporalio/common';
-import { allow, authenticate } from './auth';
+import { authenticate } from './auth';
 import { consoleSite } from './console-site';
-import type { LiveEvents } from './live-events';
 import { codecEndpoint } from './codec-endpoint';
-import { oidcLoginRoutes, oidcNotConfigured, type OidcSettings } from './oidc-login';
-import type { SessionStore } from '../db/session-store';
 import { requireMetricsToken } from './metrics-token';
 import { unavailableDependency } from './dependency-errors';
 import type { IncidentDecisions } from './incident-decisions';
 import type { Intake } from './intake';
 import { routePatterns, type ApiMetrics } from './metrics';
-import { READERS, ROUTES } from './route-table';
+import { ROUTES } from './route-table';
 import { buildOpenApiDocument, packageVersion } from './openapi';
 import { HttpProblem, problems } from './problem';
 import { RateLimiters, type RateLimits } from './rate-limit';
@@ -46,10 +43,6 @@ export interface AppDependencies extends Omit<RouteDependencies, 'openapi'> {
   codecCorsOrigins?: readonly string[];
   /** Bearer token the Prometheus scrape must send (METRICS_TOKEN); absent: /metrics is open. */
   metricsToken?: string;
-  /** Console sign-in through OpenID Connect (/auth/*) and session cookies on /v1; absent: API keys only. */
-  oidc?: { settings: OidcSettings; sessions: SessionStore };
-  /** GET /v1/events, fed by PostgreSQL LISTEN/NOTIFY; absent: the route answers 404. */
-  liveEvents?: LiveEvents;
   /** Where the built console is; absent: dist/console under the project. */
   consoleDir?: string;
 }
@@ -115,18 +108,13 @@ export function createApp(deps: AppDependencies): Express {
   app.use(deps.metrics.middleware(routePatterns(Object.values(ROUTES))));
   // The console: static files under a strict CSP; it talks to the API below like any client.
   app.use('/console', consoleSite(deps.consoleDir));
-  app.get('/', (_req, res) => res.redirect(302, '/console/'));
   // The key first: an unauthenticated request learns nothing but 401, whatever it carries.
   // Routes that take a body read it themselves (see jsonBody), after the role check.
   // Before the key: a limit per client address, so a flood of bad keys cannot reach the lookup.
   // A 401 counts against its address, and is audited when its token names a known key.
   const limits = deps.rateLimiters ?? new RateLimiters(deps.pool, deps.rateLimits);
-  // Sign-in for people: outside /v1 and its key check, within the per-address limit.
-  app.use('/auth', limits.limitPerAddress, deps.oidc ? oidcLoginRoutes({ ...deps.oidc, logger: deps.logger }) : oidcNotConfigured());
-  const sessionAuth = deps.oidc ? { sessions: deps.oidc.sessions, publicOrigin: deps.oidc.settings.publicOrigin } : undefined;
-  app.use('/v1', limits.limitPerAddress, authenticate(deps.keys, sessionAuth), limits.countFailedAuthentication, deps.deniedRequests.unauthenticated, limits.limitPerKey);
+  app.use('/v1', limits.limitPerAddress, authenticate(deps.keys), limits.countFailedAuthentication, deps.deniedRequests.unauthenticated, limits.limitPerKey);
   if (deps.metricsToken) app.use('/metrics', requireMetricsToken(deps.metricsToken));
-  if (deps.liveEvents) app.get('/v1/events', allow(READERS), deps.liveEvents.handler);
   if (deps.payloadCodec) app.use('/codec', codecEndpoint({ keys: deps.keys, codec: deps.payloadCodec, corsOrigins: deps.codecCorsOrigins ?? [] }));
 
   registerRoutes(app, { ...deps, openapi: buildOpenApiDocument(packageVersion(), { regulatory: deps.regulatory }) });

@@ -1,4 +1,4 @@
-import type { Request, RequestHandler, Response } from 'express';
+import type { Request, Response } from 'express';
 import type { IncidentChange, IncidentChangeFeed } from '../db/incident-change-feed';
 import { HttpProblem } from './problem';
 
@@ -31,7 +31,8 @@ export class LiveEvents {
     this.maxStreams = options.maxStreams ?? MAX_STREAMS;
   }
 
-  readonly handler: RequestHandler = (req: Request, res: Response) => {
+  /** Answers GET /v1/events: holds the response open and writes each change to it. */
+  stream(req: Request, res: Response): void {
     if (this.streams.size >= this.maxStreams) {
       throw new HttpProblem(503, 'too-many-streams', 'Too many event streams', `this API process serves ${this.maxStreams} streams at most; try again`, { headers: { 'Retry-After': '5' } });
     }
@@ -44,6 +45,10 @@ export class LiveEvents {
       'X-Accel-Buffering': 'no',
     });
     res.flushHeaders();
+    if (req.method === 'HEAD') {
+      res.end();
+      return;
+    }
     res.write(`retry: ${RETRY_MS}\n\n`);
     this.streams.add(res);
     const send = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
@@ -59,7 +64,7 @@ export class LiveEvents {
     };
     req.on('close', end);
     res.on('close', end);
-  };
+  }
 
   get open(): number {
     return this.streams.size;

@@ -269,6 +269,11 @@ export const ROUTES = {
     method: 'get', path: '/v1/observables', roles: READERS, summary: 'Every incident that saw a value (the query is normalised as intake normalises it)',
     query: ObservableQuerySchema, success: { status: 200, description: 'The incidents, most recent sighting first', schema: ObservableSearchSchema },
   },
+  events: {
+    method: 'get', path: '/v1/events', roles: READERS,
+    summary: 'Server-Sent Events for live views: an `incident` event (its id, state version and phase, never its contents) whenever an incident changes, whichever replica or worker changed it; `resync` when changes may have been missed; a comment every 15 s',
+    success: { status: 200, description: 'An endless event stream', contentType: 'text/event-stream' },
+  },
   timeline: {
     method: 'get', path: '/v1/incidents/:id/timeline', roles: ['auditor', 'manager'], summary: 'Who did what when: history, rejected and denied requests, evidence hand-overs',
     params: incidentParams, query: TimelineQuerySchema, success: { status: 200, description: 'A page of the timeline, oldest first', schema: TimelineSchema },

@@ -1,3 +1,4 @@
+import type { LiveEvents } from './live-events';
 import type { Express, RequestHandler, Response } from 'express';
 import type { UpdateDefinition } from '@temporalio/common';
 import type { z } from 'zod';
@@ -132,6 +133,8 @@ export interface RouteDependencies {
   metrics: ApiMetrics;
   ready: () => Promise<void>;
   openapi: object;
+  /** GET /v1/events; absent (an app without a change feed): 404. */
+  liveEvents?: LiveEvents;
 }
 
 type Handlers = { [T in OperationId]: (input: RouteInput<T>, res: Response, req: Parameters<RequestHandler>[0]) => Promise<void> | void };
@@ -419,6 +422,10 @@ function handlers(deps: RouteDependencies): Handlers {
     },
     openapi(_input, res) {
       res.json(deps.openapi);
+    },
+    events(_input, res, req) {
+      if (!deps.liveEvents) throw problems.notFound('this API process has no event stream');
+      deps.liveEvents.stream(req, res);
     },
   };
 }

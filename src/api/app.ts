@@ -11,6 +11,8 @@ import type { PayloadCodec } from '@temporalio/common';
 import { authenticate } from './auth';
 import { consoleSite } from './console-site';
 import { codecEndpoint } from './codec-endpoint';
+import { oidcLoginRoutes, oidcNotConfigured, type OidcSettings } from './oidc-login';
+import type { SessionStore } from '../db/session-store';
 import { requireMetricsToken } from './metrics-token';
 import { unavailableDependency } from './dependency-errors';
 import type { IncidentDecisions } from './incident-decisions';
@@ -43,6 +45,8 @@ export interface AppDependencies extends Omit<RouteDependencies, 'openapi'> {
   codecCorsOrigins?: readonly string[];
   /** Bearer token the Prometheus scrape must send (METRICS_TOKEN); absent: /metrics is open. */
   metricsToken?: string;
+  /** Console sign-in through OpenID Connect (/auth/*) and session cookies on /v1; absent: API keys only. */
+  oidc?: { settings: OidcSettings; sessions: SessionStore };
   /** Where the built console is; absent: dist/console under the project. */
   consoleDir?: string;
 }
@@ -113,7 +117,10 @@ export function createApp(deps: AppDependencies): Express {
   // Before the key: a limit per client address, so a flood of bad keys cannot reach the lookup.
   // A 401 counts against its address, and is audited when its token names a known key.
   const limits = deps.rateLimiters ?? new RateLimiters(deps.pool, deps.rateLimits);
-  app.use('/v1', limits.limitPerAddress, authenticate(deps.keys), limits.countFailedAuthentication, deps.deniedRequests.unauthenticated, limits.limitPerKey);
+  // Sign-in for people: outside /v1 and its key check, within the per-address limit.
+  app.use('/auth', limits.limitPerAddress, deps.oidc ? oidcLoginRoutes({ ...deps.oidc, logger: deps.logger }) : oidcNotConfigured());
+  const sessionAuth = deps.oidc ? { sessions: deps.oidc.sessions, publicOrigin: deps.oidc.settings.publicOrigin } : undefined;
+  app.use('/v1', limits.limitPerAddress, authenticate(deps.keys, sessionAuth), limits.countFailedAuthentication, deps.deniedRequests.unauthenticated, limits.limitPerKey);
   if (deps.metricsToken) app.use('/metrics', requireMetricsToken(deps.metricsToken));
   if (deps.payloadCodec) app.use('/codec', codecEndpoint({ keys: deps.keys, codec: deps.payloadCodec, corsOrigins: deps.codecCorsOrigins ?? [] }));
 

@@ -79,6 +79,22 @@ describe('docker-compose.yml', () => {
     expect(caddyfile).not.toMatch(/temporal:7233/);
   });
 
+  it('serves the console over TLS: its public URL is https, sign-in passes the OpenID settings through, the event stream is not buffered', async () => {
+    const api = services.api!.environment!;
+    expect(api.FIREBREAK_PUBLIC_URL).toBe('https://localhost');
+    // Unset: API keys only (the API reads an empty variable as unset).
+    expect(api.FIREBREAK_OIDC_ISSUER).toBe('');
+    const configured = await composeConfig({ ...SECRETS, FIREBREAK_HOST: 'ir.example.org', FIREBREAK_OIDC_ISSUER: 'https://idp.example.org', FIREBREAK_OIDC_CLIENT_ID: 'firebreak' });
+    const withOidc = parse(configured.stdout).services.api.environment;
+    expect(withOidc).toMatchObject({ FIREBREAK_OIDC_ISSUER: 'https://idp.example.org', FIREBREAK_OIDC_CLIENT_ID: 'firebreak', FIREBREAK_PUBLIC_URL: 'https://ir.example.org' });
+    const mount = services.caddy!.volumes!.find((v) => v.includes('/etc/caddy/Caddyfile'))!;
+    const caddyfile = readFileSync(mount.split(':')[0]!, 'utf8');
+    const events = caddyfile.slice(caddyfile.indexOf('handle @events {')).split(/\n\t}\n/)[0]!;
+    expect(caddyfile).toMatch(/@events path \/v1\/events/);
+    expect(events).toMatch(/flush_interval -1/);
+    expect(events).not.toMatch(/encode/);
+  });
+
   it('runs the UI with write actions disabled', () => {
     expect(services['temporal-ui']!.environment!.TEMPORAL_DISABLE_WRITE_ACTIONS).toBe('true');
   });

@@ -24,7 +24,7 @@ const options = {
 
 async function main() {
   mkdirSync(out, { recursive: true });
-  for (const file of ['index.html', 'styles.css']) copyFileSync(path.join(source, file), path.join(out, file));
+  for (const file of ['index.html', 'styles.css', 'favicon.svg']) copyFileSync(path.join(source, file), path.join(out, file));
   if (process.argv.includes('--watch')) {
     const ctx = await context(options);
     await ctx.watch();

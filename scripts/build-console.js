@@ -10,7 +10,11 @@ const out = path.join(root, 'dist/console');
 
 const options = {
   entryPoints: [path.join(source, 'main.tsx')],
-  outfile: path.join(out, 'app.js'),
+  outdir: out,
+  entryNames: 'app',
+  // Views loaded on first use (the reports, with Chart.js) are chunks of their own.
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
   bundle: true,
   format: 'esm',
   target: ['chrome120', 'firefox120', 'safari17'],

@@ -7,7 +7,6 @@ import { AdminView } from './views/admin';
 import { AuditorView } from './views/auditor';
 import { IncidentView } from './views/incident';
 import { QueueView } from './views/queue';
-import { ReportsView } from './views/reports';
 
 /** Who sees which part of the console; the API refuses the rest anyway (403), this only hides it. */
 const READERS: readonly Role[] = ['responder', 'manager', 'auditor'];
@@ -64,6 +63,21 @@ function Nav(props: { session: Session; path: string }) {
   );
 }
 
+/**
+ * The reports view carries Chart.js (most of the console's weight): it is a chunk of its own,
+ * loaded the first time someone opens it.
+ */
+function LazyReports(props: { session: Session }) {
+  const [view, setView] = useState<typeof import('./views/reports') | undefined>();
+  const [failed, setFailed] = useState(false);
+  useEffect(() => {
+    import('./views/reports').then(setView, () => setFailed(true));
+  }, []);
+  if (failed) return <p role="alert">The reports could not be loaded; reload the page to try again.</p>;
+  if (!view) return <p class="loading">Loading the reports…</p>;
+  return <view.ReportsView session={props.session} />;
+}
+
 function Forbidden() {
   return (
     <section>
@@ -79,7 +93,7 @@ function Page(props: { session: Session; path: string }) {
   if (audit) return can(session, VIEW_ROLES.auditor) ? <AuditorView incidentId={audit.id!} session={session} /> : <Forbidden />;
   const incident = match('/console/incidents/:id', path);
   if (incident) return can(session, VIEW_ROLES.incident) ? <IncidentView incidentId={incident.id!} session={session} /> : <Forbidden />;
-  if (path.startsWith('/console/reports')) return can(session, VIEW_ROLES.reports) ? <ReportsView session={session} /> : <Forbidden />;
+  if (path.startsWith('/console/reports')) return can(session, VIEW_ROLES.reports) ? <LazyReports session={session} /> : <Forbidden />;
   if (path.startsWith('/console/admin')) return can(session, VIEW_ROLES.admin) ? <AdminView session={session} /> : <Forbidden />;
   if (path === '/console' || path === '/console/' || path === '/console/incidents') {
     if (can(session, VIEW_ROLES.queue)) return <QueueView session={session} />;

@@ -126,6 +126,13 @@ function Decisions(props: { state: IncidentState; session: Session; onState: (st
   ];
   const mine = forms.filter((f) => mayMake(role, f.name));
   if (mine.length === 0) return null;
+  if (state.phase === 'closed' || state.phase === 'dismissed') {
+    return (
+      <Section title="Decisions">
+        <p class="muted">None: the incident is {state.phase}.</p>
+      </Section>
+    );
+  }
   // The forms the phase allows first, so the decision awaited is at the top.
   const ordered = mine.map((f) => ({ ...f, reason: phaseRejection(state, f.name) })).sort((a, b) => Number(a.reason !== undefined) - Number(b.reason !== undefined));
   return (

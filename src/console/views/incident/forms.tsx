@@ -60,7 +60,6 @@ function DecisionForm(props: {
         </p>
       ) : null}
       <fieldset disabled={disabled || busy} class="plain">
-        <legend class="visually-hidden">{props.title}</legend>
         {props.children}
         <div class="buttons">
           {props.buttons.map((b) => (

@@ -76,6 +76,8 @@ describe('decision forms', () => {
     );
     expect(phaseRejection(base({ phase: 'closed' }), 'addNote')).toBe('the incident is closed');
     expect(phaseRejection(base({ phase: 'detected' }), 'addNote')).toBeUndefined();
+    const determined = { material: false, determinedAt: '', rationale: 'r', by: { name: 'Casey', role: 'manager' as const }, at: '' };
+    expect(phaseRejection(base({ phase: 'response', materiality: determined }), 'determineMateriality')).toBe('materiality was already determined by Casey');
   });
 
   it('a task is completed by its assignee, or a manager; an approval by its approver roles, each person once', () => {

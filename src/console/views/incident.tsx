@@ -16,7 +16,11 @@ import {
   CompleteTaskForm,
   ContainmentForm,
   EscalateForm,
+  ExternalAssistanceForm,
+  FilingForm,
+  MaterialityForm,
   NoteForm,
+  RegimeForm,
   ObservableForm,
   ReviewForm,
   SkipTaskForm,
@@ -123,6 +127,10 @@ function Decisions(props: { state: IncidentState; session: Session; onState: (st
     { name: 'addObservable', render: (r) => <ObservableForm state={state} disabledReason={r} onState={onState} /> },
     { name: 'recordReview', render: (r) => <ReviewForm state={state} disabledReason={r} onState={onState} /> },
     { name: 'close', render: (r) => <CloseForm state={state} disabledReason={r} onState={onState} /> },
+    { name: 'declareRegime', render: (r) => <RegimeForm state={state} disabledReason={r} onState={onState} /> },
+    { name: 'determineMateriality', render: (r) => <MaterialityForm state={state} disabledReason={r} onState={onState} /> },
+    { name: 'recordFiling', render: (r) => <FilingForm state={state} disabledReason={r} onState={onState} /> },
+    { name: 'engageExternalAssistance', render: (r) => <ExternalAssistanceForm state={state} disabledReason={r} onState={onState} /> },
   ];
   const mine = forms.filter((f) => mayMake(role, f.name));
   if (mine.length === 0) return null;

@@ -38,6 +38,9 @@ export function phaseRejection(state: IncidentState, decision: DecisionName): st
       return needsPhase(state, 'review', 'a review outcome');
     case 'close':
       return needsPhase(state, 'review', 'closing');
+    case 'determineMateriality':
+      if (state.materiality) return `materiality was already determined by ${state.materiality.by.name}`;
+      return closed(state);
     default:
       return closed(state);
   }

@@ -171,7 +171,7 @@ export function ContainmentForm(props: FormProps) {
         Plan digest: <code class="digest">{digest ?? 'none shown'}</code>
       </p>
       {state.assets?.length ? <p>Assets: {state.assets.map((a) => `${a.kind} ${a.id}`).join(', ')}</p> : null}
-      <label for="containment-reason">Reason (optional)</label>
+      <label for="containment-reason">Reason for the containment decision (optional)</label>
       <textarea id="containment-reason" maxLength={2000} value={reason} onInput={(e) => setReason(value(e))} />
     </DecisionForm>
   );
@@ -328,7 +328,7 @@ export function CompleteTaskForm(props: FormProps & { task: IncidentTask }) {
         {...props}
         send={(button) => post(state, { approved: button === 'approve', ...(reason.trim() ? { reason } : {}) }, 'tasks', task.taskId, 'complete')}
       >
-        <label for={`${prefix}-reason`}>Reason (optional)</label>
+        <label for={`${prefix}-reason`}>Reason for the decision on {task.title} (optional)</label>
         <textarea id={`${prefix}-reason`} maxLength={2000} value={reason} onInput={(e) => setReason(value(e))} />
       </DecisionForm>
     );
@@ -377,6 +377,111 @@ export function SkipTaskForm(props: FormProps & { task: IncidentTask }) {
     <DecisionForm title={`Skip “${task.title}”`} buttons={[{ label: `Skip ${task.title}`, class: 'secondary' }]} {...props} send={() => post(props.state, { reason }, 'tasks', task.taskId, 'skip')}>
       <label for={`task-${task.taskId}-skip-reason`}>Why it is skipped</label>
       <textarea id={`task-${task.taskId}-skip-reason`} required maxLength={2000} value={reason} onInput={(e) => setReason(value(e))} />
+    </DecisionForm>
+  );
+}
+
+/** A datetime-local value as the instant the API takes; empty stays undefined. */
+const instant = (local: string): string | undefined => (local ? new Date(local).toISOString() : undefined);
+
+export function RegimeForm(props: FormProps) {
+  const [regime, setRegime] = useState('');
+  const [startedAt, setStartedAt] = useState('');
+  return (
+    <DecisionForm
+      title="Regulatory clocks"
+      buttons={[{ label: 'Start regulatory clocks' }]}
+      {...props}
+      send={() => post(props.state, { regime: regime.trim(), startedAt: instant(startedAt) }, 'regimes')}
+      onSent={() => setRegime('')}
+    >
+      <label for="regime-id">Regime (as configured, e.g. gdpr_art33, nis2_art23)</label>
+      <input id="regime-id" type="text" required maxLength={64} value={regime} onInput={(e) => setRegime(value(e))} />
+      <label for="regime-started">Counted from (awareness or discovery)</label>
+      <input id="regime-started" type="datetime-local" required value={startedAt} onInput={(e) => setStartedAt(value(e))} />
+    </DecisionForm>
+  );
+}
+
+export function MaterialityForm(props: FormProps) {
+  const [material, setMaterial] = useState(false);
+  const [determinedAt, setDeterminedAt] = useState('');
+  const [rationale, setRationale] = useState('');
+  return (
+    <DecisionForm
+      title="Materiality"
+      buttons={[{ label: 'Record materiality' }]}
+      {...props}
+      send={() => post(props.state, { material, determinedAt: instant(determinedAt), rationale }, 'materiality')}
+    >
+      <label class="check" for="materiality-material">
+        <input id="materiality-material" type="checkbox" checked={material} onChange={(e) => setMaterial((e.currentTarget as HTMLInputElement).checked)} />
+        Material (starts the SEC 8-K clock where configured)
+      </label>
+      <label for="materiality-at">Determined at</label>
+      <input id="materiality-at" type="datetime-local" required value={determinedAt} onInput={(e) => setDeterminedAt(value(e))} />
+      <label for="materiality-rationale">Rationale</label>
+      <textarea id="materiality-rationale" required maxLength={5000} value={rationale} onInput={(e) => setRationale(value(e))} />
+    </DecisionForm>
+  );
+}
+
+export function FilingForm(props: FormProps) {
+  const open = (props.state.regulatoryClocks ?? []).filter((c) => !c.filing && c.startedAt);
+  const [clock, setClock] = useState('');
+  const [reference, setReference] = useState('');
+  const [filedAt, setFiledAt] = useState('');
+  const [lateReason, setLateReason] = useState('');
+  const chosen = clock || (open[0] ? `${open[0].regime}/${open[0].stage}` : '');
+  const [regime, stage] = chosen.split('/');
+  return (
+    <DecisionForm
+      title="Regulatory filing"
+      buttons={[{ label: 'Record filing' }]}
+      {...props}
+      disabledReason={props.disabledReason ?? (open.length ? undefined : 'no regulatory filing is due')}
+      send={() =>
+        post(props.state, { regime, stage, reference: reference.trim(), ...(filedAt ? { filedAt: instant(filedAt) } : {}), ...(lateReason.trim() ? { lateReason } : {}) }, 'filings')
+      }
+      onSent={() => {
+        setReference('');
+        setLateReason('');
+      }}
+    >
+      <label for="filing-clock">Filing</label>
+      <select id="filing-clock" value={chosen} onChange={(e) => setClock(value(e))}>
+        {open.map((c) => (
+          <option key={`${c.regime}/${c.stage}`} value={`${c.regime}/${c.stage}`}>{`${c.regime} ${c.stage}`}</option>
+        ))}
+      </select>
+      <label for="filing-reference">Filing reference</label>
+      <input id="filing-reference" type="text" required maxLength={500} value={reference} onInput={(e) => setReference(value(e))} />
+      <label for="filing-at">Filed at (empty: now)</label>
+      <input id="filing-at" type="datetime-local" value={filedAt} onInput={(e) => setFiledAt(value(e))} />
+      <label for="filing-late">Why late (needed when late, for regimes that ask)</label>
+      <textarea id="filing-late" maxLength={5000} value={lateReason} onInput={(e) => setLateReason(value(e))} />
+    </DecisionForm>
+  );
+}
+
+export function ExternalAssistanceForm(props: FormProps) {
+  const [provider, setProvider] = useState('');
+  const [reference, setReference] = useState('');
+  return (
+    <DecisionForm
+      title="External assistance"
+      buttons={[{ label: 'Record external assistance' }]}
+      {...props}
+      send={() => post(props.state, { provider: provider.trim(), reference: reference.trim() }, 'external-assistance')}
+      onSent={() => {
+        setProvider('');
+        setReference('');
+      }}
+    >
+      <label for="assistance-provider">Provider</label>
+      <input id="assistance-provider" type="text" required maxLength={200} value={provider} onInput={(e) => setProvider(value(e))} />
+      <label for="assistance-reference">Contract or insurance policy reference</label>
+      <input id="assistance-reference" type="text" required maxLength={200} value={reference} onInput={(e) => setReference(value(e))} />
     </DecisionForm>
   );
 }

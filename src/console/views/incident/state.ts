@@ -139,6 +139,7 @@ export interface IncidentState {
   nextDeadline?: PendingDeadline;
   stageDeadlines?: PendingDeadline[];
   regulatoryClocks?: RegulatoryClock[];
+  materiality?: Attribution & { material: boolean; determinedAt: string; rationale: string };
   externalAssistance?: Array<Attribution & { provider: string; reference: string; engagedAt: string }>;
   observables?: Array<{ kind: string; value: string; tlp: string; firstSeen: string; lastSeen: string; alertId?: string; addedBy?: string }>;
   relatedIncidents?: Array<{ incidentId: string; kind: string; value: string; alertId: string; at: string }>;

@@ -17,6 +17,8 @@ import { startDevServer, type DevServer } from '../temporal/dev-server';
 import { createIncidentWorker, incidentWorkflowsPath } from '../worker/incident-worker';
 import { bundleIncidentWorkflows } from '../worker/workflow-bundle';
 import { startDevSigner } from './dev-checkpoint-signer';
+import { startDevOidcProvider } from './dev-oidc-provider';
+import { oidcSettingsFromEnvironment } from '../api/oidc-login';
 import { devDecisionKeys } from './dev-decision-key';
 import { issueDevKeys } from './dev-keys';
 import { devPayloadCodec } from './dev-payload-key';
@@ -139,13 +141,30 @@ async function main(logger: Logger): Promise<void> {
   const signer = await startDevSigner({ dataDir, env, connection, namespace: env.TEMPORAL_NAMESPACE ?? 'default', appUrl: databaseUrl, migrationUrl: databaseUrls.migrationUrl, logger, bundlerLogger: bundlerLogger(logger) });
   if (signer) stops.unshift({ what: 'checkpoint signer', stop: () => signer.stop() });
 
+  // Console sign-in: the identity provider in FIREBREAK_OIDC_ISSUER, or a local one with the demo users.
+  const apiHost = env.HOST ?? '127.0.0.1';
+  const apiPort = port('PORT', 8080);
+  const apiUrl = `http://${apiHost}:${apiPort}`;
+  let oidc = oidcSettingsFromEnvironment(env, apiUrl);
+  let oidcNote = env.FIREBREAK_OIDC_ISSUER ? `signs in at ${env.FIREBREAK_OIDC_ISSUER}` : '';
+  if (!env.FIREBREAK_OIDC_ISSUER) {
+    const oidcPort = port('OIDC_PORT', 8091);
+    // Checked before it starts: the provider registers the console's redirect URI at the public origin.
+    const local = oidcSettingsFromEnvironment({ ...env, FIREBREAK_OIDC_ISSUER: `http://127.0.0.1:${oidcPort}`, FIREBREAK_OIDC_CLIENT_ID: 'firebreak-console' }, apiUrl)!;
+    const provider = await startDevOidcProvider({ apiUrl: local.publicOrigin, host: '127.0.0.1', port: oidcPort });
+    stops.unshift({ what: 'OpenID provider', stop: () => provider.close() });
+    oidc = { ...local, issuer: provider.issuer, clientId: provider.clientId };
+    oidcNote = 'sign in as responder, manager, ciso, auditor or admin; password firebreak';
+  }
+
   const api = await startApi({
     pool,
     logger,
     temporalAddress,
     temporalNamespace: env.TEMPORAL_NAMESPACE ?? 'default',
-    host: env.HOST ?? '127.0.0.1',
-    port: port('PORT', 8080),
+    host: apiHost,
+    port: apiPort,
+    oidc,
     decisionSigner: decisionKeys.signer,
     ...(signer ? { checkpointKeys: signer.keys } : {}),
     temporalTls,
@@ -162,6 +181,8 @@ async function main(logger: Logger): Promise<void> {
       '',
       'Firebreak is up.',
       `  API          ${api.url}`,
+      `  Console      ${oidc?.publicOrigin ?? api.url}/console (${oidcNote})`,
+      ...(env.FIREBREAK_OIDC_ISSUER ? [] : [`  OpenID       ${oidc!.issuer} (the local identity provider the console signs in at)`]),
       `  Temporal     ${temporalAddress}`,
       `  Temporal UI  ${temporal?.uiUrl ?? '(external server)'}`,
       `  PostgreSQL   ${databaseUrl.replace(/:[^:@/]+@/, ':***@')}`,

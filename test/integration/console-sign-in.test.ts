@@ -18,6 +18,8 @@ import { spawnFromBuild, type NodeProcess } from '../faults/support/node-process
 /** This API maps four of the five groups: the integration demo user has no role here. */
 const ROLE_MAP = 'firebreak-responders=responder,firebreak-managers=manager,firebreak-auditors=auditor,firebreak-admins=admin';
 const SESSION_COOKIE = '__Host-firebreak-session';
+/** A JSON body, as the test reads it. */
+const json = (res: Response): Promise<any> => res.json();
 const LOGIN_COOKIE = '__Host-firebreak-login';
 
 class Browser {
@@ -152,7 +154,7 @@ describe('signing in to the console through OpenID Connect', () => {
     const res = await sessionOf(browser);
     expect(res.status).toBe(200);
     expect(res.headers.get('cache-control')).toBe('no-store');
-    const body = await res.json();
+    const body = await json(res);
     expect(body.principal).toEqual({
       keyId: 'oidc:manager',
       name: 'Morgan Manager',
@@ -196,13 +198,13 @@ describe('signing in to the console through OpenID Connect', () => {
 
   it('says MFA false for a person the provider saw with a password alone', async () => {
     const { browser } = await signedIn('responder');
-    const body = await (await sessionOf(browser)).json();
+    const body = await json(await sessionOf(browser));
     expect(body.principal).toMatchObject({ keyId: 'oidc:responder', role: 'responder', person: { name: 'Rory Responder', mfa: false, amr: ['pwd'] } });
   });
 
   it('lets a session read, and change only with X-CSRF-Token from the API’s own origin', async () => {
     const { browser } = await signedIn('manager');
-    const { csrfToken } = await (await sessionOf(browser)).json();
+    const { csrfToken } = await json(await sessionOf(browser));
     expect((await browser.fetch(`${apiUrl}/v1/incidents`)).status).toBe(200);
 
     const note = (headers: Record<string, string>) =>
@@ -210,16 +212,16 @@ describe('signing in to the console through OpenID Connect', () => {
     const without = await note({});
     expect(without.status).toBe(403);
     expect(without.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-    expect((await without.json()).detail).toContain('X-CSRF-Token');
+    expect((await json(without)).detail).toContain('X-CSRF-Token');
     const wrong = await note({ 'x-csrf-token': csrfToken.replace(/^./, (c: string) => (c === 'A' ? 'B' : 'A')) });
     expect(wrong.status).toBe(403);
-    expect((await wrong.json()).detail).toContain('X-CSRF-Token');
+    expect((await json(wrong)).detail).toContain('X-CSRF-Token');
     const foreign = await note({ 'x-csrf-token': csrfToken, origin: 'https://evil.example' });
     expect(foreign.status).toBe(403);
-    expect((await foreign.json()).detail).toContain('https://evil.example');
+    expect((await json(foreign)).detail).toContain('https://evil.example');
     // Past authentication, CSRF and the role check: the incident does not exist.
     const accepted = await note({ 'x-csrf-token': csrfToken, origin: apiUrl });
-    expect((await accepted.json()).type).toBe('/problems/not-found');
+    expect((await json(accepted)).type).toBe('/problems/not-found');
     expect(accepted.status).toBe(404);
   });
 
@@ -229,23 +231,23 @@ describe('signing in to the console through OpenID Connect', () => {
     // A valid key with the manager's cookie acts as the auditor key: no manager-only route.
     const asKey = await browser.fetch(`${apiUrl}/v1/incidents`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{}' });
     expect(asKey.status).toBe(403);
-    expect((await asKey.json()).detail).toContain('role auditor');
+    expect((await json(asKey)).detail).toContain('role auditor');
     // A bad key is refused, whatever session comes with it, with the key's usual words.
     const bad = await browser.fetch(`${apiUrl}/v1/incidents`, { headers: { authorization: 'Bearer fbk_nope' } });
     expect(bad.status).toBe(401);
-    expect((await bad.json()).detail).toBe('the API key is unknown, malformed, revoked or expired');
+    expect((await json(bad)).detail).toBe('the API key is unknown, malformed, revoked or expired');
     expect((await fetch(`${apiUrl}/v1/incidents`)).status).toBe(401);
   });
 
   it('logs out: only with X-CSRF-Token, then the old cookie is refused everywhere', async () => {
     const { browser } = await signedIn('auditor');
-    const { csrfToken } = await (await sessionOf(browser)).json();
+    const { csrfToken } = await json(await sessionOf(browser));
     const oldToken = browser.cookies(apiUrl).get(SESSION_COOKIE)!;
     expect((await browser.fetch(`${apiUrl}/auth/logout`, { method: 'POST' })).status).toBe(403);
 
     const res = await browser.fetch(`${apiUrl}/auth/logout`, { method: 'POST', headers: { 'x-csrf-token': csrfToken } });
     expect(res.status).toBe(200);
-    const body = await res.json();
+    const body = await json(res);
     expect(body.loggedOut).toBe(true);
     const end = new URL(body.endSessionUrl);
     expect(`${end.origin}${end.pathname}`).toBe(`${issuer}/session/end`);
@@ -258,7 +260,7 @@ describe('signing in to the console through OpenID Connect', () => {
     const replayed = { cookie: `${SESSION_COOKIE}=${oldToken}` };
     const session = await fetch(`${apiUrl}/auth/session`, { headers: replayed });
     expect(session.status).toBe(401);
-    expect((await session.json()).detail).toContain('sign in again');
+    expect((await json(session)).detail).toContain('sign in again');
     expect((await fetch(`${apiUrl}/v1/incidents`, { headers: replayed })).status).toBe(401);
     const { rows } = await db.ownerPool.query('SELECT revoked_at FROM console_sessions WHERE token_hash = $1', [createHash('sha256').update(oldToken).digest()]);
     expect(rows[0].revoked_at).toBeInstanceOf(Date);
@@ -281,12 +283,12 @@ describe('signing in to the console through OpenID Connect', () => {
     tampered.searchParams.set('state', `${tampered.searchParams.get('state')}x`);
     const res = await browser.fetch(tampered.href);
     expect(res.status).toBe(400);
-    expect((await res.json()).type).toBe('/problems/sign-in-state-mismatch');
+    expect((await json(res)).type).toBe('/problems/sign-in-state-mismatch');
     expect(browser.cookies(apiUrl).has(SESSION_COOKIE)).toBe(false);
     // The transaction was used up: the genuine callback after it is refused too.
     const again = await browser.fetch(callbackUrl!.href);
     expect(again.status).toBe(400);
-    expect((await again.json()).type).toBe('/problems/sign-in-expired');
+    expect((await json(again)).type).toBe('/problems/sign-in-expired');
 
     // A callback this browser never started (someone else's code and state): refused, as a page for a browser.
     const stranger = await fetch(callbackUrl!.href, { headers: { accept: 'text/html' } });
@@ -300,7 +302,7 @@ describe('signing in to the console through OpenID Connect', () => {
     const { browser, callbackUrl } = await signIn('integration');
     const res = await browser.fetch(callbackUrl!.href);
     expect(res.status).toBe(403);
-    const problem = await res.json();
+    const problem = await json(res);
     expect(problem.type).toBe('/problems/no-role');
     expect(problem.detail).toContain('Ira Integration');
     expect(browser.cookies(apiUrl).has(SESSION_COOKIE)).toBe(false);

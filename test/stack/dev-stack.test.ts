@@ -29,15 +29,17 @@ describe('the dev stack, as a new user meets it', () => {
   let apiUrl: string;
   let exitCode: number | null = null;
   let temporalAddress: string;
+  let oidcIssuer: string;
 
   beforeAll(async () => {
     if (!existsSync(DEV_STACK)) throw new Error(`${DEV_STACK} is missing: run \`npm run build\` first (\`npm test\` does)`);
     // As root, PostgreSQL runs as `postgres`, which must be able to enter the data folder.
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'firebreak-dev-stack-'));
     chmodSync(dataDir, 0o755);
-    const [api, temporal, ui, postgres] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    const [api, temporal, ui, postgres, oidc] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
     apiUrl = `http://127.0.0.1:${api}`;
     temporalAddress = `127.0.0.1:${temporal}`;
+    oidcIssuer = `http://127.0.0.1:${oidc}`;
     stack = spawn(process.execPath, [DEV_STACK], {
       cwd: ROOT,
       env: {
@@ -49,6 +51,7 @@ describe('the dev stack, as a new user meets it', () => {
         TEMPORAL_PORT: String(temporal),
         TEMPORAL_UI_PORT: String(ui),
         POSTGRES_PORT: String(postgres),
+        OIDC_PORT: String(oidc),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
       // A process group of its own, like a terminal's foreground job, so Ctrl-C can be sent to all of it.
@@ -130,6 +133,23 @@ describe('the dev stack, as a new user meets it', () => {
     expect(requests.filter((l) => l.level >= 30).map((l) => l.req!.url)).toEqual(['/v1/incidents']);
     expect(output).not.toMatch(/modules by path|webpack .* compiled|\[built\]/);
     expect(output).toContain('LOG_LEVEL=debug');
+  });
+
+  // After the terminal test: a person's request is logged at info, as it should be.
+  it('runs a local OpenID provider the console signs in at, and says so with the demo users', async () => {
+    expect(output).toContain(`Console      ${apiUrl}/console (sign in as responder, manager, ciso, auditor or admin; password firebreak)`);
+    const login = await fetch(`${apiUrl}/auth/login?returnTo=/console/`, { redirect: 'manual' });
+    expect(login.status).toBe(303);
+    const to = new URL(login.headers.get('location')!);
+    expect(`${to.origin}${to.pathname}`).toBe(`${oidcIssuer}/auth`);
+    expect(to.searchParams.get('redirect_uri')).toBe(`${apiUrl}/auth/callback`);
+    // The provider knows the console's client and shows its login page.
+    const interaction = await fetch(to, { redirect: 'manual' });
+    expect(interaction.status).toBe(303);
+    const cookie = interaction.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+    const page = await fetch(new URL(interaction.headers.get('location')!, to), { headers: { cookie } });
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<label for="username">Username</label>');
   });
 
   it('runs the README walkthrough in the order written, from the alert to closed', async () => {

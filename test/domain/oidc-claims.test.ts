@@ -1,4 +1,5 @@
 import { DEFAULT_ROLE_MAP_TEXT, mfaFromClaims, parseRoleMap, personFromClaims, roleFromClaims } from '../../src/domain/oidc-claims';
+import { oidcSettingsFromEnvironment, safeReturnTo } from '../../src/api/oidc-login';
 
 const ISSUER = 'https://id.example.org';
 const map = parseRoleMap(DEFAULT_ROLE_MAP_TEXT);
@@ -84,5 +85,56 @@ describe('the person from claims', () => {
 
   it('refuses claims without a subject', () => {
     expect(() => personFromClaims({ name: 'Nobody' }, ISSUER)).toThrow('no sub');
+  });
+});
+
+describe('sign-in settings from the environment', () => {
+  const API = 'http://127.0.0.1:8080';
+  const base = { FIREBREAK_OIDC_ISSUER: 'https://id.example.org/realms/sec', FIREBREAK_OIDC_CLIENT_ID: 'firebreak' };
+
+  it('are absent without an issuer: the API takes keys only', () => {
+    expect(oidcSettingsFromEnvironment({}, API)).toBeUndefined();
+    expect(oidcSettingsFromEnvironment({ FIREBREAK_OIDC_ISSUER: '' }, API)).toBeUndefined();
+  });
+
+  it('default to the groups claim, the five groups, 8 hours and the API as the public origin', () => {
+    const settings = oidcSettingsFromEnvironment(base, API)!;
+    expect(settings).toMatchObject({ issuer: base.FIREBREAK_OIDC_ISSUER, clientId: 'firebreak', roleClaim: 'groups', scopes: 'openid profile email', publicOrigin: API, sessionHours: 8 });
+    expect(settings.clientSecret).toBeUndefined();
+    expect(settings.roleMap.get('firebreak-managers')).toBe('manager');
+  });
+
+  it('name the variable that is wrong', () => {
+    const wrong = (env: Record<string, string>) => () => oidcSettingsFromEnvironment({ ...base, ...env }, API);
+    expect(wrong({ FIREBREAK_OIDC_CLIENT_ID: '' })).toThrow(/FIREBREAK_OIDC_CLIENT_ID.*must be set too/);
+    expect(() => oidcSettingsFromEnvironment({ FIREBREAK_OIDC_CLIENT_ID: 'x' }, API)).toThrow(/FIREBREAK_OIDC_ISSUER is not/);
+    expect(wrong({ FIREBREAK_OIDC_ISSUER: 'http://id.example.org' })).toThrow(/FIREBREAK_OIDC_ISSUER must be https/);
+    expect(wrong({ FIREBREAK_OIDC_ROLE_MAP: 'sec=ciso' })).toThrow(/FIREBREAK_OIDC_ROLE_MAP "sec=ciso": ciso is not a role/);
+    expect(wrong({ FIREBREAK_PUBLIC_URL: 'http://firebreak.example.org' })).toThrow(/FIREBREAK_PUBLIC_URL must be https \(the session cookie is Secure\)/);
+    expect(wrong({ FIREBREAK_SESSION_HOURS: 'eight' })).toThrow(/FIREBREAK_SESSION_HOURS/);
+    expect(wrong({ FIREBREAK_SESSION_HOURS: '0' })).toThrow(/FIREBREAK_SESSION_HOURS must be more than 0/);
+    expect(wrong({ FIREBREAK_OIDC_SCOPES: 'profile email' })).toThrow(/FIREBREAK_OIDC_SCOPES must include openid/);
+    expect(() => oidcSettingsFromEnvironment(base, 'http://0.0.0.0:8080')).toThrow(/FIREBREAK_PUBLIC_URL: required when the API listens on every address/);
+  });
+
+  it('take the public origin from FIREBREAK_PUBLIC_URL, without its path', () => {
+    expect(oidcSettingsFromEnvironment({ ...base, FIREBREAK_PUBLIC_URL: 'https://firebreak.example.org/' }, 'http://0.0.0.0:8080')!.publicOrigin).toBe('https://firebreak.example.org');
+  });
+});
+
+describe('where a sign-in returns to', () => {
+  const ORIGIN = 'https://firebreak.example.org';
+  it.each([
+    ['/console/incidents/abc?tab=timeline', '/console/incidents/abc?tab=timeline'],
+    ['/console', '/console'],
+    ['https://evil.example/console/', '/console/'],
+    ['//evil.example/console/', '/console/'],
+    ['/\\evil.example/console/', '/console/'],
+    ['/console/../v1/admin/keys', '/console/'],
+    ['/consoleevil', '/console/'],
+    ['/v1/incidents', '/console/'],
+    [undefined, '/console/'],
+  ])('%s → %s', (returnTo, expected) => {
+    expect(safeReturnTo(returnTo, ORIGIN)).toBe(expected);
   });
 });

@@ -112,5 +112,7 @@ export async function screenshot(page: Page, view: string): Promise<void> {
   if (process.env.FIREBREAK_SCREENSHOTS !== '1') return;
   const dir = path.join(ROOT, 'docs/screenshots');
   mkdirSync(dir, { recursive: true });
+  // The view as a person opening it sees it: from the top.
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: path.join(dir, `${view}.png`), fullPage: false, animations: 'disabled' });
 }

@@ -120,8 +120,9 @@ function QueueRow(props: { row: Row; now: Date }) {
       <td>{summary.phase}</td>
       <td>{waiting ? `${waiting.what} from ${waiting.whom}` : state ? '—' : 'state unavailable'}</td>
       <td>
-        {overdue ? <strong class="overdue-text">overdue </strong> : null}
-        {deadline ? <Countdown until={deadline} /> : '—'}
+        {overdue ? <strong class="overdue-text">overdue</strong> : null}
+        {overdue && deadline ? ', next page ' : null}
+        {deadline ? <Countdown until={deadline} /> : overdue ? null : '—'}
       </td>
       <td>{summary.escalationLevel}</td>
       <td>{summary.commander ?? '—'}</td>

@@ -307,11 +307,18 @@ export function oidcLoginRoutes({ settings, sessions, logger }: OidcLoginOptions
   return router;
 }
 
-/** /auth/* when sign-in is not configured: says so instead of a bare 404. */
+/**
+ * /auth/* when sign-in is not configured: no session can exist (GET /auth/session answers 401, as
+ * to anyone not signed in), and the rest says why instead of a bare 404.
+ */
 export function oidcNotConfigured(): Router {
   const router = Router();
+  const why = 'console sign-in is not configured: set FIREBREAK_OIDC_ISSUER and FIREBREAK_OIDC_CLIENT_ID';
+  router.get('/session', () => {
+    throw problems.unauthenticated(`${why}, or use an API key`);
+  });
   router.use(() => {
-    throw problems.notFound('console sign-in is not configured: set FIREBREAK_OIDC_ISSUER and FIREBREAK_OIDC_CLIENT_ID');
+    throw problems.notFound(why);
   });
   return router;
 }

@@ -8,6 +8,7 @@ import { freshDatabase, type TestDatabase } from '../support/database';
 import { TEST_DECISION_ENV } from '../support/decision-keys';
 import { testEnv } from '../support/servers';
 import { spawnFromBuild, type NodeProcess } from '../faults/support/node-process';
+import { startTestStack, type TestStack } from '../support/stack';
 
 /**
  * Console sign-in as a browser walks it, without a browser: the built dev OpenID provider and the
@@ -327,5 +328,26 @@ describe('signing in to the console through OpenID Connect', () => {
     const res = await browser.fetch(callbackUrl!.href);
     expect(res.status).toBe(303);
     expect(res.headers.get('location')).toBe('/console/');
+  });
+});
+
+describe('an API without FIREBREAK_OIDC_ISSUER', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    // In this jest process: building the app must not load openid-client (an ES module jest cannot load).
+    stack = await startTestStack();
+  }, 60_000);
+  afterAll(async () => stack?.close());
+
+  it('has no sessions: /auth/session is 401, sign-in says it is not configured, a session cookie is no key', async () => {
+    const session = await stack.request('GET', '/auth/session');
+    expect(session.status).toBe(401);
+    expect(session.body.detail).toContain('FIREBREAK_OIDC_ISSUER');
+    const login = await stack.request('GET', '/auth/login?returnTo=/console/');
+    expect(login.status).toBe(404);
+    expect(login.body.detail).toContain('console sign-in is not configured');
+    const cookie = { cookie: `${SESSION_COOKIE}=${'a'.repeat(43)}` };
+    expect((await stack.request('GET', '/v1/incidents', { headers: cookie })).body.detail).toBe('send Authorization: Bearer <api key>');
+    expect((await stack.request('GET', '/v1/incidents', { key: stack.keys.responder, headers: cookie })).status).toBe(200);
   });
 });

@@ -648,7 +648,9 @@ export function IncidentView(props: { incidentId: string; session: Session }) {
   const [timelineProblem, setTimelineProblem] = useState<Problem | undefined>();
   const [, setTick] = useState(0);
   const readsTimeline = TIMELINE_READERS.includes(role);
+  /** Loads are numbered: one that ends after a later one has been shown is dropped. */
   const latest = useRef(0);
+  const shownTicket = useRef(0);
 
   const loadTimeline = async (cursor?: string) => {
     if (!readsTimeline) return;
@@ -662,7 +664,8 @@ export function IncidentView(props: { incidentId: string; session: Session }) {
   const load = async () => {
     const ticket = ++latest.current;
     const [answer, obs] = await Promise.all([api.get<IncidentState>(incidentPath(incidentId)), api.get<{ items: ObservableRow[] }>(incidentPath(incidentId, 'observables'))]);
-    if (ticket !== latest.current) return;
+    if (ticket < shownTicket.current) return;
+    shownTicket.current = ticket;
     if (answer.ok) {
       setState(answer.body);
       setSource(answer.headers.get('Firebreak-State-Source'));
@@ -685,8 +688,11 @@ export function IncidentView(props: { incidentId: string; session: Session }) {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const stop = onIncidentChanged((change) => {
       if (change.incidentId !== incidentId) return;
-      clearTimeout(timer);
-      timer = setTimeout(() => void load(), REFETCH_DEBOUNCE_MS);
+      // Coalesced, not pushed back: a steady stream of changes must not postpone the refetch forever.
+      timer ??= setTimeout(() => {
+        timer = undefined;
+        void load();
+      }, REFETCH_DEBOUNCE_MS);
     });
     // The waiting sentence's "overdue" follows the clock too.
     const ticker = setInterval(() => setTick((n) => n + 1), 5_000);

@@ -18,6 +18,8 @@ interface Row {
   summary: IncidentSummary;
   /** The incident's live state (its deadlines are not in the list); absent when it could not be read. */
   state?: IncidentState;
+  /** Its state is being read. */
+  pending?: boolean;
 }
 
 interface Page {
@@ -104,7 +106,7 @@ function Filters(props: { filters: QueueFilters; apply: (filters: QueueFilters) 
 }
 
 function QueueRow(props: { row: Row; now: Date }) {
-  const { summary, state } = props.row;
+  const { summary, state, pending } = props.row;
   const now = props.now;
   const overdue = state ? isOverdue(state, now) : false;
   const waiting = state ? waitingFor(state, now) : undefined;
@@ -118,7 +120,7 @@ function QueueRow(props: { row: Row; now: Date }) {
         <span class={`sev-${severityLevel(summary.severity)}`}>{severityLevel(summary.severity)}</span> {summary.severity}
       </td>
       <td>{summary.phase}</td>
-      <td>{waiting ? `${waiting.what} from ${waiting.whom}` : state ? '—' : 'state unavailable'}</td>
+      <td>{waiting ? `${waiting.what} from ${waiting.whom}` : state ? '—' : pending ? 'reading…' : 'state unavailable'}</td>
       <td>
         {overdue ? <strong class="overdue-text">overdue</strong> : null}
         {overdue && deadline ? ', next page ' : null}
@@ -142,13 +144,17 @@ export function QueueView(props: { session: Session }) {
   const now = useNow(5_000);
   /** Incident states by id, with their version: a change event drops only the incident it names. */
   const states = useRef(new Map<string, IncidentState>());
+  /** Loads are numbered: one that ends after a later one has been shown is dropped, and so is one for filters no longer shown. */
   const latest = useRef(0);
+  const shownTicket = useRef(0);
+  const filterTicket = useRef(0);
 
   const load = async () => {
     const ticket = ++latest.current;
+    const stale = () => ticket < shownTicket.current || ticket < filterTicket.current;
     const requests = listRequests(filters, PAGE_SIZE);
     const answers = await Promise.all(requests.map((r) => api.get<IncidentList>(r.path)));
-    if (ticket !== latest.current) return;
+    if (stale()) return;
     const failed = answers.find((a) => !a.ok);
     if (failed && !failed.ok) {
       setProblem(failed.problem);
@@ -162,25 +168,39 @@ export function QueueView(props: { session: Session }) {
       summaries.push(...answer.body.items);
       if (answer.body.nextCursor) next[requests[i]!.phase] = answer.body.nextCursor;
     });
-    const rows = await Promise.all(
-      summaries.map(async (summary): Promise<Row> => {
-        const cached = states.current.get(summary.incidentId);
-        if (cached && cached.phase === summary.phase) return { summary, state: cached };
-        const answer = await api.get<IncidentState>(incidentPath(summary.incidentId));
-        if (!answer.ok) return { summary };
-        states.current.set(summary.incidentId, answer.body);
-        return { summary, state: answer.body };
-      }),
-    );
-    if (ticket !== latest.current) return;
+    // The rows at once, with the states known; then the states that were not (a new incident's row
+    // shows before its deadline does).
+    const cachedState = (summary: IncidentSummary) => {
+      const cached = states.current.get(summary.incidentId);
+      return cached && cached.phase === summary.phase ? cached : undefined;
+    };
+    const rows = summaries.map((summary): Row => {
+      const state = cachedState(summary);
+      return state ? { summary, state } : { summary, pending: true };
+    });
+    shownTicket.current = ticket;
     setProblem(undefined);
     setPage({ rows, next });
+    setLoading(false);
+    if (!rows.some((row) => row.pending)) return;
+    const filled = await Promise.all(
+      rows.map(async (row): Promise<Row> => {
+        if (!row.pending) return row;
+        const answer = await api.get<IncidentState>(incidentPath(row.summary.incidentId));
+        if (!answer.ok) return { summary: row.summary };
+        states.current.set(row.summary.incidentId, answer.body);
+        return { summary: row.summary, state: answer.body };
+      }),
+    );
+    if (stale()) return;
+    setPage({ rows: filled, next });
     setLoading(false);
   };
 
   useEffect(() => {
     setLoading(true);
     states.current.clear();
+    filterTicket.current = latest.current + 1;
     void load();
   }, [key]);
 
@@ -189,8 +209,11 @@ export function QueueView(props: { session: Session }) {
     const stop = onIncidentChanged((change) => {
       const cached = states.current.get(change.incidentId);
       if (!cached || cached.version < change.version) states.current.delete(change.incidentId);
-      clearTimeout(timer);
-      timer = setTimeout(() => void load(), REFETCH_DEBOUNCE_MS);
+      // Coalesced, not pushed back: a steady stream of changes must not postpone the refetch forever.
+      timer ??= setTimeout(() => {
+        timer = undefined;
+        void load();
+      }, REFETCH_DEBOUNCE_MS);
     });
     return () => {
       clearTimeout(timer);

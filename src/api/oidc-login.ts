@@ -282,6 +282,9 @@ export function oidcLoginRoutes({ settings, sessions, logger }: OidcLoginOptions
       logger.warn({ subject: person.subject, issuer: person.issuer, reason: decision.reason }, 'sign-in refused: no role');
       return refuse(req, res, signInProblem(403, 'no-role', 'No Firebreak role', `${person.name} is signed in at the identity provider, but ${decision.reason}: ask an administrator for a group`));
     }
+    // A new sign-in replaces the browser's session (when its cookie came along): the old one ends.
+    const previous = cookieValue(req, SESSION_COOKIE);
+    if (previous) await sessions.end(previous);
     const { token } = await sessions.start({ person, role: decision.role, hours: settings.sessionHours });
     logger.info({ subject: person.subject, issuer: person.issuer, role: decision.role, mfa: person.mfa }, 'console sign-in');
     res.append('Set-Cookie', sessionCookie(token, Math.round(settings.sessionHours * 3600)));

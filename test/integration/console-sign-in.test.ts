@@ -267,6 +267,19 @@ describe('signing in to the console through OpenID Connect', () => {
     expect(rows[0].revoked_at).toBeInstanceOf(Date);
   });
 
+  it('ends the browser’s old session when it signs in again', async () => {
+    const { browser } = await signedIn('manager');
+    const first = browser.cookies(apiUrl).get(SESSION_COOKIE)!;
+    // Still signed in at the provider: straight back to the callback, no login page.
+    const { url } = await browser.follow(`${apiUrl}/auth/login?returnTo=/console/`);
+    expect(url.href).toBe(`${apiUrl}/console/`);
+    const second = browser.cookies(apiUrl).get(SESSION_COOKIE)!;
+    expect(second).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(second).not.toBe(first);
+    expect((await json(await sessionOf(browser))).principal.keyId).toBe('oidc:manager');
+    expect((await fetch(`${apiUrl}/auth/session`, { headers: { cookie: `${SESSION_COOKIE}=${first}` } })).status).toBe(401);
+  });
+
   it('ends a session when it expires', async () => {
     const { browser } = await signedIn('admin');
     expect((await sessionOf(browser)).status).toBe(200);

@@ -8,6 +8,7 @@ import { formatTime } from '../format';
 import { onIncidentChanged } from '../live';
 import type { DecisionName } from '../../domain/decision-roles';
 import { mayMake, phaseRejection, taskRejection } from './incident/decision-rules';
+import { coalescing } from './incident/refetch';
 import {
   AcknowledgeForm,
   AssessmentForm,
@@ -28,7 +29,8 @@ import {
 import { severityLevel, type IncidentState, type IncidentTask } from './incident/state';
 import { waitingList, waitingSentence, type Waiting } from './incident/waiting';
 
-const REFETCH_DEBOUNCE_MS = 200;
+/** Changes within this long of a refetch are gathered into one more. */
+const REFETCH_WINDOW_MS = 200;
 /** Who may read the timeline (GET …/timeline); others do not see the section. */
 const TIMELINE_READERS: readonly Role[] = ['auditor', 'manager'];
 const AUDITORS: readonly Role[] = ['auditor'];
@@ -685,19 +687,14 @@ export function IncidentView(props: { incidentId: string; session: Session }) {
     setTimeline(undefined);
     setObservables(undefined);
     void load();
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    const refetch = coalescing(() => void load(), REFETCH_WINDOW_MS);
     const stop = onIncidentChanged((change) => {
-      if (change.incidentId !== incidentId) return;
-      // Coalesced, not pushed back: a steady stream of changes must not postpone the refetch forever.
-      timer ??= setTimeout(() => {
-        timer = undefined;
-        void load();
-      }, REFETCH_DEBOUNCE_MS);
+      if (change.incidentId === incidentId) refetch.trigger();
     });
     // The waiting sentence's "overdue" follows the clock too.
     const ticker = setInterval(() => setTick((n) => n + 1), 5_000);
     return () => {
-      clearTimeout(timer);
+      refetch.cancel();
       clearInterval(ticker);
       stop();
     };

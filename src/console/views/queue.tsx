@@ -6,13 +6,15 @@ import { ProblemMessage } from '../components/problem-message';
 import { formatTime } from '../format';
 import { onIncidentChanged } from '../live';
 import { replaceQuery, useLocation } from '../router';
+import { coalescing } from './incident/refetch';
 import { byNextDeadline, filtersFromQuery, isMine, listRequests, queryFromFilters, type QueueFilters } from './incident/queue-rules';
 import { PHASES, SEVERITIES, severityLevel, type IncidentList, type IncidentState, type IncidentSummary, type Phase } from './incident/state';
 import { isOverdue, nextEscalationAt, waitingFor } from './incident/waiting';
 
 /** Incidents per phase and page: "all open" asks four phases, so a page shows at most four times this. */
 const PAGE_SIZE = 25;
-const REFETCH_DEBOUNCE_MS = 200;
+/** Changes within this long of a refetch are gathered into one more. */
+const REFETCH_WINDOW_MS = 200;
 
 interface Row {
   summary: IncidentSummary;
@@ -205,18 +207,14 @@ export function QueueView(props: { session: Session }) {
   }, [key]);
 
   useEffect(() => {
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    const refetch = coalescing(() => void load(), REFETCH_WINDOW_MS);
     const stop = onIncidentChanged((change) => {
       const cached = states.current.get(change.incidentId);
       if (!cached || cached.version < change.version) states.current.delete(change.incidentId);
-      // Coalesced, not pushed back: a steady stream of changes must not postpone the refetch forever.
-      timer ??= setTimeout(() => {
-        timer = undefined;
-        void load();
-      }, REFETCH_DEBOUNCE_MS);
+      refetch.trigger();
     });
     return () => {
-      clearTimeout(timer);
+      refetch.cancel();
       stop();
     };
   }, [key]);

@@ -280,6 +280,15 @@ describe('signing in to the console through OpenID Connect', () => {
     expect((await fetch(`${apiUrl}/auth/session`, { headers: { cookie: `${SESSION_COOKIE}=${first}` } })).status).toBe(401);
   });
 
+  it('lets the application start and end sessions, not extend, rewrite or delete them', async () => {
+    await signedIn('responder');
+    // db.pool logs in as the API does: a member of firebreak_app.
+    await expect(db.pool.query("UPDATE console_sessions SET expires_at = now() + interval '1 year'")).rejects.toThrow('permission denied for table console_sessions');
+    await expect(db.pool.query("UPDATE console_sessions SET role = 'admin'")).rejects.toThrow('permission denied for table console_sessions');
+    await expect(db.pool.query('DELETE FROM console_sessions')).rejects.toThrow('permission denied for table console_sessions');
+    expect((await db.pool.query("UPDATE console_sessions SET revoked_at = now() WHERE subject = 'nobody'")).rowCount).toBe(0);
+  });
+
   it('ends a session when it expires', async () => {
     const { browser } = await signedIn('admin');
     expect((await sessionOf(browser)).status).toBe(200);

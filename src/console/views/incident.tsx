@@ -210,6 +210,57 @@ function Tasks(props: { state: IncidentState; session: Session; onState: (state:
   );
 }
 
+function PlaybookProgress(props: { state: IncidentState }) {
+  const run = props.state.playbookRun;
+  if (!run) return null;
+  const steps = run.pinned.playbook.steps ?? [];
+  return (
+    <Section title="Playbook">
+      <p>
+        {run.pinned.playbook.title ?? run.pinned.name} (<span class="mono">{run.pinned.name}</span> version {run.pinned.version})
+        {run.replaced?.length ? `; replaced ${run.replaced.map((r) => `${r.name} v${r.version} (${r.by}, ${formatTime(r.at)})`).join(', ')}` : ''}
+      </p>
+      {steps.length ? (
+        <ol class="steps">
+          {steps.map((step) => (
+            <li key={step.id}>
+              {step.title ?? step.id}: {run.steps[step.id]?.status ?? 'not started'}
+            </li>
+          ))}
+        </ol>
+      ) : null}
+    </Section>
+  );
+}
+
+function FollowUps(props: { items: IncidentTask[] | undefined }) {
+  if (!props.items?.length) return null;
+  return (
+    <Section title="Follow-ups">
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">Action item</th>
+            <th scope="col">Owner</th>
+            <th scope="col">Status</th>
+            <th scope="col">Due</th>
+          </tr>
+        </thead>
+        <tbody>
+          {props.items.map((t) => (
+            <tr key={t.taskId} class={t.status === 'open' && Date.parse(t.dueAt) <= Date.now() ? 'overdue' : undefined}>
+              <th scope="row">{t.title}</th>
+              <td>{t.assignee ?? ('role' in t.owner ? `${t.owner.role} role` : `incident ${t.owner.incidentRole}`)}</td>
+              <td>{t.status}</td>
+              <td>{t.status === 'open' ? <Countdown until={t.dueAt} /> : formatTime(t.dueAt)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </Section>
+  );
+}
+
 function Facts(props: { state: IncidentState }) {
   const s = props.state;
   return (
@@ -648,6 +699,7 @@ export function IncidentView(props: { incidentId: string; session: Session }) {
   const [observablesProblem, setObservablesProblem] = useState<Problem | undefined>();
   const [timeline, setTimeline] = useState<TimelinePage | undefined>();
   const [timelineProblem, setTimelineProblem] = useState<Problem | undefined>();
+  const [followUps, setFollowUps] = useState<IncidentTask[] | undefined>();
   const [, setTick] = useState(0);
   const readsTimeline = TIMELINE_READERS.includes(role);
   /** Loads are numbered: one that ends after a later one has been shown is dropped. */
@@ -680,6 +732,11 @@ export function IncidentView(props: { incidentId: string; session: Session }) {
       setObservablesProblem(undefined);
     } else if (answer.ok) setObservablesProblem(obs.problem);
     void loadTimeline();
+    // A closed incident's review action items are tracked after the close.
+    if (answer.ok && answer.body.phase === 'closed') {
+      const follow = await api.get<{ items: IncidentTask[] }>(incidentPath(incidentId, 'follow-ups'));
+      if (follow.ok && ticket >= shownTicket.current) setFollowUps(follow.body.items);
+    }
   };
 
   useEffect(() => {
@@ -744,6 +801,8 @@ export function IncidentView(props: { incidentId: string; session: Session }) {
       <Facts state={state} />
       <Decisions state={state} session={session} onState={onState} />
       <Tasks state={state} session={session} onState={onState} />
+      <PlaybookProgress state={state} />
+      <FollowUps items={followUps} />
       <div class="grid">
         <Roles state={state} />
         <Notes state={state} />

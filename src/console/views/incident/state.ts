@@ -144,6 +144,12 @@ export interface IncidentState {
   observables?: Array<{ kind: string; value: string; tlp: string; firstSeen: string; lastSeen: string; alertId?: string; addedBy?: string }>;
   relatedIncidents?: Array<{ incidentId: string; kind: string; value: string; alertId: string; at: string }>;
   tasks?: IncidentTask[];
+  /** The playbook the response runs (absent on the built-in plans). */
+  playbookRun?: {
+    pinned: { name: string; version: number; digest: string; playbook: { title?: string; steps: Array<{ id: string; title?: string }> } };
+    replaced?: Array<{ name: string; version: number; at: string; by: string }>;
+    steps: Record<string, { status: string }>;
+  };
   version: number;
 }
 

@@ -47,6 +47,7 @@ describe('the console in a browser: incidents from alert to closed, live, by rol
   /** The incident the manager walks to closed; the auditor and the CISO look at it afterwards. */
   let walkedId: string;
   const walkedTitle = 'Credential dumping on web-01';
+  const exposedTitle = 'Customer table readable from a public bucket';
 
   beforeAll(async () => {
     [stack, browser] = await Promise.all([startBrowserStack(), launchChromium()]);
@@ -64,6 +65,11 @@ describe('the console in a browser: incidents from alert to closed, live, by rol
       const res = await stack.api('POST', `/v1/incidents/${leak}/${route}`, 'manager', body);
       if (res.status !== 200) throw new Error(`POST ${route} answered ${res.status}: ${JSON.stringify(res.body)}`);
     }
+    // Learnt of four days ago: its GDPR notification (72 h) is overdue from the start.
+    const exposed = await postAlert(stack, exposedTitle, 'medium');
+    const fourDaysAgo = new Date(Date.now() - 4 * 86_400_000).toISOString();
+    const late = await stack.api('POST', `/v1/incidents/${exposed}/regimes`, 'manager', { regime: 'gdpr_art33', startedAt: fourDaysAgo });
+    if (late.status !== 200) throw new Error(`POST regimes answered ${late.status}: ${JSON.stringify(late.body)}`);
   }, 200_000);
 
   afterAll(async () => {
@@ -101,7 +107,20 @@ describe('the console in a browser: incidents from alert to closed, live, by rol
     const shownAfter = Date.now() - posted;
     expect(shownAfter).toBeLessThan(LIVE_MS);
     expect(navigations).toEqual([]);
+
+    // The overdue incident stands out; the others do not.
+    const rowOf = (title: string) => page.getByRole('row').filter({ has: page.getByRole('link', { name: title, exact: true }) });
+    await waitFor('the overdue row', async () => expect(await rowOf(exposedTitle).getAttribute('class')).toMatch(/\boverdue\b/), 10_000, 200);
+    expect(await rowOf(exposedTitle).textContent()).toContain('overdue');
+    expect((await rowOf('Impossible travel for j.doe').getAttribute('class')) ?? '').not.toMatch(/\boverdue\b/);
     await screenshot(page, 'queue');
+
+    await page.getByRole('checkbox', { name: 'Overdue only' }).check();
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await page.getByRole('link', { name: exposedTitle }).waitFor({ timeout: 5_000 });
+    await page.getByRole('link', { name: 'Impossible travel for j.doe' }).waitFor({ state: 'detached', timeout: 5_000 });
+    expect(await page.getByRole('link', { name: exposedTitle }).count()).toBe(1);
+    expect(new URL(page.url()).searchParams.get('overdue')).toBe('1');
   });
 
   it('walks the incident from alert to closed entirely through the console, as the manager', async () => {

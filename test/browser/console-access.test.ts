@@ -79,6 +79,20 @@ describe('the console in a browser: sign-in, roles, CSP, administration, sign-ou
     }
   });
 
+  it("finds no serious accessibility violation on the console's own sign-in page, and would name one", async () => {
+    const { page } = await person();
+    await page.goto(`${stack.url}/console/`);
+    await page.getByRole('link', { name: 'Sign in' }).waitFor();
+    await axeCheck(page, 'sign-in');
+    // The check is not blind: a control without a label is a critical violation, reported by name.
+    await page.evaluate(() => {
+      const input = document.createElement('input');
+      input.type = 'text';
+      document.querySelector('main').appendChild(input);
+    });
+    await expect(axeCheck(page, 'sign-in')).rejects.toThrow(/critical label: Form elements must have labels/);
+  });
+
   const roles: Array<{ user: DemoUser; name: string; role: string; mfa: boolean; nav: string[] }> = [
     { user: 'responder', name: 'Rory Responder', role: 'responder', mfa: false, nav: ['Queue'] },
     { user: 'manager', name: 'Morgan Manager', role: 'manager', mfa: true, nav: ['Queue', 'Reports'] },

@@ -46,11 +46,32 @@ interface SerializedRequest {
 }
 
 /** pino-http's `req` serializer: the request line and address, with the allow-listed headers only. */
+/**
+ * Query parameters that are secrets of a sign-in in flight: the authorization code and state on
+ * the OpenID callback (single-use, but a log is no place for them), tokens some providers send.
+ */
+const SECRET_QUERY_PARAMETERS = ['code', 'state', 'session_state', 'id_token', 'access_token', 'token'];
+
+/** The URL as logged: secret query parameters keep their name, their value becomes `[redacted]`. */
+export function loggedUrl(url: string | undefined): string | undefined {
+  if (!url || !url.includes('?')) return url;
+  const [path, query] = [url.slice(0, url.indexOf('?')), url.slice(url.indexOf('?') + 1)];
+  const params = new URLSearchParams(query);
+  let redacted = false;
+  for (const name of SECRET_QUERY_PARAMETERS) {
+    if (params.has(name)) {
+      params.set(name, '[redacted]');
+      redacted = true;
+    }
+  }
+  return redacted ? `${path}?${params.toString()}` : url;
+}
+
 export function loggedRequest(req: SerializedRequest): Record<string, unknown> {
   const headers: Record<string, unknown> = {};
   for (const name of LOGGED_REQUEST_HEADERS) {
     const value = req.headers?.[name];
     if (value !== undefined) headers[name] = value;
   }
-  return { id: req.id, method: req.method, url: req.url, remoteAddress: req.remoteAddress, remotePort: req.remotePort, headers };
+  return { id: req.id, method: req.method, url: loggedUrl(req.url), remoteAddress: req.remoteAddress, remotePort: req.remotePort, headers };
 }

@@ -78,11 +78,15 @@ function LazyReports(props: { session: Session }) {
   return <view.ReportsView session={props.session} />;
 }
 
-function Forbidden() {
+function Forbidden(props: { role: Role }) {
   return (
     <section>
       <h1>Not for your role</h1>
-      <p>Your role may not open this view. The links above are the views you may use.</p>
+      {props.role === 'integration' ? (
+        <p>The integration role is for systems that report alerts, and they use API keys, not the console. Ask an admin for a key, or for a person's role if you need to see incidents.</p>
+      ) : (
+        <p>Your role may not open this view. The links above are the views you may use.</p>
+      )}
     </section>
   );
 }
@@ -90,15 +94,15 @@ function Forbidden() {
 function Page(props: { session: Session; path: string }) {
   const { session, path } = props;
   const audit = match('/console/incidents/:id/audit', path);
-  if (audit) return can(session, VIEW_ROLES.auditor) ? <AuditorView incidentId={audit.id!} session={session} /> : <Forbidden />;
+  if (audit) return can(session, VIEW_ROLES.auditor) ? <AuditorView incidentId={audit.id!} session={session} /> : <Forbidden role={session.principal.role} />;
   const incident = match('/console/incidents/:id', path);
-  if (incident) return can(session, VIEW_ROLES.incident) ? <IncidentView incidentId={incident.id!} session={session} /> : <Forbidden />;
-  if (path.startsWith('/console/reports')) return can(session, VIEW_ROLES.reports) ? <LazyReports session={session} /> : <Forbidden />;
-  if (path.startsWith('/console/admin')) return can(session, VIEW_ROLES.admin) ? <AdminView session={session} /> : <Forbidden />;
+  if (incident) return can(session, VIEW_ROLES.incident) ? <IncidentView incidentId={incident.id!} session={session} /> : <Forbidden role={session.principal.role} />;
+  if (path.startsWith('/console/reports')) return can(session, VIEW_ROLES.reports) ? <LazyReports session={session} /> : <Forbidden role={session.principal.role} />;
+  if (path.startsWith('/console/admin')) return can(session, VIEW_ROLES.admin) ? <AdminView session={session} /> : <Forbidden role={session.principal.role} />;
   if (path === '/console' || path === '/console/' || path === '/console/incidents') {
     if (can(session, VIEW_ROLES.queue)) return <QueueView session={session} />;
     if (can(session, VIEW_ROLES.admin)) return <AdminView session={session} />;
-    return <Forbidden />;
+    return <Forbidden role={session.principal.role} />;
   }
   return (
     <section>

@@ -18,7 +18,9 @@ describe('the console in a browser: sign-in, roles, CSP, administration, sign-ou
   const opened: ConsolePage[] = [];
 
   beforeAll(async () => {
-    [stack, browser] = await Promise.all([startBrowserStack(), launchChromium()]);
+    // The browser first: without Chromium the suite stops in a second, not after starting a stack.
+    browser = await launchChromium();
+    stack = await startBrowserStack();
   }, 200_000);
 
   afterAll(async () => {

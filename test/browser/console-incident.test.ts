@@ -50,7 +50,9 @@ describe('the console in a browser: incidents from alert to closed, live, by rol
   const exposedTitle = 'Customer table readable from a public bucket';
 
   beforeAll(async () => {
-    [stack, browser] = await Promise.all([startBrowserStack(), launchChromium()]);
+    // The browser first: without Chromium the suite stops in a second, not after starting a stack.
+    browser = await launchChromium();
+    stack = await startBrowserStack();
     // A queue with something in it besides the incident under test.
     await postAlert(stack, 'Beaconing to a known C2 from build-07', 'critical');
     await postAlert(stack, 'Impossible travel for j.doe', 'medium');

@@ -60,6 +60,17 @@ export async function startBrowserStack(): Promise<BrowserStack> {
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
   child.once('exit', (code) => (exitCode = code ?? -1));
+  // A test run that ends without stopping it (killed, or forced out) takes the stack's processes with it.
+  const orphanGuard = () => {
+    if (exitCode === null) {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  };
+  process.once('exit', orphanGuard);
   const kill = async (signal: NodeJS.Signals) => {
     if (exitCode !== null) return;
     const gone = once(child, 'exit');
@@ -101,6 +112,7 @@ export async function startBrowserStack(): Promise<BrowserStack> {
       const timer = setTimeout(() => void kill('SIGKILL'), 30_000);
       await kill('SIGINT');
       clearTimeout(timer);
+      process.removeListener('exit', orphanGuard);
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -11,6 +11,8 @@ import { mayMake, phaseRejection, taskRejection } from './incident/decision-rule
 import { coalescing } from './incident/refetch';
 import {
   AcknowledgeForm,
+  AddTaskForm,
+  ApplyPlaybookForm,
   AssessmentForm,
   AssignRoleForm,
   CloseForm,
@@ -19,14 +21,17 @@ import {
   EscalateForm,
   ExternalAssistanceForm,
   FilingForm,
+  FollowUpForm,
   MaterialityForm,
   NoteForm,
   RegimeForm,
   ObservableForm,
+  ReassignTaskForm,
   ReviewForm,
   SkipTaskForm,
+  TaskCommentForm,
 } from './incident/forms';
-import { severityLevel, type IncidentState, type IncidentTask } from './incident/state';
+import { severityLevel, type FollowUpState, type IncidentState, type IncidentTask } from './incident/state';
 import { waitingList, waitingSentence, type Waiting } from './incident/waiting';
 
 /** Changes within this long of a refetch are gathered into one more. */
@@ -156,63 +161,117 @@ function Decisions(props: { state: IncidentState; session: Session; onState: (st
   );
 }
 
+/** A task's comments and reassignments, newest last, folded away under its title. */
+function TaskHistory(props: { tasks: readonly IncidentTask[] }) {
+  const told = props.tasks.filter((t) => t.comments?.length || t.reassignments?.length);
+  if (told.length === 0) return null;
+  return (
+    <>
+      {told.map((t) => (
+        <details key={t.taskId} class="task-history">
+          <summary>
+            Comments and reassignments of “{t.title}” ({(t.comments?.length ?? 0) + (t.reassignments?.length ?? 0)})
+          </summary>
+          <ul>
+            {[
+              ...(t.comments ?? []).map((c) => ({ at: c.at, text: `${c.by.name}: ${c.text}` })),
+              ...(t.reassignments ?? []).map((r) => ({ at: r.at, text: `${r.by.name} reassigned it ${r.from ? `from ${r.from} ` : ''}to ${r.to}${r.reason ? `: ${r.reason}` : ''}` })),
+            ]
+              .sort((a, b) => Date.parse(a.at) - Date.parse(b.at))
+              .map((entry, i) => (
+                <li key={i}>
+                  <span class="muted">{formatTime(entry.at)}</span> {entry.text}
+                </li>
+              ))}
+          </ul>
+        </details>
+      ))}
+    </>
+  );
+}
+
+const ownerOf = (t: IncidentTask) => t.assignee ?? ('role' in t.owner ? `${t.owner.role} role` : `incident ${t.owner.incidentRole}`);
+
 function Tasks(props: { state: IncidentState; session: Session; onState: (state: IncidentState) => void }) {
   const { state, session, onState } = props;
   const tasks = state.tasks ?? [];
-  if (tasks.length === 0) return null;
   const principal = session.principal;
-  const owner = (t: IncidentTask) => t.assignee ?? ('role' in t.owner ? `${t.owner.role} role` : `incident ${t.owner.incidentRole}`);
+  const closed = state.phase === 'closed' || state.phase === 'dismissed';
+  // Adding, reassigning and commenting are decisions on the incident: none once it is over.
+  const adds = !closed && mayMake(principal.role, 'addTask');
+  if (tasks.length === 0 && !adds) return null;
+  const open = tasks.filter((t) => t.status === 'open');
   return (
     <Section title="Tasks">
-      <table>
-        <thead>
-          <tr>
-            <th scope="col">Task</th>
-            <th scope="col">Kind</th>
-            <th scope="col">Owner</th>
-            <th scope="col">Status</th>
-            <th scope="col">Due</th>
-          </tr>
-        </thead>
-        <tbody>
-          {tasks.map((t) => (
-            <tr key={t.taskId} class={t.status === 'open' && Date.parse(t.dueAt) <= Date.now() ? 'overdue' : undefined}>
-              <th scope="row">{t.title}</th>
-              <td>{t.kind === 'approval' ? `approval (${(t.approvers ?? []).join(' or ')}${t.distinctApprovers === 2 ? ', two people' : ''})` : 'task'}</td>
-              <td>{owner(t)}</td>
-              <td>
-                {t.status}
-                {t.completed ? ` by ${t.completed.by.name}` : ''}
-                {t.skipped ? ` by ${t.skipped.by.name}: ${t.skipped.reason}` : ''}
-              </td>
-              <td>{t.status === 'open' ? <Countdown until={t.dueAt} /> : formatTime(t.dueAt)}</td>
+      {tasks.length ? (
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Task</th>
+              <th scope="col">Kind</th>
+              <th scope="col">Owner</th>
+              <th scope="col">Status</th>
+              <th scope="col">Due</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {tasks.map((t) => (
+              <tr key={t.taskId} class={t.status === 'open' && Date.parse(t.dueAt) <= Date.now() ? 'overdue' : undefined}>
+                <th scope="row">{t.title}</th>
+                <td>{t.kind === 'approval' ? `approval (${(t.approvers ?? []).join(' or ')}${t.distinctApprovers === 2 ? ', two people' : ''})` : 'task'}</td>
+                <td>{ownerOf(t)}</td>
+                <td>
+                  {t.status}
+                  {t.completed ? ` by ${t.completed.by.name}` : ''}
+                  {t.skipped ? ` by ${t.skipped.by.name}: ${t.skipped.reason}` : ''}
+                </td>
+                <td>{t.status === 'open' ? <Countdown until={t.dueAt} /> : formatTime(t.dueAt)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : (
+        <None what="tasks yet" />
+      )}
+      <TaskHistory tasks={tasks} />
       <div class="grid">
-        {tasks
-          .filter((t) => t.status === 'open')
-          .flatMap((t) => [
-            mayMake(principal.role, 'completeTask') ? (
-              <div key={`${t.taskId}-complete`}>
-                <CompleteTaskForm state={state} task={t} disabledReason={taskRejection(t, 'completeTask', state, principal)} onState={onState} />
-              </div>
-            ) : null,
-            mayMake(principal.role, 'skipTask') ? (
-              <div key={`${t.taskId}-skip`}>
-                <SkipTaskForm state={state} task={t} disabledReason={taskRejection(t, 'skipTask', state, principal)} onState={onState} />
-              </div>
-            ) : null,
-          ])}
+        {open.flatMap((t) => [
+          mayMake(principal.role, 'completeTask') ? (
+            <div key={`${t.taskId}-complete`}>
+              <CompleteTaskForm state={state} task={t} disabledReason={taskRejection(t, 'completeTask', state, principal)} onState={onState} />
+            </div>
+          ) : null,
+          mayMake(principal.role, 'skipTask') ? (
+            <div key={`${t.taskId}-skip`}>
+              <SkipTaskForm state={state} task={t} disabledReason={taskRejection(t, 'skipTask', state, principal)} onState={onState} />
+            </div>
+          ) : null,
+        ])}
+        {!closed && mayMake(principal.role, 'reassignTask') && tasks.length ? (
+          <div key="reassign">
+            <ReassignTaskForm state={state} tasks={tasks} onState={onState} />
+          </div>
+        ) : null}
+        {!closed && mayMake(principal.role, 'commentTask') && tasks.length ? (
+          <div key="comment">
+            <TaskCommentForm state={state} tasks={tasks} onState={onState} />
+          </div>
+        ) : null}
+        {adds ? (
+          <div key="add">
+            <AddTaskForm state={state} onState={onState} />
+          </div>
+        ) : null}
       </div>
     </Section>
   );
 }
 
-function PlaybookProgress(props: { state: IncidentState }) {
+function PlaybookProgress(props: { state: IncidentState; session: Session; onState: (state: IncidentState) => void }) {
   const run = props.state.playbookRun;
   if (!run) return null;
+  const closed = props.state.phase === 'closed' || props.state.phase === 'dismissed';
+  const applies = !closed && mayMake(props.session.principal.role, 'applyPlaybook');
   const steps = run.pinned.playbook.steps ?? [];
   return (
     <Section title="Playbook">
@@ -229,12 +288,24 @@ function PlaybookProgress(props: { state: IncidentState }) {
           ))}
         </ol>
       ) : null}
+      {applies ? <ApplyPlaybookForm state={props.state} disabledReason={phaseRejection(props.state, 'applyPlaybook')} onState={props.onState} /> : null}
     </Section>
   );
 }
 
-function FollowUps(props: { items: IncidentTask[] | undefined }) {
+const FOLLOW_UP_ACTIONS = [
+  { action: 'complete', decision: 'completeFollowUp' },
+  { action: 'skip', decision: 'skipFollowUp' },
+  { action: 'reassign', decision: 'reassignFollowUp' },
+  { action: 'comment', decision: 'commentFollowUp' },
+] as const;
+
+function FollowUps(props: { items: IncidentTask[] | undefined; state: IncidentState; session: Session; onFollowUps: (state: FollowUpState) => void }) {
   if (!props.items?.length) return null;
+  const role = props.session.principal.role;
+  // The follow-ups' workflow ends once every one is settled: then nothing more is taken, comments included.
+  const settled = props.items.every((t) => t.status !== 'open') ? 'every follow-up is settled' : undefined;
+  const forms = FOLLOW_UP_ACTIONS.filter((f) => mayMake(role, f.decision));
   return (
     <Section title="Follow-ups">
       <table>
@@ -250,13 +321,27 @@ function FollowUps(props: { items: IncidentTask[] | undefined }) {
           {props.items.map((t) => (
             <tr key={t.taskId} class={t.status === 'open' && Date.parse(t.dueAt) <= Date.now() ? 'overdue' : undefined}>
               <th scope="row">{t.title}</th>
-              <td>{t.assignee ?? ('role' in t.owner ? `${t.owner.role} role` : `incident ${t.owner.incidentRole}`)}</td>
-              <td>{t.status}</td>
+              <td>{ownerOf(t)}</td>
+              <td>
+                {t.status}
+                {t.completed ? ` by ${t.completed.by.name}` : ''}
+                {t.skipped ? ` by ${t.skipped.by.name}: ${t.skipped.reason}` : ''}
+              </td>
               <td>{t.status === 'open' ? <Countdown until={t.dueAt} /> : formatTime(t.dueAt)}</td>
             </tr>
           ))}
         </tbody>
       </table>
+      <TaskHistory tasks={props.items} />
+      {forms.length ? (
+        <div class="grid">
+          {forms.map((f) => (
+            <div key={f.action}>
+              <FollowUpForm action={f.action} state={props.state} followUps={props.items!} disabledReason={settled} onFollowUps={props.onFollowUps} />
+            </div>
+          ))}
+        </div>
+      ) : null}
     </Section>
   );
 }
@@ -801,8 +886,8 @@ export function IncidentView(props: { incidentId: string; session: Session }) {
       <Facts state={state} />
       <Decisions state={state} session={session} onState={onState} />
       <Tasks state={state} session={session} onState={onState} />
-      <PlaybookProgress state={state} />
-      <FollowUps items={followUps} />
+      <PlaybookProgress state={state} session={session} onState={onState} />
+      <FollowUps items={followUps} state={state} session={session} onFollowUps={(next) => setFollowUps(next.tasks)} />
       <div class="grid">
         <Roles state={state} />
         <Notes state={state} />

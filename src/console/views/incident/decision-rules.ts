@@ -38,6 +38,13 @@ export function phaseRejection(state: IncidentState, decision: DecisionName): st
       return needsPhase(state, 'review', 'a review outcome');
     case 'close':
       return needsPhase(state, 'review', 'closing');
+    case 'applyPlaybook': {
+      const phase = closed(state) ?? needsPhase(state, 'response', 'applying a playbook');
+      if (phase) return phase;
+      // The workflow's rule: a built-in plan's half-done stages are not handed to a playbook.
+      if (!state.playbookRun) return `the incident runs the built-in ${state.assessment?.strategy.replace('_', ' ') ?? 'contain first'} plan; a playbook is named at assessment`;
+      return undefined;
+    }
     case 'determineMateriality':
       if (state.materiality) return `materiality was already determined by ${state.materiality.by.name}`;
       return closed(state);

@@ -5,21 +5,22 @@
  * page decides); a form the phase does not allow is rendered disabled with the reason.
  */
 import type { ComponentChildren } from 'preact';
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { api, incidentPath, type ApiResult, type Problem } from '../../api';
 import { ProblemMessage } from '../../components/problem-message';
-import { INCIDENT_ROLES, OBSERVABLE_KINDS, RESOLUTIONS, SEVERITIES, STRATEGIES, TLP_LEVELS, severityLevel, type IncidentState, type IncidentTask } from './state';
+import { ACTING_ROLES, INCIDENT_ROLES, OBSERVABLE_KINDS, RESOLUTIONS, SEVERITIES, STRATEGIES, TLP_LEVELS, severityLevel, type FollowUpState, type IncidentState, type IncidentTask, type PlaybookListing } from './state';
 
-type Send = (button: string) => Promise<ApiResult<IncidentState>> | undefined;
+/** What a form sends; most answer the incident's new state, a closed incident's follow-ups answer theirs. */
+type Send<T> = (button: string) => Promise<ApiResult<T>> | undefined;
 
 let nextFormId = 0;
 
-function DecisionForm(props: {
+function DecisionForm<T = IncidentState>(props: {
   title: string;
   buttons: Array<{ label: string; value?: string; class?: string }>;
   disabledReason?: string | undefined;
-  send: Send;
-  onState: (state: IncidentState) => void;
+  send: Send<T>;
+  onState: (state: T) => void;
   /** Called after a success, to clear the fields. */
   onSent?: () => void;
   children?: ComponentChildren;
@@ -482,6 +483,289 @@ export function ExternalAssistanceForm(props: FormProps) {
       <input id="assistance-provider" type="text" required maxLength={200} value={provider} onInput={(e) => setProvider(value(e))} />
       <label for="assistance-reference">Contract or insurance policy reference</label>
       <input id="assistance-reference" type="text" required maxLength={200} value={reference} onInput={(e) => setReference(value(e))} />
+    </DecisionForm>
+  );
+}
+
+/** The task a form acts on: the one picked while it is still listed, else the first listed. */
+function pickedTask(tasks: readonly IncidentTask[], picked: string): IncidentTask | undefined {
+  return tasks.find((t) => t.taskId === picked) ?? tasks[0];
+}
+
+function TaskPicker(props: { id: string; label: string; tasks: readonly IncidentTask[]; value: string; onPick: (taskId: string) => void }) {
+  return (
+    <>
+      <label for={props.id}>{props.label}</label>
+      <select id={props.id} value={props.value} onChange={(e) => props.onPick(value(e))}>
+        {props.tasks.map((t) => (
+          <option key={t.taskId} value={t.taskId}>{`${t.title} (${t.taskId}${t.assignee ? `, ${t.assignee}` : ''})`}</option>
+        ))}
+      </select>
+    </>
+  );
+}
+
+/** Assign an open task to another person (approval gates go to their roles, so they are not listed). */
+export function ReassignTaskForm(props: FormProps & { tasks: readonly IncidentTask[] }) {
+  const candidates = props.tasks.filter((t) => t.status === 'open' && t.kind === 'task');
+  const [picked, setPicked] = useState('');
+  const [assignee, setAssignee] = useState('');
+  const [reason, setReason] = useState('');
+  const task = pickedTask(candidates, picked);
+  return (
+    <DecisionForm
+      title="Reassign a task"
+      buttons={[{ label: 'Reassign task' }]}
+      {...props}
+      disabledReason={props.disabledReason ?? (task ? undefined : 'no open task to reassign')}
+      send={() => (task ? post(props.state, { assignee: assignee.trim(), ...(reason.trim() ? { reason } : {}) }, 'tasks', task.taskId, 'reassign') : undefined)}
+      onSent={() => {
+        setAssignee('');
+        setReason('');
+      }}
+    >
+      <TaskPicker id="reassign-task" label="Task to reassign" tasks={candidates} value={task?.taskId ?? ''} onPick={setPicked} />
+      <label for="reassign-assignee">New assignee</label>
+      <input id="reassign-assignee" type="text" required maxLength={200} value={assignee} onInput={(e) => setAssignee(value(e))} />
+      <label for="reassign-reason">Why it is reassigned (optional)</label>
+      <textarea id="reassign-reason" maxLength={2000} value={reason} onInput={(e) => setReason(value(e))} />
+    </DecisionForm>
+  );
+}
+
+export function TaskCommentForm(props: FormProps & { tasks: readonly IncidentTask[] }) {
+  const [picked, setPicked] = useState('');
+  const [text, setText] = useState('');
+  const task = pickedTask(props.tasks, picked);
+  return (
+    <DecisionForm
+      title="Comment on a task"
+      buttons={[{ label: 'Comment' }]}
+      {...props}
+      disabledReason={props.disabledReason ?? (task ? undefined : 'the incident has no tasks')}
+      send={() => (task ? post(props.state, { text }, 'tasks', task.taskId, 'comments') : undefined)}
+      onSent={() => setText('')}
+    >
+      <TaskPicker id="comment-task" label="Task to comment on" tasks={props.tasks} value={task?.taskId ?? ''} onPick={setPicked} />
+      <label for="comment-text">Comment</label>
+      <textarea id="comment-text" required maxLength={10000} value={text} onInput={(e) => setText(value(e))} />
+    </DecisionForm>
+  );
+}
+
+export function AddTaskForm(props: FormProps) {
+  const owners = [...ACTING_ROLES.map((r) => `role:${r}`), ...INCIDENT_ROLES.map((r) => `incidentRole:${r}`)];
+  const [title, setTitle] = useState('');
+  const [instructions, setInstructions] = useState('');
+  const [owner, setOwner] = useState(owners[0]!);
+  const [assignee, setAssignee] = useState('');
+  const [due, setDue] = useState('4h');
+  const [remind, setRemind] = useState('');
+  const send = () => {
+    const [kind, name] = owner.split(':') as ['role' | 'incidentRole', string];
+    return post(
+      props.state,
+      {
+        title: title.trim(),
+        ...(instructions.trim() ? { instructions } : {}),
+        owner: { [kind]: name },
+        ...(assignee.trim() ? { assignee: assignee.trim() } : {}),
+        due: /^[0-9]+$/.test(due.trim()) ? Number(due.trim()) : due.trim(),
+        ...(remind.trim() ? { remindEvery: /^[0-9]+$/.test(remind.trim()) ? Number(remind.trim()) : remind.trim() } : {}),
+      },
+      'tasks',
+    );
+  };
+  return (
+    <DecisionForm
+      title="Add a task"
+      buttons={[{ label: 'Add task' }]}
+      {...props}
+      send={send}
+      onSent={() => {
+        setTitle('');
+        setInstructions('');
+        setAssignee('');
+        setRemind('');
+      }}
+    >
+      <label for="add-task-title">Task title</label>
+      <input id="add-task-title" type="text" required maxLength={200} value={title} onInput={(e) => setTitle(value(e))} />
+      <label for="add-task-instructions">Instructions (optional, Markdown)</label>
+      <textarea id="add-task-instructions" maxLength={20000} value={instructions} onInput={(e) => setInstructions(value(e))} />
+      <label for="add-task-owner">Owner</label>
+      <select id="add-task-owner" value={owner} onChange={(e) => setOwner(value(e))}>
+        {owners.map((o) => {
+          const [kind, name] = o.split(':');
+          return <option key={o} value={o}>{kind === 'role' ? `the ${name} role` : `the incident's ${name}`}</option>;
+        })}
+      </select>
+      <label for="add-task-assignee">Assignee (optional; an incident role's holder by default)</label>
+      <input id="add-task-assignee" type="text" maxLength={200} value={assignee} onInput={(e) => setAssignee(value(e))} />
+      <label for="add-task-due">Due in (e.g. 30m, 4h, 2d)</label>
+      <input id="add-task-due" type="text" required value={due} onInput={(e) => setDue(value(e))} />
+      <label for="add-task-remind">Remind every (optional, shorter than the due time)</label>
+      <input id="add-task-remind" type="text" value={remind} onInput={(e) => setRemind(value(e))} />
+    </DecisionForm>
+  );
+}
+
+/** Replace the running playbook with another stored one (GET /v1/playbooks lists the choices). */
+export function ApplyPlaybookForm(props: FormProps) {
+  const [listing, setListing] = useState<PlaybookListing[] | undefined>();
+  const [listProblem, setListProblem] = useState<Problem | undefined>();
+  const [name, setName] = useState('');
+  const [version, setVersion] = useState('');
+  useEffect(() => {
+    let live = true;
+    void api.get<{ items: PlaybookListing[] }>('/v1/playbooks').then((answer) => {
+      if (!live) return;
+      if (answer.ok) setListing(answer.body.items);
+      else setListProblem(answer.problem);
+    });
+    return () => {
+      live = false;
+    };
+  }, []);
+  const items = listing ?? [];
+  const chosen = items.find((p) => p.name === name) ?? items[0];
+  const versions = chosen ? [...chosen.versions].sort((a, b) => b - a) : [];
+  const chosenVersion = versions.includes(Number(version)) ? Number(version) : chosen?.latestVersion;
+  const running = props.state.playbookRun?.pinned;
+  const unavailable = listing === undefined ? (listProblem ? 'the playbooks could not be listed' : 'the playbooks are being listed') : items.length === 0 ? 'no playbook is stored' : undefined;
+  return (
+    <DecisionForm
+      title="Apply another playbook"
+      buttons={[{ label: 'Apply playbook' }]}
+      {...props}
+      disabledReason={props.disabledReason ?? unavailable}
+      send={() => (chosen ? post(props.state, { name: chosen.name, ...(chosenVersion !== undefined ? { version: chosenVersion } : {}) }, 'playbook') : undefined)}
+    >
+      <ProblemMessage problem={listProblem} />
+      {running ? (
+        <p>
+          Running: {running.name} version {running.version}. What is done stays done; open tasks of steps the new playbook lacks are skipped.
+        </p>
+      ) : null}
+      <label for="apply-playbook-name">Playbook</label>
+      <select
+        id="apply-playbook-name"
+        value={chosen?.name ?? ''}
+        onChange={(e) => {
+          setName(value(e));
+          setVersion('');
+        }}
+      >
+        {items.map((p) => (
+          <option key={p.name} value={p.name}>{`${p.title} (${p.name})`}</option>
+        ))}
+      </select>
+      <label for="apply-playbook-version">Version</label>
+      <select id="apply-playbook-version" value={String(chosenVersion ?? '')} onChange={(e) => setVersion(value(e))}>
+        {versions.map((v) => (
+          <option key={v} value={String(v)}>{v === chosen?.latestVersion ? `${v} (latest)` : String(v)}</option>
+        ))}
+      </select>
+    </DecisionForm>
+  );
+}
+
+interface FollowUpFormProps {
+  state: IncidentState;
+  followUps: readonly IncidentTask[];
+  disabledReason?: string | undefined;
+  onFollowUps: (state: FollowUpState) => void;
+}
+
+const postFollowUp = (state: IncidentState, taskId: string, action: string, body: unknown) =>
+  api.post<FollowUpState>(incidentPath(state.incidentId, 'follow-ups', taskId, action), body);
+
+/** A closed incident's review action items: complete (with its outcome fields, if any), skip, reassign or comment. */
+export function FollowUpForm(props: FollowUpFormProps & { action: 'complete' | 'skip' | 'reassign' | 'comment' }) {
+  const { action } = props;
+  const listed = action === 'comment' ? props.followUps : props.followUps.filter((t) => t.status === 'open');
+  const [picked, setPicked] = useState('');
+  const [text, setText] = useState('');
+  const [assignee, setAssignee] = useState('');
+  const [fields, setFields] = useState<Record<string, string | boolean>>({});
+  const task = pickedTask(listed, picked);
+  const id = `follow-up-${action}`;
+  const spec = {
+    complete: { title: 'Complete a follow-up', button: 'Complete follow-up', empty: 'no follow-up is open' },
+    skip: { title: 'Skip a follow-up', button: 'Skip follow-up', empty: 'no follow-up is open' },
+    reassign: { title: 'Reassign a follow-up', button: 'Reassign follow-up', empty: 'no follow-up is open' },
+    comment: { title: 'Comment on a follow-up', button: 'Comment on follow-up', empty: 'the review named no action items' },
+  }[action];
+  const send = () => {
+    if (!task) return undefined;
+    switch (action) {
+      case 'complete': {
+        const outcome: Record<string, string | number | boolean> = {};
+        for (const field of task.outcomeFields ?? []) {
+          const given = fields[field.name];
+          if (field.type === 'boolean') outcome[field.name] = given === true;
+          else if (given !== undefined && given !== '') outcome[field.name] = field.type === 'number' ? Number(given) : String(given);
+        }
+        return postFollowUp(props.state, task.taskId, 'complete', Object.keys(outcome).length ? { outcome } : {});
+      }
+      case 'skip':
+        return postFollowUp(props.state, task.taskId, 'skip', { reason: text });
+      case 'reassign':
+        return postFollowUp(props.state, task.taskId, 'reassign', { assignee: assignee.trim(), ...(text.trim() ? { reason: text } : {}) });
+      case 'comment':
+        return postFollowUp(props.state, task.taskId, 'comments', { text });
+    }
+  };
+  return (
+    <DecisionForm<FollowUpState>
+      title={spec.title}
+      buttons={[{ label: spec.button, ...(action === 'skip' ? { class: 'secondary' } : {}) }]}
+      disabledReason={props.disabledReason ?? (task ? undefined : spec.empty)}
+      send={send}
+      onState={props.onFollowUps}
+      onSent={() => {
+        setText('');
+        setAssignee('');
+        setFields({});
+      }}
+    >
+      <TaskPicker id={`${id}-task`} label="Follow-up" tasks={listed} value={task?.taskId ?? ''} onPick={setPicked} />
+      {action === 'complete'
+        ? (task?.outcomeFields ?? []).map((field) =>
+            field.type === 'boolean' ? (
+              <label key={field.name} class="check" for={`${id}-${field.name}`}>
+                <input id={`${id}-${field.name}`} type="checkbox" checked={fields[field.name] === true} onChange={(e) => setFields({ ...fields, [field.name]: (e.currentTarget as HTMLInputElement).checked })} />
+                {field.name}
+              </label>
+            ) : (
+              <div key={field.name}>
+                <label for={`${id}-${field.name}`}>
+                  {field.name}
+                  {field.required ? ' (required)' : ''}
+                </label>
+                <input
+                  id={`${id}-${field.name}`}
+                  type={field.type === 'number' ? 'number' : 'text'}
+                  required={field.required}
+                  value={String(fields[field.name] ?? '')}
+                  onInput={(e) => setFields({ ...fields, [field.name]: value(e) })}
+                />
+              </div>
+            ),
+          )
+        : null}
+      {action === 'reassign' ? (
+        <>
+          <label for={`${id}-assignee`}>New assignee</label>
+          <input id={`${id}-assignee`} type="text" required maxLength={200} value={assignee} onInput={(e) => setAssignee(value(e))} />
+        </>
+      ) : null}
+      {action === 'skip' || action === 'reassign' || action === 'comment' ? (
+        <>
+          <label for={`${id}-text`}>{action === 'skip' ? 'Why it is skipped' : action === 'reassign' ? 'Why it is reassigned (optional)' : 'Comment'}</label>
+          <textarea id={`${id}-text`} required={action !== 'reassign'} maxLength={action === 'comment' ? 10000 : 2000} value={text} onInput={(e) => setText(value(e))} />
+        </>
+      ) : null}
     </DecisionForm>
   );
 }

@@ -87,6 +87,28 @@ export interface IncidentTask {
   approvals?: Array<Attribution & { approved: boolean; reason?: string }>;
   completed?: Attribution;
   skipped?: Attribution & { reason: string };
+  reassignments?: Array<Attribution & { from?: string; to: string; reason?: string }>;
+  /** The latest comments (the workflow keeps 50). */
+  comments?: Array<Attribution & { text: string }>;
+}
+
+/** Who a task may be owned by (src/domain/playbook.ts ACTING_ROLES; that module brings zod with it). */
+export const ACTING_ROLES = ['responder', 'manager', 'admin'] as const satisfies readonly Role[];
+
+/** A closed incident's follow-ups as a follow-up decision answers them (POST …/follow-ups/:taskId/…). */
+export interface FollowUpState {
+  incidentId: string;
+  commander?: string;
+  tasks: IncidentTask[];
+  version: number;
+}
+
+/** One row of GET /v1/playbooks. */
+export interface PlaybookListing {
+  name: string;
+  title: string;
+  latestVersion: number;
+  versions: number[];
 }
 
 export interface AlertSummary {

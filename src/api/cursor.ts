@@ -1,4 +1,4 @@
-import type { PagePosition } from '../db/incident-repository';
+import type { DeadlinePosition, PagePosition } from '../db/incident-repository';
 import type { TaskPagePosition } from '../db/task-register';
 import { HttpProblem } from './problem';
 
@@ -50,6 +50,29 @@ export function encodeCursor(position: PagePosition): string {
 export function decodeCursor(cursor: string): PagePosition {
   const [openedAt, incidentId] = decodeParts(cursor, [isoInstant, incidentIdPart]) as [string, string];
   return { openedAt, incidentId };
+}
+
+/**
+ * The incident list in the queue's order (`order=deadline`): a tag, the instant overdue is judged
+ * at, then the last item's key. Five parts, so neither order's cursor decodes as the other's.
+ */
+export function encodeDeadlineCursor(position: DeadlinePosition): string {
+  return encodeParts(['deadline', position.asOf, position.overdue, position.escalatesAt, position.incidentId]);
+}
+
+const deadlineTag: CursorPart = (v) => v === 'deadline';
+const booleanPart: CursorPart = (v) => typeof v === 'boolean';
+const instantOrNull: CursorPart = (v) => v === null || isoInstant(v);
+
+export function decodeDeadlineCursor(cursor: string): DeadlinePosition {
+  const [, asOf, overdue, escalatesAt, incidentId] = decodeParts(cursor, [deadlineTag, isoInstant, booleanPart, instantOrNull, incidentIdPart]) as [
+    string,
+    string,
+    boolean,
+    string | null,
+    string,
+  ];
+  return { asOf, overdue, escalatesAt, incidentId };
 }
 
 /** A to-do list: soonest due first, after this task. */

@@ -149,7 +149,7 @@ export const ROUTES = {
     body: AlertSchema, idempotent: true, success: { status: 202, description: 'Recorded and handed to the incident', schema: IntakeResultSchema },
   },
   listIncidents: {
-    method: 'get', path: '/v1/incidents', roles: READERS, summary: 'List incidents from the read model, newest first',
+    method: 'get', path: '/v1/incidents', roles: READERS, summary: 'List incidents from the read model: newest first, or (order=deadline) the queue: overdue first, then the soonest escalation; open=true, overdue=true and include=state serve a queue in one request',
     query: IncidentListQuerySchema, success: { status: 200, description: 'A page of incidents', schema: IncidentListSchema },
   },
   getIncident: {

@@ -61,7 +61,7 @@ import { allow, principalOf, reporterOf } from './auth';
 import { AdminAudit, ADMINISTRATION_CHAIN } from '../db/admin-audit';
 import { jsonBody, unstorableProblem } from './body';
 import type { DeniedRequests } from './denials';
-import { decodeCursor, decodeTaskCursor, encodeCursor, encodeTaskCursor } from './cursor';
+import { decodeCursor, decodeDeadlineCursor, decodeTaskCursor, encodeCursor, encodeDeadlineCursor, encodeTaskCursor } from './cursor';
 import { decodeAuditCursor, decodeTimelineCursor, encodeAuditCursor, encodeTimelineCursor } from './audit-cursors';
 import { idempotent, idempotentUpdateId } from './idempotency';
 import { STATE_SOURCE_HEADER, type IncidentDecisions } from './incident-decisions';
@@ -194,9 +194,15 @@ function handlers(deps: RouteDependencies): Handlers {
       res.status(202).json(result);
     },
     async listIncidents({ query }, res) {
-      const { cursor, ...filter } = query;
-      const page = await deps.incidents.list({ ...filter, after: cursor ? decodeCursor(cursor) : undefined });
-      res.json({ items: page.items, nextCursor: page.next ? encodeCursor(page.next) : null });
+      const { cursor, include, ...filter } = query;
+      if (filter.order === 'deadline') {
+        const after = cursor ? decodeDeadlineCursor(cursor) : undefined;
+        const page = await deps.incidents.list({ ...filter, includeState: include === 'state', ...(after ? { afterDeadline: after, asOf: after.asOf } : {}) });
+        res.json({ items: page.items, nextCursor: page.next && 'asOf' in page.next ? encodeDeadlineCursor(page.next) : null });
+        return;
+      }
+      const page = await deps.incidents.list({ ...filter, includeState: include === 'state', after: cursor ? decodeCursor(cursor) : undefined });
+      res.json({ items: page.items, nextCursor: page.next && 'openedAt' in page.next ? encodeCursor(page.next) : null });
     },
     async getIncident({ params }, res) {
       const { state, source } = await decisions.state(params.id);

@@ -6,6 +6,8 @@ import { Duration } from '../domain/duration-schema';
 import { ACTING_ROLES } from '../domain/playbook';
 import { TASK_STATUSES } from '../domain/task';
 import { PHASES } from '../domain/incident';
+import { OPEN_PHASES } from '../domain/queue-order';
+import { DEADLINE_KINDS } from '../domain/policy';
 import { normaliseObservable, OBSERVABLE_KINDS, TLP_LEVELS } from '../domain/observable';
 import { instantFilter } from '../domain/instant';
 import { ROLES } from '../domain/principal';
@@ -17,15 +19,37 @@ import { boundedText, identifier, oneLineText, storableString } from '../domain/
 
 export const MAX_PAGE_SIZE = 200;
 
-export const IncidentListQuerySchema = z.strictObject({
-  status: z.enum(PHASES).optional(),
-  severity: z.enum(SEVERITIES).optional(),
-  source: identifier(100).optional(),
-  commander: oneLineText(200).optional(),
-  openedAfter: instantFilter.optional(),
-  limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(50),
-  cursor: z.string().max(200).regex(/^[A-Za-z0-9_-]+$/, 'not a cursor from a previous page').optional(),
-});
+const queryFlag = (description: string) =>
+  z
+    .enum(['true', 'false'])
+    .transform((v) => v === 'true')
+    .optional()
+    .describe(description);
+
+const CLOSED_PHASES = PHASES.filter((p) => !(OPEN_PHASES as readonly string[]).includes(p));
+
+export const IncidentListQuerySchema = z
+  .strictObject({
+    status: z.enum(PHASES).optional(),
+    open: queryFlag(`true: only incidents still open (${OPEN_PHASES.join(', ')}); with \`status\` of an open phase, that phase (a closed one is a 400 naming status)`),
+    overdue: queryFlag('true: only open incidents overdue now: a deadline, stage SLA, open task or running regulatory clock past due or breached in this phase'),
+    severity: z.enum(SEVERITIES).optional(),
+    source: identifier(100).optional(),
+    commander: oneLineText(200).optional(),
+    openedAfter: instantFilter.optional(),
+    order: z
+      .enum(['opened', 'deadline'])
+      .default('opened')
+      .describe('opened (default): newest first. deadline: overdue first, then the soonest escalation (`escalatesAt`), incidents with none last; ties by incident id. A cursor pages only the order it came from'),
+    include: z.enum(['state']).optional().describe('state: each item carries the incident\u2019s read-model state, as GET /v1/incidents/{id} answers it from the read model'),
+    limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(50),
+    cursor: z.string().max(200).regex(/^[A-Za-z0-9_-]+$/, 'not a cursor from a previous page').optional(),
+  })
+  .superRefine((query, ctx) => {
+    if (query.open && query.status !== undefined && (CLOSED_PHASES as readonly string[]).includes(query.status)) {
+      ctx.addIssue({ code: 'custom', path: ['status'], message: `open=true lists only open phases; ${query.status} is not one` });
+    }
+  });
 export type IncidentListQuery = z.infer<typeof IncidentListQuerySchema>;
 
 export const MAX_OBSERVABLE_MATCHES = 1_000;
@@ -158,6 +182,14 @@ export const IncidentSummarySchema = z
     containedAt: z.string().nullable(),
     resolvedAt: z.string().nullable(),
     closedAt: z.string().nullable(),
+    nextDeadline: z
+      .object({ kind: z.enum(DEADLINE_KINDS), dueAt: z.string() })
+      .nullable()
+      .describe('The decision or stage the incident waits for and when missing it escalates; null when none'),
+    overdue: z.boolean().describe('Something the open incident waits for is past due (at the listing\u2019s instant: the first page\u2019s, for every page of it)'),
+    escalatesAt: z.string().nullable().describe('When the open incident next escalates if nothing is done: the soonest due time of its deadline, stage SLAs, open tasks and running regulatory clocks; order=deadline sorts by it'),
+    version: z.number().int().describe('The state version the row was written from (the event stream names it)'),
+    state: IncidentStateSchema.optional().describe('With include=state: the incident\u2019s read-model state'),
   })
   ;
 

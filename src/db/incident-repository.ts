@@ -1,5 +1,7 @@
 import type { Pool, PoolClient } from 'pg';
 import type { IncidentState, Phase } from '../domain/incident';
+import type { DeadlineKind } from '../domain/policy';
+import { OPEN_PHASES } from '../domain/queue-order';
 import type { Severity } from '../domain/severity';
 import { ObservableRegister } from './observable-register';
 import type { IncidentTask } from '../domain/task';
@@ -139,30 +141,57 @@ export class IncidentRepository {
     };
   }
 
-  /** A page of incidents, newest first, after the cursor's position. */
-  async list(filter: IncidentFilter): Promise<{ items: IncidentSummary[]; next?: PagePosition }> {
+  /**
+   * A page of incidents after the cursor's position: newest first (`order: 'opened'`), or the queue's
+   * order (`order: 'deadline'`, src/domain/queue-order.ts): overdue at `asOf` first, then the soonest
+   * escalation, none last, by incident id. Overdue and the escalation instant are computed here
+   * from the stored state at `asOf` (every page of one listing uses the first page's instant, so an
+   * incident falling overdue between two pages does not jump back over the cursor).
+   */
+  async list(filter: IncidentFilter): Promise<{ items: IncidentSummary[]; next?: PagePosition | DeadlinePosition }> {
+    const deadline = filter.order === 'deadline';
+    const asOf = filter.asOf ?? new Date().toISOString();
+    const params: unknown[] = [
+      filter.status ?? null,
+      filter.severity ?? null,
+      filter.source ?? null,
+      filter.commander ?? null,
+      filter.openedAfter ?? null,
+      filter.open ?? false,
+      filter.overdue ?? false,
+      asOf,
+      filter.limit + 1,
+    ];
+    let after = 'TRUE';
+    if (deadline && filter.afterDeadline) {
+      const a = filter.afterDeadline;
+      params.push(a.overdue ? 0 : 1, a.escalatesAt ?? 'infinity', a.incidentId);
+      after = '(q.overdue_rank, q.escalates_key, q.incident_id) > ($10::int, $11::timestamptz, $12::text)';
+    } else if (!deadline && filter.after) {
+      params.push(filter.after.openedAt, filter.after.incidentId);
+      after = '(q.opened_at, q.incident_id) < ($10::timestamptz, $11::text)';
+    }
+    const orderBy = deadline ? 'q.overdue_rank, q.escalates_key, q.incident_id' : 'q.opened_at DESC, q.incident_id DESC';
     const { rows } = await this.pool.query(
-      `SELECT incident_id, title, source, severity, phase, escalation_level, commander, alert_count,
-              opened_at, acknowledged_at, contained_at, resolved_at, closed_at
-         FROM incidents
-        WHERE ($1::text IS NULL OR phase = $1)
-          AND ($2::text IS NULL OR severity = $2)
-          AND ($3::text IS NULL OR source = $3)
-          AND ($4::text IS NULL OR commander = $4)
-          AND ($5::timestamptz IS NULL OR opened_at > $5)
-          AND ($6::timestamptz IS NULL OR (opened_at, incident_id) < ($6, $7))
-        ORDER BY opened_at DESC, incident_id DESC
-        LIMIT $8`,
-      [
-        filter.status ?? null,
-        filter.severity ?? null,
-        filter.source ?? null,
-        filter.commander ?? null,
-        filter.openedAfter ?? null,
-        filter.after?.openedAt ?? null,
-        filter.after?.incidentId ?? null,
-        filter.limit + 1,
-      ],
+      `SELECT q.* FROM (
+         SELECT incident_id, title, source, severity, phase, escalation_level, commander, alert_count,
+                opened_at, acknowledged_at, contained_at, resolved_at, closed_at, next_deadline, state_version,
+                ${filter.includeState ? 'state' : 'NULL::jsonb AS state'},
+                CASE WHEN ${OVERDUE_SQL} THEN 0 ELSE 1 END AS overdue_rank,
+                ${ESCALATES_AT_SQL} AS escalates_at,
+                COALESCE(${ESCALATES_AT_SQL}, 'infinity'::timestamptz) AS escalates_key
+           FROM incidents
+          WHERE ($1::text IS NULL OR phase = $1)
+            AND ($2::text IS NULL OR severity = $2)
+            AND ($3::text IS NULL OR source = $3)
+            AND ($4::text IS NULL OR commander = $4)
+            AND ($5::timestamptz IS NULL OR opened_at > $5)
+            AND (NOT $6::boolean OR phase IN (${OPEN_PHASES_SQL}))
+       ) q
+       WHERE (NOT $7::boolean OR q.overdue_rank = 0) AND ${after}
+       ORDER BY ${orderBy}
+       LIMIT $9`,
+      params,
     );
     const iso = (d: Date | null) => d?.toISOString() ?? null;
     const items: IncidentSummary[] = rows.slice(0, filter.limit).map((r) => ({
@@ -179,10 +208,59 @@ export class IncidentRepository {
       containedAt: iso(r.contained_at),
       resolvedAt: iso(r.resolved_at),
       closedAt: iso(r.closed_at),
+      nextDeadline: r.next_deadline ? { kind: r.next_deadline.kind, dueAt: r.next_deadline.dueAt } : null,
+      overdue: r.overdue_rank === 0,
+      escalatesAt: iso(r.escalates_at),
+      version: r.state_version,
+      ...(filter.includeState ? { state: r.state } : {}),
     }));
     const last = items.at(-1);
-    return rows.length > filter.limit && last ? { items, next: { openedAt: last.openedAt, incidentId: last.incidentId } } : { items };
+    if (!(rows.length > filter.limit && last)) return { items };
+    return deadline
+      ? { items, next: { asOf, overdue: last.overdue, escalatesAt: last.escalatesAt, incidentId: last.incidentId } }
+      : { items, next: { openedAt: last.openedAt, incidentId: last.incidentId } };
   }
+}
+
+const OPEN_PHASES_SQL = OPEN_PHASES.map((p) => `'${p}'`).join(', ');
+
+/** An instant inside the stored state (written by toISOString, so the cast reads it as written). */
+const at = (json: string) => `(${json})::timestamptz`;
+
+/**
+ * src/domain/queue-order.ts `isOverdue` over the stored row, at the instant $8: the awaited deadline or
+ * a running stage's breached in this phase or due, an open task due, a running regulatory clock
+ * missed or due.
+ */
+const OVERDUE_SQL = `(phase IN (${OPEN_PHASES_SQL}) AND (
+    EXISTS (SELECT 1 FROM jsonb_array_elements(
+              CASE WHEN next_deadline IS NULL THEN '[]'::jsonb ELSE jsonb_build_array(next_deadline) END
+              || COALESCE(state->'stageDeadlines', '[]'::jsonb)) d
+             WHERE ${at("d->>'dueAt'")} <= $8::timestamptz
+                OR sla_breaches @> jsonb_build_array(jsonb_build_object('deadline', d->'kind', 'phase', phase)))
+    OR EXISTS (SELECT 1 FROM jsonb_array_elements(COALESCE(state->'tasks', '[]'::jsonb)) t
+                WHERE t->>'status' = 'open' AND ${at("t->>'dueAt'")} <= $8::timestamptz)
+    OR EXISTS (SELECT 1 FROM jsonb_array_elements(COALESCE(state->'regulatoryClocks', '[]'::jsonb)) c
+                WHERE c->'filing' IS NULL AND c->>'startedAt' IS NOT NULL
+                  AND ((c->>'missed')::boolean OR (c->>'dueAt' IS NOT NULL AND ${at("c->>'dueAt'")} <= $8::timestamptz)))))`;
+
+/** src/domain/queue-order.ts `escalatesAt` over the stored row: the soonest due time of what it waits for. */
+const ESCALATES_AT_SQL = `(CASE WHEN phase IN (${OPEN_PHASES_SQL}) THEN LEAST(
+    ${at("next_deadline->>'dueAt'")},
+    (SELECT min(${at("d->>'dueAt'")}) FROM jsonb_array_elements(COALESCE(state->'stageDeadlines', '[]'::jsonb)) d),
+    (SELECT min(${at("COALESCE(t->>'nextOverdueAt', t->>'dueAt')")}) FROM jsonb_array_elements(COALESCE(state->'tasks', '[]'::jsonb)) t
+      WHERE t->>'status' = 'open'),
+    (SELECT min(${at("c->>'dueAt'")}) FROM jsonb_array_elements(COALESCE(state->'regulatoryClocks', '[]'::jsonb)) c
+      WHERE c->'filing' IS NULL AND c->>'startedAt' IS NOT NULL AND NOT COALESCE((c->>'missed')::boolean, false) AND c->>'dueAt' IS NOT NULL)
+  ) END)`;
+
+/** Where the queue's order (`order: 'deadline'`) goes on after a page. */
+export interface DeadlinePosition {
+  /** The instant overdue is judged at, the same on every page of one listing. */
+  asOf: string;
+  overdue: boolean;
+  escalatesAt: string | null;
+  incidentId: string;
 }
 
 export interface PagePosition {
@@ -192,6 +270,15 @@ export interface PagePosition {
 
 export interface IncidentFilter {
   status?: Phase;
+  /** Only the phases that still wait for something (src/domain/queue-order.ts OPEN_PHASES). */
+  open?: boolean;
+  /** Only incidents overdue at `asOf` (src/domain/queue-order.ts isOverdue). */
+  overdue?: boolean;
+  order?: 'opened' | 'deadline';
+  /** The instant overdue is judged at; default now. */
+  asOf?: string;
+  includeState?: boolean;
+  afterDeadline?: DeadlinePosition;
   severity?: Severity;
   source?: string;
   commander?: string;
@@ -214,4 +301,9 @@ export interface IncidentSummary {
   containedAt: string | null;
   resolvedAt: string | null;
   closedAt: string | null;
+  nextDeadline: { kind: DeadlineKind; dueAt: string } | null;
+  overdue: boolean;
+  escalatesAt: string | null;
+  version: number;
+  state?: IncidentState;
 }

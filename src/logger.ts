@@ -73,5 +73,5 @@ export function loggedRequest(req: SerializedRequest): Record<string, unknown> {
     const value = req.headers?.[name];
     if (value !== undefined) headers[name] = value;
   }
-  return { id: req.id, method: req.method, url: loggedUrl(req.url), remoteAddress: req.remoteAddress, remotePort: req.remotePort, headers };
+  return { id: req.id, method: req.method, url: loggedUrl(typeof req.url === 'string' ? req.url : undefined), remoteAddress: req.remoteAddress, remotePort: req.remotePort, headers };
 }

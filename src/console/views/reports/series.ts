@@ -4,38 +4,22 @@
  * asks for the last N weeks, one call each, and charts them side by side. Pure: no DOM, no Chart.js.
  */
 
-export const SEVERITY_ORDER = ['critical', 'high', 'medium', 'low'] as const;
+import type { Percentiles, RegulatoryCounts, SummaryReport as FullSummaryReport } from '../../../reports/summary';
+import { SEVERITIES } from '../../../domain/severity';
+
+export type { Percentiles, RegulatoryCounts };
+
+/** Most severe first, as the domain orders them. */
+export const SEVERITY_ORDER = SEVERITIES;
 export const SEVERITY_LABEL: Record<string, string> = { critical: 'SEV1 critical', high: 'SEV2 high', medium: 'SEV3 medium', low: 'SEV4 low' };
 
-export interface Percentiles {
-  count: number;
-  /** Seconds. */
-  median: number | null;
-  /** Seconds. */
-  p90: number | null;
-}
-
-export interface RegulatoryCounts {
-  met: number;
-  late: number;
-  recordedLate: number;
-  missed: number;
-  due: number;
-}
-
-/** The part of the summary report the charts read. */
-export interface SummaryReport {
-  from: string;
-  to: string;
-  opened: { total: number; bySeverity: Record<string, number> };
-  closed: { total: number; bySeverity: Record<string, number> };
-  dismissed: { total: number; bySeverity: Record<string, number> };
-  mtta: Record<string, Percentiles>;
-  mttc: Record<string, Percentiles>;
-  mttr: Record<string, Percentiles>;
-  slaBreaches: { total: number; byPhase: Record<string, number>; byDeadline: Record<string, number> };
-  regulatory: Record<string, RegulatoryCounts>;
-}
+/** The part of the summary report (src/reports/summary.ts, as the API sends it) the charts read. */
+export type SummaryReport = Pick<FullSummaryReport, 'from' | 'to' | 'mtta' | 'mttc' | 'mttr' | 'regulatory'> & {
+  opened: Pick<FullSummaryReport['opened'], 'total' | 'bySeverity'>;
+  closed: FullSummaryReport['closed'];
+  dismissed: FullSummaryReport['dismissed'];
+  slaBreaches: FullSummaryReport['slaBreaches'];
+};
 
 export interface Period {
   from: string;

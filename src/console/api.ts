@@ -3,23 +3,9 @@
  * sign-in routes. Unsafe requests carry the session's CSRF token; a 401 sends the person to sign in.
  */
 
-export type Role = 'integration' | 'responder' | 'manager' | 'auditor' | 'admin';
+import type { Person, Principal, Role } from '../domain/principal';
 
-export interface Person {
-  subject: string;
-  issuer: string;
-  name: string;
-  authTime?: string;
-  mfa: boolean;
-  amr?: string[];
-}
-
-export interface Principal {
-  keyId: string;
-  name: string;
-  role: Role;
-  person?: Person;
-}
+export type { Person, Principal, Role };
 
 export interface Session {
   principal: Principal;

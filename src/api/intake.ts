@@ -57,7 +57,8 @@ export class Intake {
     private readonly client: Client,
     private readonly temporal: TemporalGate,
     private readonly alerts: AlertRegister,
-    private readonly policy: PolicyTable,
+    /** The policy table every incident it opens starts with (GET /v1/policy shows it). */
+    readonly policy: PolicyTable,
     private readonly taskQueue: string = TASK_QUEUE,
   ) {}
 

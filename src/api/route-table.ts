@@ -61,6 +61,7 @@ import {
   TaskSkipSchema,
   FollowUpStateSchema,
   IncidentFollowUpsSchema,
+  PolicySchema,
 } from './schemas';
 import { DECISION_ROLES } from '../domain/decision-roles';
 import { ESCALATION_TARGETS } from '../domain/escalation';
@@ -299,6 +300,10 @@ export const ROUTES = {
   summaryReport: {
     method: 'get', path: '/v1/reports/summary', roles: ['auditor', 'manager'], summary: 'Counts, MTTA / MTTC / MTTR (median, p90) by severity, SLA breaches, regulatory deadlines, action items, and follow-ups open, overdue, done and skipped (default: the last 7 days)',
     query: SummaryQuerySchema, success: { status: 200, description: 'The report (JSON, or Markdown with format=markdown)', schema: SummaryReportSchema, alternatives: { 'text/markdown': undefined } },
+  },
+  getPolicy: {
+    method: 'get', path: '/v1/policy', roles: READERS, summary: 'The policy new incidents are opened with: per severity the deadlines and the escalation chain with its loops (an incident keeps the policy it was opened with)',
+    success: { status: 200, description: 'The policy table by severity, durations in milliseconds', schema: PolicySchema },
   },
   createPlaybook: {
     method: 'post', path: '/v1/admin/playbooks', roles: ['admin'],

@@ -25,6 +25,8 @@ import { playbookDigest } from '../domain/playbook-digest';
 import { summaryMarkdown } from '../reports/summary';
 import { toFirebreakAlert } from '../domain/alertmanager';
 import { days } from '../domain/duration';
+import { chainFor } from '../domain/policy';
+import { SEVERITIES } from '../domain/severity';
 import type { RegulatoryConfig } from '../domain/policy-schema';
 import { CalendarGapError } from '../domain/business-days';
 import { clocksFor } from '../domain/regulatory-deadlines';
@@ -378,6 +380,11 @@ function handlers(deps: RouteDependencies): Handlers {
         if (err instanceof PlaybookVersionConflict) throw new HttpProblem(409, 'version-conflict', 'The playbook version conflicts with a stored one', err.message);
         throw err;
       }
+    },
+    getPolicy(_input, res) {
+      // The very table intake starts workflows with, every chain spelled out (older tables leave it to the default).
+      const policy = deps.intake.policy;
+      res.json({ severities: Object.fromEntries(SEVERITIES.map((s) => [s, { ...policy[s], escalation: chainFor(policy[s]) }])) });
     },
     async listPlaybooks(_input, res) {
       res.json({ items: await deps.playbooks.list() });

@@ -13,6 +13,7 @@ import { instantFilter } from '../domain/instant';
 import { ROLES } from '../domain/principal';
 import { SEVERITIES } from '../domain/severity';
 import { ASSET_KINDS } from '../domain/asset';
+import { ESCALATION_TARGETS } from '../domain/escalation';
 import { boundedText, identifier, oneLineText, storableString } from '../domain/text';
 
 /** Schemas only the HTTP layer needs: list queries, admin bodies, and the shapes of answers. */
@@ -548,3 +549,25 @@ export const FollowUpStateSchema = z.looseObject({
 });
 
 export const IncidentFollowUpsSchema = z.object({ incidentId: z.string(), items: z.array(IncidentTaskSchema) });
+
+// --- the policy new incidents are opened with ----------------------------------------------------
+
+const Milliseconds = z.number().int().min(0).describe('milliseconds');
+
+const SeverityPolicySchema = z.object({
+  deadlines: z.object(Object.fromEntries(DEADLINE_KINDS.map((k) => [k, Milliseconds])) as Record<(typeof DEADLINE_KINDS)[number], typeof Milliseconds>)
+    .describe('How long each step may take, from its start, before a miss escalates'),
+  escalationRepeat: Milliseconds.describe('Between further escalations once a deadline has been missed'),
+  escalation: z.object({
+    levels: z.array(z.array(z.enum(ESCALATION_TARGETS)).min(1)).describe('Level 0 is paged when the incident opens; a miss pages the next level; each level pages all its roster targets'),
+    loops: z.number().int().min(0).describe('How many more times the chain is walked from level 0 after the first pass reaches the top; after that every miss pages the top again, and the commander'),
+  }),
+  preApprovedContainment: z.boolean(),
+  reviewRequired: z.boolean(),
+  reviewReminderEvery: Milliseconds,
+  externalAssistanceAtTop: z.boolean().describe('Once escalated to the top, closing needs external assistance recorded'),
+});
+
+export const PolicySchema = z.object({
+  severities: z.object(Object.fromEntries(SEVERITIES.map((s) => [s, SeverityPolicySchema])) as Record<(typeof SEVERITIES)[number], typeof SeverityPolicySchema>),
+});

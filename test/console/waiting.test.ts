@@ -1,5 +1,5 @@
 import * as domain from '../../src/domain/incident';
-import { DEFAULT_POLICY } from '../../src/domain/policy';
+import { DEFAULT_POLICY, type PolicyTable } from '../../src/domain/policy';
 import type { Principal } from '../../src/domain/principal';
 import type { IncidentState } from '../../src/console/views/incident/state';
 import { isOverdue, nextEscalationAt, waitingFor, waitingList, waitingSentence } from '../../src/console/views/incident/waiting';
@@ -116,5 +116,56 @@ describe('what an incident is waiting for', () => {
     state.phase = 'closed';
     expect(waitingFor(state, at(1))).toBeUndefined();
     expect(isOverdue(state, at(10_000))).toBe(false);
+  });
+
+  describe('with the policy GET /v1/policy answers, the next level is named with who it pages', () => {
+    // Critical: a chain of four levels, the third paging two targets, walked twice.
+    const policy: PolicyTable = JSON.parse(
+      JSON.stringify({
+        ...DEFAULT_POLICY,
+        critical: { ...DEFAULT_POLICY.critical, escalation: { levels: [['on_call'], ['ir_manager'], ['ciso', 'ir_manager'], ['external_assistance']], loops: 1 } },
+      }),
+    ) as PolicyTable;
+
+    it('a new SEV1 escalates to level 1 and the sentence names the ir_manager it pages', () => {
+      const waiting = waitingFor(asServed(opened()), at(1), policy)!;
+      expect(waiting.escalatesTo).toBe('level 1 (ir_manager)');
+      expect(waitingSentence(waiting, iso)).toBe(
+        'Waiting for acknowledgement from a responder or manager (on_call paged); escalates to level 1 (ir_manager) at 2026-12-03T10:15:00.000Z',
+      );
+    });
+
+    it('a level that pages several targets names them all, though this incident never paged it', () => {
+      const missed = domain.escalateForMissedDeadline(opened(), opened().nextDeadline!, policy, at(15), { legacy: false }).state;
+      expect(missed.escalations.map((e) => e.level)).toEqual([0, 1]);
+      expect(waitingFor(asServed(missed), at(16), policy)!.escalatesTo).toBe('level 2 (ciso, ir_manager)');
+      // Without the policy the console can only count.
+      expect(waitingFor(asServed(missed), at(16))!.escalatesTo).toBe('level 2');
+    });
+
+    it('past the top the chain is walked again from level 0 while loops remain, as the workflow does', () => {
+      let state = opened();
+      for (let miss = 1; miss <= 3; miss += 1) state = domain.escalateForMissedDeadline(state, state.nextDeadline!, policy, at(15 * miss), { legacy: false }).state;
+      expect(state.escalationLevel).toBe(3);
+      const waiting = waitingFor(asServed(state), at(46), policy)!;
+      expect(waiting.escalatesTo).toBe('level 0 (on_call)');
+      const next = domain.escalateForMissedDeadline(state, state.nextDeadline!, policy, at(60), { legacy: false }).state;
+      expect(next.escalationLevel).toBe(0);
+      expect(next.escalations.at(-1)!.targets ?? [next.escalations.at(-1)!.target]).toEqual(['on_call']);
+    });
+
+    it('once the loops are spent every page repeats the top, and names the commander it pages too', () => {
+      const state = asServed(opened());
+      state.escalationLevel = 3;
+      state.escalationLoop = 1;
+      state.roles = { commander: { person: 'Dana Commander', by: manager, at: at(2).toISOString() } };
+      expect(waitingFor(state, at(61), policy)!.escalatesTo).toBe('level 3 (external_assistance, commander Dana Commander)');
+    });
+
+    it('a severity without a chain in its table (an older policy) runs on the default chain', () => {
+      const older = JSON.parse(JSON.stringify(DEFAULT_POLICY)) as PolicyTable;
+      delete older.high.escalation;
+      expect(waitingFor(asServed(opened('high')), at(1), older)!.escalatesTo).toBe('level 1 (ir_manager)');
+    });
   });
 });

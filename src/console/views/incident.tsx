@@ -7,6 +7,7 @@ import { ProblemMessage } from '../components/problem-message';
 import { formatTime } from '../format';
 import { onIncidentChanged } from '../live';
 import type { DecisionName } from '../../domain/decision-roles';
+import type { PolicyTable } from '../../domain/policy';
 import { mayMake, phaseRejection, taskRejection } from './incident/decision-rules';
 import { coalescing } from './incident/refetch';
 import {
@@ -785,6 +786,8 @@ export function IncidentView(props: { incidentId: string; session: Session }) {
   const [timeline, setTimeline] = useState<TimelinePage | undefined>();
   const [timelineProblem, setTimelineProblem] = useState<Problem | undefined>();
   const [followUps, setFollowUps] = useState<IncidentTask[] | undefined>();
+  /** The escalation chains (GET /v1/policy), so the waiting sentence names who the next level pages. */
+  const [policy, setPolicy] = useState<PolicyTable | undefined>();
   const [, setTick] = useState(0);
   const readsTimeline = TIMELINE_READERS.includes(role);
   /** Loads are numbered: one that ends after a later one has been shown is dropped. */
@@ -823,6 +826,17 @@ export function IncidentView(props: { incidentId: string; session: Session }) {
       if (follow.ok && ticket >= shownTicket.current) setFollowUps(follow.body.items);
     }
   };
+
+  useEffect(() => {
+    let live = true;
+    // Without it the sentence still names the level, and its targets when this incident paged them before.
+    void api.get<{ severities: PolicyTable }>('/v1/policy').then((answer) => {
+      if (live && answer.ok) setPolicy(answer.body.severities);
+    });
+    return () => {
+      live = false;
+    };
+  }, []);
 
   useEffect(() => {
     setState(undefined);
@@ -882,7 +896,7 @@ export function IncidentView(props: { incidentId: string; session: Session }) {
         ) : null}
       </p>
       <ProblemMessage problem={problem} />
-      <WaitingFor waiting={waitingList(state, new Date())} closed={closed} />
+      <WaitingFor waiting={waitingList(state, new Date(), policy)} closed={closed} />
       <Facts state={state} />
       <Decisions state={state} session={session} onState={onState} />
       <Tasks state={state} session={session} onState={onState} />

@@ -3,12 +3,17 @@
  * from the state the API answers (its next deadline, stage SLAs, open tasks, regulatory clocks and
  * escalation record). Pure: no DOM, no Preact, so it is tested on its own.
  *
- * Where the next escalation goes: a missed deadline pages one level up the severity's chain. The
- * chain itself is deployment policy and not part of the API's answer, so the level is the next
+ * Where the next escalation goes: a missed deadline pages the next step of the severity's chain
+ * (src/domain/escalation.ts nextEscalationStep, the workflow's own rule). The chain is deployment
+ * policy, read from GET /v1/policy: the policy new incidents are opened with. An incident opened
+ * under an older policy file keeps its own, which the API does not show; for it the level named
+ * comes from today's chain. Without the policy (not read yet, or refused), the level is the next
  * number up (the same level again once a page has repeated the top), and its targets are named
  * only when an earlier page of this incident went to that level.
  */
 import { DECISION_ROLES, type DecisionName } from '../../../domain/decision-roles';
+import { nextEscalationStep } from '../../../domain/escalation';
+import { chainFor, type PolicyTable } from '../../../domain/policy';
 import type { Role } from '../../../domain/principal';
 import type { DeadlineKind, EscalationRecord, IncidentState, IncidentTask, RegulatoryClock } from './state';
 
@@ -65,8 +70,20 @@ function targetsOf(record: EscalationRecord): string[] {
   return record.targets?.length ? record.targets : [record.target];
 }
 
-/** The level the next page goes to, with its targets when this incident has paged that level before. */
-export function nextEscalationLevel(state: Pick<IncidentState, 'escalationLevel' | 'escalations'>): { level: number; label: string } {
+type EscalationView = Pick<IncidentState, 'severity' | 'escalationLevel' | 'escalationLoop' | 'escalations' | 'roles'>;
+
+/**
+ * The level the next page goes to and who it pages: from the severity's chain in `policy` when
+ * given; otherwise the next level, with its targets when this incident has paged it before.
+ */
+export function nextEscalationLevel(state: EscalationView, policy?: PolicyTable): { level: number; label: string } {
+  const severityPolicy = policy?.[state.severity];
+  if (severityPolicy) {
+    const step = nextEscalationStep(chainFor(severityPolicy), { level: state.escalationLevel, loop: state.escalationLoop ?? 0 });
+    // Once the chain and its loops are spent, each page repeats the top and goes to the commander too.
+    const commander = step.repeatAtTop ? state.roles?.commander?.person : undefined;
+    return { level: step.level, label: `level ${step.level} (${step.targets.join(', ')}${commander ? `, commander ${commander}` : ''})` };
+  }
   const pages = state.escalations ?? [];
   const last = pages[pages.length - 1];
   const level = last?.repeat && last.level === state.escalationLevel ? state.escalationLevel : state.escalationLevel + 1;
@@ -108,9 +125,9 @@ function clockWhat(clock: RegulatoryClock): string {
  * Everything the incident is waiting for, the one that escalates first first (those that escalate
  * nothing last). Empty once the incident is closed or dismissed.
  */
-export function waitingList(state: IncidentState, now: Date): Waiting[] {
+export function waitingList(state: IncidentState, now: Date, policy?: PolicyTable): Waiting[] {
   if (isClosed(state)) return [];
-  const next = nextEscalationLevel(state).label;
+  const next = nextEscalationLevel(state, policy).label;
   const nowMs = now.getTime();
   const items: Waiting[] = [];
   const paged = pagedNow(state);
@@ -179,8 +196,8 @@ export function waitingList(state: IncidentState, now: Date): Waiting[] {
 }
 
 /** The one thing to show first: what escalates soonest. Undefined when nothing is awaited. */
-export function waitingFor(state: IncidentState, now: Date): Waiting | undefined {
-  return waitingList(state, now)[0];
+export function waitingFor(state: IncidentState, now: Date, policy?: PolicyTable): Waiting | undefined {
+  return waitingList(state, now, policy)[0];
 }
 
 /** "Waiting for acknowledgement from a responder or manager; escalates to level 1 at 3 Dec, 17:40". */

@@ -12,15 +12,30 @@
  * dismissed incidents wait for nothing. Time alone makes an incident overdue, so "overdue" is
  * always computed at an instant, never stored.
  */
-import type { IncidentState, PendingDeadline, Phase } from './incident';
+import type { DeadlineKind } from './policy';
 
 /** The phases in which an incident still waits for something. */
-export const OPEN_PHASES = ['detected', 'triage', 'response', 'review'] as const satisfies readonly Phase[];
+export const OPEN_PHASES = ['detected', 'triage', 'response', 'review'] as const;
 
-export const isOpenPhase = (phase: Phase): boolean => (OPEN_PHASES as readonly Phase[]).includes(phase);
+export const isOpenPhase = (phase: string): boolean => (OPEN_PHASES as readonly string[]).includes(phase);
 
-/** What of the state the queue's rules read. */
-export type QueueFacts = Pick<IncidentState, 'phase' | 'nextDeadline' | 'slaBreaches' | 'stageDeadlines' | 'tasks' | 'regulatoryClocks'>;
+interface PendingDeadline {
+  kind: DeadlineKind;
+  dueAt: string;
+}
+
+/**
+ * What of an incident's state the queue's rules read, spelled structurally (the domain's
+ * IncidentState and the console's both fit), so this module reaches nothing that needs Node.
+ */
+export interface QueueFacts {
+  phase: string;
+  nextDeadline?: PendingDeadline;
+  slaBreaches?: ReadonlyArray<{ deadline: DeadlineKind; phase: string }>;
+  stageDeadlines?: readonly PendingDeadline[];
+  tasks?: ReadonlyArray<{ status: string; dueAt: string; nextOverdueAt?: string }>;
+  regulatoryClocks?: ReadonlyArray<{ startedAt?: string; dueAt?: string; missed: boolean; filing?: unknown }>;
+}
 
 function breachedInPhase(state: QueueFacts, deadline: PendingDeadline): boolean {
   return (state.slaBreaches ?? []).some((b) => b.deadline === deadline.kind && b.phase === state.phase);

@@ -1,5 +1,5 @@
 import type { IncidentState } from '../../src/console/views/incident/state';
-import { byNextDeadline, filtersFromQuery, isMine, listRequests, queryFromFilters } from '../../src/console/views/incident/queue-rules';
+import { filtersFromQuery, isMine, listPath, queryFromFilters, rowOverdue, type QueueItem } from '../../src/console/views/incident/queue-rules';
 import { mayMake, phaseRejection, taskRejection } from '../../src/console/views/incident/decision-rules';
 
 const base = (over: Partial<IncidentState>): IncidentState => ({
@@ -19,29 +19,41 @@ const now = new Date('2026-12-03T10:05:00.000Z');
 const by = { name: 'Morgan Manager', role: 'manager' as const };
 
 describe('the queue', () => {
-  it('keeps its filters and cursors in the URL and reads them back', () => {
-    const filters = { phase: 'triage' as const, severity: 'critical' as const, source: 'edr', overdue: true, mine: true, cursors: { triage: 'abc_-1' } };
+  it('keeps its filters and cursor in the URL and reads them back', () => {
+    const filters = { phase: 'triage' as const, severity: 'critical' as const, source: 'edr', overdue: true, mine: true, cursor: 'abc_-1' };
     const query = queryFromFilters(filters);
-    expect(query.toString()).toBe('phase=triage&severity=critical&source=edr&overdue=1&mine=1&cursor=triage.abc_-1');
+    expect(query.toString()).toBe('phase=triage&severity=critical&source=edr&overdue=1&mine=1&cursor=abc_-1');
     expect(filtersFromQuery(query)).toEqual(filters);
   });
 
   it('ignores what is not a filter value rather than sending it to the API', () => {
-    const f = filtersFromQuery(new URLSearchParams('phase=nope&severity=SEV1&source=a%20b&cursor=triage.x%2Fy,bogus.z&overdue=yes'));
-    expect(f).toEqual({ overdue: false, mine: false, cursors: {} });
+    const f = filtersFromQuery(new URLSearchParams('phase=nope&severity=SEV1&source=a%20b&cursor=x%2Fy&overdue=yes'));
+    expect(f).toEqual({ overdue: false, mine: false });
   });
 
-  it('lists every open phase on the first page, and on later pages only the phases whose listing goes on', () => {
-    const first = listRequests({ overdue: false, mine: false, cursors: {}, severity: 'low' }, 25);
-    expect(first.map((r) => r.path)).toEqual([
-      '/v1/incidents?status=detected&limit=25&severity=low',
-      '/v1/incidents?status=triage&limit=25&severity=low',
-      '/v1/incidents?status=response&limit=25&severity=low',
-      '/v1/incidents?status=review&limit=25&severity=low',
-    ]);
-    const later = listRequests({ overdue: false, mine: false, cursors: { response: 'c1' } }, 25);
-    expect(later.map((r) => r.path)).toEqual(['/v1/incidents?status=response&limit=25&cursor=c1']);
-    expect(listRequests({ phase: 'closed', overdue: false, mine: false, cursors: {} }, 10).map((r) => r.phase)).toEqual(['closed']);
+  it('asks one listing a page: the open incidents in the queue order with their state, the filters and the cursor passed on', () => {
+    expect(listPath({ overdue: false, mine: false }, 25)).toBe('/v1/incidents?open=true&order=deadline&include=state&limit=25');
+    expect(listPath({ phase: 'response', severity: 'low', source: 'edr', overdue: true, mine: true, cursor: 'c1' }, 25)).toBe(
+      '/v1/incidents?open=true&order=deadline&include=state&limit=25&status=response&severity=low&source=edr&overdue=true&cursor=c1',
+    );
+    // "Mine" is not the API's to judge; a closed phase lists that phase newest first.
+    expect(listPath({ mine: true, overdue: false }, 10)).not.toContain('mine');
+    expect(listPath({ phase: 'closed', overdue: false, mine: false }, 10)).toBe('/v1/incidents?include=state&limit=10&status=closed');
+  });
+
+  it('marks a row overdue by the API\'s rule on its state, so a row falls overdue on screen when its time comes', () => {
+    const state = base({ nextDeadline: { kind: 'acknowledge', dueAt: '2026-12-03T10:10:00.000Z' } });
+    const item: QueueItem = { ...state, escalationLevel: 0, commander: null, acknowledgedAt: null, containedAt: null, resolvedAt: null, closedAt: null, nextDeadline: state.nextDeadline!, overdue: false, escalatesAt: '2026-12-03T10:10:00.000Z', version: 1, state };
+    expect(rowOverdue(item, now)).toBe(false);
+    expect(rowOverdue(item, new Date('2026-12-03T10:10:00.000Z'))).toBe(true);
+    // After a miss the deadline moves on to the next page; the breach keeps it overdue.
+    const missed = base({ nextDeadline: { kind: 'acknowledge', dueAt: '2026-12-03T10:25:00.000Z' }, slaBreaches: [{ deadline: 'acknowledge', phase: 'detected', dueAt: '2026-12-03T10:04:00.000Z', detectedAt: '2026-12-03T10:04:00.000Z' }] });
+    expect(rowOverdue({ ...item, state: missed }, now)).toBe(true);
+    // A breach of an earlier phase does not count.
+    expect(rowOverdue({ ...item, state: { ...missed, phase: 'triage', nextDeadline: { kind: 'assess', dueAt: '2026-12-03T11:00:00.000Z' } } }, now)).toBe(false);
+    // Without a state, the API's verdict when it listed the row.
+    const { state: _s, ...bare } = item;
+    expect(rowOverdue({ ...bare, overdue: true }, now)).toBe(true);
   });
 
   it('"mine" is an incident role held or an open task assigned, by name', () => {
@@ -49,13 +61,6 @@ describe('the queue', () => {
     expect(isMine(base({ tasks: [{ taskId: 'a', kind: 'task', title: 't', owner: { role: 'manager' }, assignee: 'Morgan Manager', status: 'open', dueAt: '' }] }), by)).toBe(true);
     expect(isMine(base({ tasks: [{ taskId: 'a', kind: 'task', title: 't', owner: { role: 'manager' }, assignee: 'Morgan Manager', status: 'done', dueAt: '' }] }), by)).toBe(false);
     expect(isMine(base({ roles: { scribe: { person: 'Rory', by: { name: 'x', role: 'manager' }, at: '' } } }), by)).toBe(false);
-  });
-
-  it('sorts by the next escalation, soonest first, with incidents that escalate nothing last', () => {
-    const late = base({ incidentId: 'b', nextDeadline: { kind: 'acknowledge', dueAt: '2026-12-03T11:00:00.000Z' } });
-    const soon = base({ incidentId: 'a', nextDeadline: { kind: 'acknowledge', dueAt: '2026-12-03T10:10:00.000Z' } });
-    const none = base({ incidentId: 'c', phase: 'response' });
-    expect([late, none, soon].sort(byNextDeadline(now)).map((s) => s.incidentId)).toEqual(['a', 'b', 'c']);
   });
 });
 

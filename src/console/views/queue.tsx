@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, incidentPath, type Problem, type Session } from '../api';
+import { api, type Problem, type Session } from '../api';
 import { Countdown } from '../components/countdown';
 import { Link } from '../components/link';
 import { ProblemMessage } from '../components/problem-message';
@@ -7,26 +7,18 @@ import { formatTime } from '../format';
 import { onIncidentChanged } from '../live';
 import { replaceQuery, useLocation } from '../router';
 import { coalescing } from './incident/refetch';
-import { byNextDeadline, filtersFromQuery, isMine, listRequests, queryFromFilters, type QueueFilters } from './incident/queue-rules';
-import { PHASES, SEVERITIES, severityLevel, type IncidentList, type IncidentState, type IncidentSummary, type Phase } from './incident/state';
-import { isOverdue, nextEscalationAt, waitingFor } from './incident/waiting';
+import { filtersFromQuery, isMine, listPath, queryFromFilters, rowOverdue, type QueueFilters, type QueueItem, type QueueList } from './incident/queue-rules';
+import { PHASES, SEVERITIES, severityLevel, type Phase } from './incident/state';
+import { waitingFor } from './incident/waiting';
 
-/** Incidents per phase and page: "all open" asks four phases, so a page shows at most four times this. */
+/** Incidents per page. */
 const PAGE_SIZE = 25;
 /** Changes within this long of a refetch are gathered into one more. */
 const REFETCH_WINDOW_MS = 200;
 
-interface Row {
-  summary: IncidentSummary;
-  /** The incident's live state (its deadlines are not in the list); absent when it could not be read. */
-  state?: IncidentState;
-  /** Its state is being read. */
-  pending?: boolean;
-}
-
 interface Page {
-  rows: Row[];
-  next: Partial<Record<Phase, string>>;
+  rows: QueueItem[];
+  next: string | null;
 }
 
 function useNow(everyMs: number): Date {
@@ -42,7 +34,7 @@ function Filters(props: { filters: QueueFilters; apply: (filters: QueueFilters) 
   const { filters, apply } = props;
   const [source, setSource] = useState(filters.source ?? '');
   useEffect(() => setSource(filters.source ?? ''), [filters.source]);
-  const change = (patch: Partial<QueueFilters>) => apply({ ...filters, ...patch, cursors: {} });
+  const change = (patch: Partial<QueueFilters>) => apply({ ...filters, ...patch, cursor: undefined });
   return (
     <form
       class="filters"
@@ -51,7 +43,7 @@ function Filters(props: { filters: QueueFilters; apply: (filters: QueueFilters) 
         event.preventDefault();
         const trimmed = source.trim();
         const { source: _old, ...rest } = filters;
-        apply({ ...rest, ...(trimmed ? { source: trimmed } : {}), cursors: {} });
+        apply({ ...rest, ...(trimmed ? { source: trimmed } : {}), cursor: undefined });
       }}
     >
       <div>
@@ -62,7 +54,7 @@ function Filters(props: { filters: QueueFilters; apply: (filters: QueueFilters) 
           onChange={(event) => {
             const value = (event.currentTarget as HTMLSelectElement).value as Phase | '';
             const { phase: _old, ...rest } = filters;
-            apply({ ...rest, ...(value ? { phase: value } : {}), cursors: {} });
+            apply({ ...rest, ...(value ? { phase: value } : {}), cursor: undefined });
           }}
         >
           <option value="">All open</option>
@@ -79,7 +71,7 @@ function Filters(props: { filters: QueueFilters; apply: (filters: QueueFilters) 
           onChange={(event) => {
             const value = (event.currentTarget as HTMLSelectElement).value as (typeof SEVERITIES)[number] | '';
             const { severity: _old, ...rest } = filters;
-            apply({ ...rest, ...(value ? { severity: value } : {}), cursors: {} });
+            apply({ ...rest, ...(value ? { severity: value } : {}), cursor: undefined });
           }}
         >
           <option value="">Any</option>
@@ -107,31 +99,30 @@ function Filters(props: { filters: QueueFilters; apply: (filters: QueueFilters) 
   );
 }
 
-function QueueRow(props: { row: Row; now: Date }) {
-  const { summary, state, pending } = props.row;
-  const now = props.now;
-  const overdue = state ? isOverdue(state, now) : false;
-  const waiting = state ? waitingFor(state, now) : undefined;
-  const deadline = state ? nextEscalationAt(state, now) : undefined;
+function QueueRow(props: { row: QueueItem; now: Date }) {
+  const { row, now } = props;
+  const overdue = rowOverdue(row, now);
+  const waiting = row.state ? waitingFor(row.state, now) : undefined;
+  const deadline = row.escalatesAt ?? undefined;
   return (
     <tr class={overdue ? 'overdue' : undefined}>
       <th scope="row">
-        <Link href={`/console/incidents/${encodeURIComponent(summary.incidentId)}`}>{summary.title}</Link>
+        <Link href={`/console/incidents/${encodeURIComponent(row.incidentId)}`}>{row.title}</Link>
       </th>
       <td>
-        <span class={`sev-${severityLevel(summary.severity)}`}>{severityLevel(summary.severity)}</span> {summary.severity}
+        <span class={`sev-${severityLevel(row.severity)}`}>{severityLevel(row.severity)}</span> {row.severity}
       </td>
-      <td>{summary.phase}</td>
-      <td>{waiting ? `${waiting.what} from ${waiting.whom}` : state ? '—' : pending ? 'reading…' : 'state unavailable'}</td>
+      <td>{row.phase}</td>
+      <td>{waiting ? `${waiting.what} from ${waiting.whom}` : row.state ? '—' : 'state unavailable'}</td>
       <td>
         {overdue ? <strong class="overdue-text">overdue</strong> : null}
         {overdue && deadline ? ', next page ' : null}
         {deadline ? <Countdown until={deadline} /> : overdue ? null : '—'}
       </td>
-      <td>{summary.escalationLevel}</td>
-      <td>{summary.commander ?? '—'}</td>
-      <td>{summary.source}</td>
-      <td>{formatTime(summary.openedAt)}</td>
+      <td>{row.escalationLevel}</td>
+      <td>{row.commander ?? '—'}</td>
+      <td>{row.source}</td>
+      <td>{formatTime(row.openedAt)}</td>
     </tr>
   );
 }
@@ -144,8 +135,6 @@ export function QueueView(props: { session: Session }) {
   const [problem, setProblem] = useState<Problem | undefined>();
   const [loading, setLoading] = useState(true);
   const now = useNow(5_000);
-  /** Incident states by id, with their version: a change event drops only the incident it names. */
-  const states = useRef(new Map<string, IncidentState>());
   /** Loads are numbered: one that ends after a later one has been shown is dropped, and so is one for filters no longer shown. */
   const latest = useRef(0);
   const shownTicket = useRef(0);
@@ -153,66 +142,27 @@ export function QueueView(props: { session: Session }) {
 
   const load = async () => {
     const ticket = ++latest.current;
-    const stale = () => ticket < shownTicket.current || ticket < filterTicket.current;
-    const requests = listRequests(filters, PAGE_SIZE);
-    const answers = await Promise.all(requests.map((r) => api.get<IncidentList>(r.path)));
-    if (stale()) return;
-    const failed = answers.find((a) => !a.ok);
-    if (failed && !failed.ok) {
-      setProblem(failed.problem);
-      setLoading(false);
+    const answer = await api.get<QueueList>(listPath(filters, PAGE_SIZE));
+    if (ticket < shownTicket.current || ticket < filterTicket.current) return;
+    shownTicket.current = ticket;
+    setLoading(false);
+    if (!answer.ok) {
+      setProblem(answer.problem);
       return;
     }
-    const summaries: IncidentSummary[] = [];
-    const next: Partial<Record<Phase, string>> = {};
-    answers.forEach((answer, i) => {
-      if (!answer.ok) return;
-      summaries.push(...answer.body.items);
-      if (answer.body.nextCursor) next[requests[i]!.phase] = answer.body.nextCursor;
-    });
-    // The rows at once, with the states known; then the states that were not (a new incident's row
-    // shows before its deadline does).
-    const cachedState = (summary: IncidentSummary) => {
-      const cached = states.current.get(summary.incidentId);
-      return cached && cached.phase === summary.phase ? cached : undefined;
-    };
-    const rows = summaries.map((summary): Row => {
-      const state = cachedState(summary);
-      return state ? { summary, state } : { summary, pending: true };
-    });
-    shownTicket.current = ticket;
     setProblem(undefined);
-    setPage({ rows, next });
-    setLoading(false);
-    if (!rows.some((row) => row.pending)) return;
-    const filled = await Promise.all(
-      rows.map(async (row): Promise<Row> => {
-        if (!row.pending) return row;
-        const answer = await api.get<IncidentState>(incidentPath(row.summary.incidentId));
-        if (!answer.ok) return { summary: row.summary };
-        states.current.set(row.summary.incidentId, answer.body);
-        return { summary: row.summary, state: answer.body };
-      }),
-    );
-    if (stale()) return;
-    setPage({ rows: filled, next });
-    setLoading(false);
+    setPage({ rows: answer.body.items, next: answer.body.nextCursor });
   };
 
   useEffect(() => {
     setLoading(true);
-    states.current.clear();
     filterTicket.current = latest.current + 1;
     void load();
   }, [key]);
 
   useEffect(() => {
     const refetch = coalescing(() => void load(), REFETCH_WINDOW_MS);
-    const stop = onIncidentChanged((change) => {
-      const cached = states.current.get(change.incidentId);
-      if (!cached || cached.version < change.version) states.current.delete(change.incidentId);
-      refetch.trigger();
-    });
+    const stop = onIncidentChanged(() => refetch.trigger());
     return () => {
       refetch.cancel();
       stop();
@@ -221,15 +171,10 @@ export function QueueView(props: { session: Session }) {
 
   const apply = (next: QueueFilters) => replaceQuery(queryFromFilters(next));
   const person = props.session.principal;
-  const shown = (page?.rows ?? [])
-    .filter((row) => !filters.overdue || (row.state !== undefined && isOverdue(row.state, now)))
-    .filter((row) => !filters.mine || (row.state !== undefined && isMine(row.state, person)))
-    .sort((a, b) => {
-      if (a.state && b.state) return byNextDeadline(now)(a.state, b.state);
-      return a.state ? -1 : b.state ? 1 : 0;
-    });
-  const hasNext = page !== undefined && Object.keys(page.next).length > 0;
-  const paged = Object.keys(filters.cursors).length > 0;
+  // The API lists in the queue's order and filters all but "mine".
+  const shown = (page?.rows ?? []).filter((row) => !filters.mine || (row.state !== undefined && isMine(row.state, person)));
+  const hasNext = Boolean(page?.next);
+  const paged = filters.cursor !== undefined;
 
   return (
     <section>
@@ -239,7 +184,7 @@ export function QueueView(props: { session: Session }) {
       <p class="muted" aria-live="polite">
         {loading && !page
           ? 'Loading incidents…'
-          : `${shown.length} ${shown.length === 1 ? 'incident' : 'incidents'} on this page, soonest escalation first.`}
+          : `${shown.length} ${shown.length === 1 ? 'incident' : 'incidents'} on this page, ${filters.phase === 'closed' || filters.phase === 'dismissed' ? 'newest first' : 'overdue first, then the soonest escalation'}.`}
         {filters.mine ? ` “Mine”: you hold one of the incident's roles or an open task of it is assigned to you (${person.name}).` : ''}
       </p>
       <table class="queue">
@@ -259,7 +204,7 @@ export function QueueView(props: { session: Session }) {
         </thead>
         <tbody>
           {shown.map((row) => (
-            <QueueRow key={row.summary.incidentId} row={row} now={now} />
+            <QueueRow key={row.incidentId} row={row} now={now} />
           ))}
           {page && shown.length === 0 ? (
             <tr>
@@ -270,12 +215,12 @@ export function QueueView(props: { session: Session }) {
       </table>
       <div class="pager">
         {paged ? (
-          <button type="button" class="secondary" onClick={() => apply({ ...filters, cursors: {} })}>
+          <button type="button" class="secondary" onClick={() => apply({ ...filters, cursor: undefined })}>
             First page
           </button>
         ) : null}
         {hasNext ? (
-          <button type="button" onClick={() => apply({ ...filters, cursors: page!.next })}>
+          <button type="button" onClick={() => apply({ ...filters, cursor: page!.next! })}>
             Next page
           </button>
         ) : null}

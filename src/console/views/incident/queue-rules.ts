@@ -1,26 +1,42 @@
 /**
  * The queue's rules, pure so they are tested without a browser: its filters as they live in the URL,
- * the "mine" rule, the paging cursors, and the order by next deadline.
+ * the one listing that serves a page, the "mine" rule, and when a row is overdue.
  *
- * GET /v1/incidents filters by one phase (`status`), severity and source server-side and pages newest
- * first with a cursor; it cannot filter "open", nor sort by deadline, nor tell overdue or mine (its
- * rows carry no deadline). So "all open" is four listings, one per open phase, each paged by its own
- * cursor; the next deadline, overdue and mine come from each listed incident's state; the order by
- * next deadline is within the page shown.
+ * One request a page: GET /v1/incidents?open=true&order=deadline&include=state lists the open
+ * incidents overdue first, then by the soonest escalation, each row with its state, paged by one
+ * cursor; phase, severity, source and overdue are the API's filters. "Mine" stays here, on the
+ * page's rows: it means any incident role held or an open task assigned, which the API's
+ * `commander` filter (one role, by exact name) does not say.
  */
 import type { Principal } from '../../../domain/principal';
-import { OPEN_PHASES, PHASES, SEVERITIES, type IncidentState, type Phase, type Severity } from './state';
-import { nextEscalationAt } from './waiting';
+import { isOverdue as overdueAt } from '../../../domain/queue-order';
+import { OPEN_PHASES, PHASES, SEVERITIES, type DeadlineKind, type IncidentState, type IncidentSummary, type Phase, type Severity } from './state';
 
 export interface QueueFilters {
-  /** One open phase, or undefined for every open phase. */
+  /** One phase, or undefined for every open phase. */
   phase?: Phase;
   severity?: Severity;
   source?: string;
   overdue: boolean;
   mine: boolean;
-  /** The API's cursor for each phase listed, from the previous page. */
-  cursors: Partial<Record<Phase, string>>;
+  /** The API's cursor from the previous page. */
+  cursor?: string;
+}
+
+/** A row of the queue's listing: the summary with its deadline, overdue verdict, version and state. */
+export interface QueueItem extends IncidentSummary {
+  nextDeadline: { kind: DeadlineKind; dueAt: string } | null;
+  /** Overdue when the API listed it. */
+  overdue: boolean;
+  /** When it next escalates if nothing is done (the order's key); null when nothing does. */
+  escalatesAt: string | null;
+  version: number;
+  state?: IncidentState;
+}
+
+export interface QueueList {
+  items: QueueItem[];
+  nextCursor: string | null;
 }
 
 const CURSOR = /^[A-Za-z0-9_-]{1,200}$/;
@@ -30,18 +46,14 @@ export function filtersFromQuery(query: URLSearchParams): QueueFilters {
   const phase = query.get('phase');
   const severity = query.get('severity');
   const source = query.get('source')?.trim();
-  const cursors: Partial<Record<Phase, string>> = {};
-  for (const part of (query.get('cursor') ?? '').split(',')) {
-    const [p, c] = part.split('.');
-    if (p && c && (PHASES as readonly string[]).includes(p) && CURSOR.test(c)) cursors[p as Phase] = c;
-  }
+  const cursor = query.get('cursor');
   return {
     ...(phase && (PHASES as readonly string[]).includes(phase) ? { phase: phase as Phase } : {}),
     ...(severity && (SEVERITIES as readonly string[]).includes(severity) ? { severity: severity as Severity } : {}),
     ...(source && SOURCE.test(source) ? { source } : {}),
     overdue: query.get('overdue') === '1',
     mine: query.get('mine') === '1',
-    cursors,
+    ...(cursor && CURSOR.test(cursor) ? { cursor } : {}),
   };
 }
 
@@ -52,28 +64,38 @@ export function queryFromFilters(filters: QueueFilters): URLSearchParams {
   if (filters.source) query.set('source', filters.source);
   if (filters.overdue) query.set('overdue', '1');
   if (filters.mine) query.set('mine', '1');
-  const cursor = Object.entries(filters.cursors).map(([p, c]) => `${p}.${c}`).join(',');
-  if (cursor) query.set('cursor', cursor);
+  if (filters.cursor) query.set('cursor', filters.cursor);
   return query;
 }
 
+const isOpen = (phase: Phase) => (OPEN_PHASES as readonly Phase[]).includes(phase);
+
 /**
- * The list requests of one page: one per phase listed. On a later page, only the phases whose
- * listing went on (those with a cursor) are asked again.
+ * The one request of a page. Open incidents in the queue's order; a closed phase chosen lists that
+ * phase newest first (nothing in it waits, so the deadline order would say nothing).
  */
-export function listRequests(filters: QueueFilters, limit: number): Array<{ phase: Phase; path: string }> {
-  const phases: readonly Phase[] = filters.phase ? [filters.phase] : OPEN_PHASES;
-  const paging = Object.keys(filters.cursors).length > 0;
-  return phases
-    .filter((phase) => !paging || filters.cursors[phase])
-    .map((phase) => {
-      const q = new URLSearchParams({ status: phase, limit: String(limit) });
-      if (filters.severity) q.set('severity', filters.severity);
-      if (filters.source) q.set('source', filters.source);
-      const cursor = filters.cursors[phase];
-      if (cursor) q.set('cursor', cursor);
-      return { phase, path: `/v1/incidents?${q.toString()}` };
-    });
+export function listPath(filters: QueueFilters, limit: number): string {
+  const q = new URLSearchParams();
+  if (!filters.phase || isOpen(filters.phase)) {
+    q.set('open', 'true');
+    q.set('order', 'deadline');
+  }
+  q.set('include', 'state');
+  q.set('limit', String(limit));
+  if (filters.phase) q.set('status', filters.phase);
+  if (filters.severity) q.set('severity', filters.severity);
+  if (filters.source) q.set('source', filters.source);
+  if (filters.overdue) q.set('overdue', 'true');
+  if (filters.cursor) q.set('cursor', filters.cursor);
+  return `/v1/incidents?${q.toString()}`;
+}
+
+/**
+ * Whether a row is overdue now: the API's rule (src/domain/queue-order.ts) on the row's state, so a
+ * row falls overdue on screen when its time comes; without a state, the API's verdict.
+ */
+export function rowOverdue(item: QueueItem, now: Date): boolean {
+  return item.state ? overdueAt(item.state, now) : item.overdue;
 }
 
 /**
@@ -87,16 +109,4 @@ export function isMine(state: IncidentState, principal: Pick<Principal, 'name'>)
   const same = (person: string | undefined) => person !== undefined && person.trim().toLowerCase() === name;
   if (Object.values(state.roles ?? {}).some((held) => same(held?.person))) return true;
   return (state.tasks ?? []).some((task) => task.status === 'open' && same(task.assignee));
-}
-
-/** Soonest escalation first; incidents that escalate nothing last, newest first among them. */
-export function byNextDeadline(now: Date): (a: IncidentState, b: IncidentState) => number {
-  return (a, b) => {
-    const da = nextEscalationAt(a, now);
-    const db = nextEscalationAt(b, now);
-    const ta = da ? Date.parse(da) : Infinity;
-    const tb = db ? Date.parse(db) : Infinity;
-    if (ta !== tb) return ta - tb;
-    return Date.parse(b.openedAt) - Date.parse(a.openedAt);
-  };
 }

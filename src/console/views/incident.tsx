@@ -1,6 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, incidentPath, type Problem, type Role, type Session } from '../api';
+import { api, incidentPath, type ApiResult, type Problem, type Role, type Session } from '../api';
 import { Countdown } from '../components/countdown';
 import { Link } from '../components/link';
 import { ProblemMessage } from '../components/problem-message';
@@ -10,6 +10,7 @@ import type { DecisionName } from '../../domain/decision-roles';
 import type { PolicyTable } from '../../domain/policy';
 import { mayMake, phaseRejection, taskRejection } from './incident/decision-rules';
 import { coalescing } from './incident/refetch';
+import { rereadTimeline } from './incident/timeline-pages';
 import {
   AcknowledgeForm,
   AddTaskForm,
@@ -40,6 +41,9 @@ const REFETCH_WINDOW_MS = 200;
 /** Who may read the timeline (GET …/timeline); others do not see the section. */
 const TIMELINE_READERS: readonly Role[] = ['auditor', 'manager'];
 const AUDITORS: readonly Role[] = ['auditor'];
+/** Timeline items a page, and the most the API gives in one (AUDIT_PAGE_MAX), for catching up with the pages shown. */
+const TIMELINE_PAGE = 200;
+const TIMELINE_PAGE_MAX = 1_000;
 
 interface ObservableRow {
   kind: string;
@@ -794,13 +798,49 @@ export function IncidentView(props: { incidentId: string; session: Session }) {
   const latest = useRef(0);
   const shownTicket = useRef(0);
 
-  const loadTimeline = async (cursor?: string) => {
+  /** What the timeline shows now: the next read starts from it (state lags behind within one tick). */
+  const timelineShown = useRef<TimelinePage | undefined>(undefined);
+  const timelineReads = useRef<Promise<void>>(Promise.resolve());
+  const shownIncident = useRef(incidentId);
+  shownIncident.current = incidentId;
+  const showTimeline = (page: TimelinePage | undefined) => {
+    timelineShown.current = page;
+    setTimeline(page);
+  };
+  /** Timeline reads run one after another, each from what the one before left shown; one for another incident is dropped. */
+  const queueTimeline = (read: (isCurrent: () => boolean) => Promise<void>) => {
+    const forIncident = incidentId;
+    const run = () => read(() => shownIncident.current === forIncident);
+    timelineReads.current = timelineReads.current.then(run, run);
+  };
+  const fetchTimelinePage = (cursor: string | undefined, limit: number) =>
+    api.get<TimelinePage>(`${incidentPath(incidentId, 'timeline')}?${new URLSearchParams({ limit: String(limit), ...(cursor ? { cursor } : {}) }).toString()}`);
+
+  /** "More of the timeline": the page after the ones shown. */
+  const moreTimeline = () =>
+    queueTimeline(async (isCurrent) => {
+      const before = timelineShown.current;
+      if (!before?.nextCursor) return;
+      const answer = await fetchTimelinePage(before.nextCursor, TIMELINE_PAGE);
+      if (!isCurrent()) return;
+      if (!answer.ok) return setTimelineProblem(answer.problem);
+      setTimelineProblem(undefined);
+      showTimeline({ ...answer.body, items: [...before.items, ...answer.body.items] });
+    });
+
+  /** After a change: the pages shown read again, plus what is new when the end was shown (timeline-pages.ts). */
+  const loadTimeline = () => {
     if (!readsTimeline) return;
-    const q = new URLSearchParams({ limit: '200', ...(cursor ? { cursor } : {}) });
-    const answer = await api.get<TimelinePage>(`${incidentPath(incidentId, 'timeline')}?${q.toString()}`);
-    if (!answer.ok) return setTimelineProblem(answer.problem);
-    setTimelineProblem(undefined);
-    setTimeline((before) => (cursor && before ? { ...answer.body, items: [...before.items, ...answer.body.items] } : answer.body));
+    queueTimeline(async (isCurrent) => {
+      const before = timelineShown.current;
+      const answer = before
+        ? await rereadTimeline<TimelineItem, TimelinePage, ApiResult<TimelinePage>>(fetchTimelinePage, { count: before.items.length, complete: before.nextCursor === null }, TIMELINE_PAGE, TIMELINE_PAGE_MAX)
+        : await fetchTimelinePage(undefined, TIMELINE_PAGE);
+      if (!isCurrent()) return;
+      if (!answer.ok) return setTimelineProblem(answer.problem);
+      setTimelineProblem(undefined);
+      showTimeline(answer.body);
+    });
   };
 
   const load = async () => {
@@ -819,7 +859,7 @@ export function IncidentView(props: { incidentId: string; session: Session }) {
       setObservables(obs.body.items);
       setObservablesProblem(undefined);
     } else if (answer.ok) setObservablesProblem(obs.problem);
-    void loadTimeline();
+    loadTimeline();
     // A closed incident's review action items are tracked after the close.
     if (answer.ok && answer.body.phase === 'closed') {
       const follow = await api.get<{ items: IncidentTask[] }>(incidentPath(incidentId, 'follow-ups'));
@@ -840,7 +880,7 @@ export function IncidentView(props: { incidentId: string; session: Session }) {
 
   useEffect(() => {
     setState(undefined);
-    setTimeline(undefined);
+    showTimeline(undefined);
     setObservables(undefined);
     void load();
     const refetch = coalescing(() => void load(), REFETCH_WINDOW_MS);
@@ -863,7 +903,7 @@ export function IncidentView(props: { incidentId: string; session: Session }) {
   /** A decision's answer is the new state: show it at once (the event stream refetches the rest). */
   const onState = (next: IncidentState) => {
     setState((before) => (before && before.version > next.version ? before : next));
-    void loadTimeline();
+    loadTimeline();
   };
 
   if (!state) {
@@ -912,7 +952,7 @@ export function IncidentView(props: { incidentId: string; session: Session }) {
       <Related state={state} />
       <Alerts state={state} />
       <Escalations state={state} />
-      {readsTimeline ? <Timeline page={timeline} problem={timelineProblem} more={() => void loadTimeline(timeline?.nextCursor ?? undefined)} /> : null}
+      {readsTimeline ? <Timeline page={timeline} problem={timelineProblem} more={moreTimeline} /> : null}
     </article>
   );
 }

@@ -115,9 +115,16 @@ function QueueRow(props: { row: QueueItem; now: Date }) {
       <td>{row.phase}</td>
       <td>{waiting ? `${waiting.what} from ${waiting.whom}` : row.state ? '—' : 'state unavailable'}</td>
       <td>
-        {overdue ? <strong class="overdue-text">overdue</strong> : null}
-        {overdue && deadline ? ', next page ' : null}
-        {deadline ? <Countdown until={deadline} /> : overdue ? null : '—'}
+        {/* A deadline already past reads "overdue by …" itself; a future one is the next page of an overdue incident. */}
+        {deadline && Date.parse(deadline) <= now.getTime() ? (
+          <Countdown until={deadline} />
+        ) : (
+          <>
+            {overdue ? <strong class="overdue-text">overdue</strong> : null}
+            {overdue && deadline ? ', next page ' : null}
+            {deadline ? <Countdown until={deadline} /> : overdue ? null : '—'}
+          </>
+        )}
       </td>
       <td>{row.escalationLevel}</td>
       <td>{row.commander ?? '—'}</td>

@@ -845,6 +845,8 @@ export function IncidentView(props: { incidentId: string; session: Session }) {
 
   const load = async () => {
     const ticket = ++latest.current;
+    // The timeline is the slowest read (the API builds it from the workflow's history): it starts first.
+    loadTimeline();
     const [answer, obs] = await Promise.all([api.get<IncidentState>(incidentPath(incidentId)), api.get<{ items: ObservableRow[] }>(incidentPath(incidentId, 'observables'))]);
     if (ticket < shownTicket.current) return;
     shownTicket.current = ticket;
@@ -859,7 +861,6 @@ export function IncidentView(props: { incidentId: string; session: Session }) {
       setObservables(obs.body.items);
       setObservablesProblem(undefined);
     } else if (answer.ok) setObservablesProblem(obs.problem);
-    loadTimeline();
     // A closed incident's review action items are tracked after the close.
     if (answer.ok && answer.body.phase === 'closed') {
       const follow = await api.get<{ items: IncidentTask[] }>(incidentPath(incidentId, 'follow-ups'));

@@ -546,7 +546,7 @@ export function TaskCommentForm(props: FormProps & { tasks: readonly IncidentTas
       send={() => (task ? post(props.state, { text }, 'tasks', task.taskId, 'comments') : undefined)}
       onSent={() => setText('')}
     >
-      <TaskPicker id="comment-task" label="Task to comment on" tasks={props.tasks} value={task?.taskId ?? ''} onPick={setPicked} />
+      <TaskPicker id="comment-task" label="Task" tasks={props.tasks} value={task?.taskId ?? ''} onPick={setPicked} />
       <label for="comment-text">Comment</label>
       <textarea id="comment-text" required maxLength={10000} value={text} onInput={(e) => setText(value(e))} />
     </DecisionForm>

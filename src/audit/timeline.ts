@@ -4,20 +4,9 @@ import type { AuditEntry } from '../domain/audit-chain';
 import { isFollowUpEntry } from '../domain/follow-up';
 import { isNotice } from '../domain/incident';
 import { eventTypeName, type RunHistory } from './history-source';
+import type { TimelineItem } from '../domain/timeline-item';
 
-export interface TimelineItem {
-  at: string;
-  kind: 'opened' | 'alert' | 'note' | 'decision' | 'correlation' | 'notification' | 'escalation' | 'stage' | 'step' | 'phase' | 'run' | 'custody' | 'follow_up';
-  action: string;
-  actor?: string;
-  outcome: string;
-  details?: unknown;
-  /** Where the item comes from: the workflow history (the record of truth), the audit log, or the custody chain. */
-  source: 'history' | 'audit-log' | 'custody';
-  runId?: string;
-  eventId?: number;
-  auditSeq?: number;
-}
+export type { TimelineItem };
 
 type Event = Record<string, any>;
 

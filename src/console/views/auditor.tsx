@@ -4,6 +4,7 @@ import { Link } from '../components/link';
 import { ProblemMessage } from '../components/problem-message';
 import { onIncidentChanged } from '../live';
 import { summariseAudit, summariseReplay, isRunning, retryAfterMs, type AuditPage, type AuditSummary, type ReplayReport, type ReplayRunning, type ReplaySummary } from './auditor/verdicts';
+import type { TimelineAnswer, TimelineItem } from '../../domain/timeline-item';
 
 interface IncidentHeader {
   incidentId: string;
@@ -13,26 +14,7 @@ interface IncidentHeader {
   version: number;
 }
 
-interface TimelineItem {
-  at: string;
-  kind: string;
-  action: string;
-  actor?: string;
-  outcome: string;
-  details?: unknown;
-  source: 'history' | 'audit-log' | 'custody';
-  runId?: string;
-  eventId?: number;
-  auditSeq?: number;
-}
-
-interface TimelinePage {
-  incidentId: string;
-  source: string;
-  nextCursor: string | null;
-  verification: { valid: boolean; problems: Array<{ kind: string; position: number; reason: string }> };
-  items: TimelineItem[];
-}
+type TimelinePage = TimelineAnswer;
 
 /** Audit times to the second: an auditor orders events that a minute would merge. */
 const precise = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });

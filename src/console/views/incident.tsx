@@ -35,6 +35,7 @@ import {
 } from './incident/forms';
 import { severityLevel, type FollowUpState, type IncidentState, type IncidentTask } from './incident/state';
 import { waitingList, waitingSentence, type Waiting } from './incident/waiting';
+import type { TimelineAnswer, TimelineItem } from '../../domain/timeline-item';
 
 /** Changes within this long of a refetch are gathered into one more. */
 const REFETCH_WINDOW_MS = 200;
@@ -55,20 +56,7 @@ interface ObservableRow {
   lastSeen: string;
 }
 
-interface TimelineItem {
-  at: string;
-  kind: string;
-  action: string;
-  actor?: string;
-  outcome: string;
-  source: 'history' | 'audit-log' | 'custody';
-}
-
-interface TimelinePage {
-  items: TimelineItem[];
-  nextCursor: string | null;
-  verification: { valid: boolean; problems: Array<{ reason: string }> };
-}
+type TimelinePage = TimelineAnswer;
 
 function Section(props: { title: string; children: ComponentChildren; id?: string }) {
   return (

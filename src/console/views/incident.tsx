@@ -185,6 +185,24 @@ function TaskHistory(props: { tasks: readonly IncidentTask[] }) {
 
 const ownerOf = (t: IncidentTask) => t.assignee ?? ('role' in t.owner ? `${t.owner.role} role` : `incident ${t.owner.incidentRole}`);
 
+/** A task or follow-up as a row: who owns it, where it stands, and its due time (a countdown while open). */
+function TaskRow(props: { task: IncidentTask; kind?: string }) {
+  const t = props.task;
+  return (
+    <tr class={t.status === 'open' && Date.parse(t.dueAt) <= Date.now() ? 'overdue' : undefined}>
+      <th scope="row">{t.title}</th>
+      {props.kind !== undefined ? <td>{props.kind}</td> : null}
+      <td>{ownerOf(t)}</td>
+      <td>
+        {t.status}
+        {t.completed ? ` by ${t.completed.by.name}` : ''}
+        {t.skipped ? ` by ${t.skipped.by.name}: ${t.skipped.reason}` : ''}
+      </td>
+      <td>{t.status === 'open' ? <Countdown until={t.dueAt} /> : formatTime(t.dueAt)}</td>
+    </tr>
+  );
+}
+
 function Tasks(props: { state: IncidentState; session: Session; onState: (state: IncidentState) => void }) {
   const { state, session, onState } = props;
   const tasks = state.tasks ?? [];
@@ -209,17 +227,7 @@ function Tasks(props: { state: IncidentState; session: Session; onState: (state:
           </thead>
           <tbody>
             {tasks.map((t) => (
-              <tr key={t.taskId} class={t.status === 'open' && Date.parse(t.dueAt) <= Date.now() ? 'overdue' : undefined}>
-                <th scope="row">{t.title}</th>
-                <td>{t.kind === 'approval' ? `approval (${(t.approvers ?? []).join(' or ')}${t.distinctApprovers === 2 ? ', two people' : ''})` : 'task'}</td>
-                <td>{ownerOf(t)}</td>
-                <td>
-                  {t.status}
-                  {t.completed ? ` by ${t.completed.by.name}` : ''}
-                  {t.skipped ? ` by ${t.skipped.by.name}: ${t.skipped.reason}` : ''}
-                </td>
-                <td>{t.status === 'open' ? <Countdown until={t.dueAt} /> : formatTime(t.dueAt)}</td>
-              </tr>
+              <TaskRow key={t.taskId} task={t} kind={t.kind === 'approval' ? `approval (${(t.approvers ?? []).join(' or ')}${t.distinctApprovers === 2 ? ', two people' : ''})` : 'task'} />
             ))}
           </tbody>
         </table>
@@ -312,16 +320,7 @@ function FollowUps(props: { items: IncidentTask[] | undefined; state: IncidentSt
         </thead>
         <tbody>
           {props.items.map((t) => (
-            <tr key={t.taskId} class={t.status === 'open' && Date.parse(t.dueAt) <= Date.now() ? 'overdue' : undefined}>
-              <th scope="row">{t.title}</th>
-              <td>{ownerOf(t)}</td>
-              <td>
-                {t.status}
-                {t.completed ? ` by ${t.completed.by.name}` : ''}
-                {t.skipped ? ` by ${t.skipped.by.name}: ${t.skipped.reason}` : ''}
-              </td>
-              <td>{t.status === 'open' ? <Countdown until={t.dueAt} /> : formatTime(t.dueAt)}</td>
-            </tr>
+            <TaskRow key={t.taskId} task={t} />
           ))}
         </tbody>
       </table>

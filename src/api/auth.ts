@@ -83,6 +83,11 @@ export function authenticate(keys: ApiKeyStore, sessions?: SessionAuthentication
     const header = req.get('authorization');
     if (!header && sessions && cookieValue(req, SESSION_COOKIE) !== undefined) {
       const session = await sessionOf(req, sessions);
+      // Integrations report with keys bound to their sources (issue 13's constraints); a person in the
+      // integration group would report with none of them, so a session never acts as one.
+      if (session.principal.role === 'integration') {
+        throw new HttpProblem(403, 'forbidden', 'Forbidden', 'the integration role reports alerts with an API key bound to its sources, never with a console session');
+      }
       req.principal = session.principal;
       req.keyConstraints = UNCONSTRAINED;
       req.consoleSession = session;

@@ -130,6 +130,19 @@ describe('the console in a browser: sign-in, roles, CSP, administration, sign-ou
     // And the API agrees: a person with the integration role reads no incident.
     const status = await page.evaluate(async () => (await fetch('/v1/incidents', { credentials: 'same-origin' })).status);
     expect(status).toBe(403);
+    // Nor does the session report alerts: integrations do that with keys bound to their sources.
+    const reported = await page.evaluate(async () => {
+      const { csrfToken } = (await (await fetch('/auth/session', { credentials: 'same-origin' })).json()) as { csrfToken: string };
+      const res = await fetch('/v1/alerts', {
+        method: 'POST',
+        credentials: 'same-origin',
+        headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrfToken },
+        body: JSON.stringify({ source: 'edr', sourceRef: 'from-a-person', title: 'Typed in by hand', severity: 'low', dedupKey: 'by-hand' }),
+      });
+      return { status: res.status, body: (await res.json()) as { detail?: string } };
+    });
+    expect(reported.status).toBe(403);
+    expect(reported.body.detail).toMatch(/API key/);
   });
 
   it('lets the admin issue a key whose secret is shown once, and revoke it', async () => {

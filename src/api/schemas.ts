@@ -6,7 +6,7 @@ import { Duration } from '../domain/duration-schema';
 import { ACTING_ROLES } from '../domain/playbook';
 import { TASK_STATUSES } from '../domain/task';
 import { PHASES } from '../domain/incident';
-import { OPEN_PHASES } from '../domain/queue-order';
+import { OPEN_PHASES } from '../domain/phase';
 import { DEADLINE_KINDS } from '../domain/policy';
 import { normaliseObservable, OBSERVABLE_KINDS, TLP_LEVELS } from '../domain/observable';
 import { instantFilter } from '../domain/instant';

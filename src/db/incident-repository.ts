@@ -1,7 +1,7 @@
 import type { Pool, PoolClient } from 'pg';
 import type { IncidentState, Phase } from '../domain/incident';
 import type { DeadlineKind } from '../domain/policy';
-import { OPEN_PHASES } from '../domain/queue-order';
+import { OPEN_PHASES } from '../domain/phase';
 import type { Severity } from '../domain/severity';
 import { ObservableRegister } from './observable-register';
 import type { IncidentTask } from '../domain/task';
@@ -166,20 +166,19 @@ export class IncidentRepository {
     if (deadline && filter.afterDeadline) {
       const a = filter.afterDeadline;
       params.push(a.overdue ? 0 : 1, a.escalatesAt ?? 'infinity', a.incidentId);
-      after = '(q.overdue_rank, q.escalates_key, q.incident_id) > ($10::int, $11::timestamptz, $12::text)';
+      after = `(q.overdue_rank, ${ESCALATES_KEY}, q.incident_id) > ($10::int, $11::timestamptz, $12::text)`;
     } else if (!deadline && filter.after) {
       params.push(filter.after.openedAt, filter.after.incidentId);
       after = '(q.opened_at, q.incident_id) < ($10::timestamptz, $11::text)';
     }
-    const orderBy = deadline ? 'q.overdue_rank, q.escalates_key, q.incident_id' : 'q.opened_at DESC, q.incident_id DESC';
+    const orderBy = deadline ? `q.overdue_rank, ${ESCALATES_KEY}, q.incident_id` : 'q.opened_at DESC, q.incident_id DESC';
     const { rows } = await this.pool.query(
       `SELECT q.* FROM (
          SELECT incident_id, title, source, severity, phase, escalation_level, commander, alert_count,
                 opened_at, acknowledged_at, contained_at, resolved_at, closed_at, next_deadline, state_version,
                 ${filter.includeState ? 'state' : 'NULL::jsonb AS state'},
                 CASE WHEN ${OVERDUE_SQL} THEN 0 ELSE 1 END AS overdue_rank,
-                ${ESCALATES_AT_SQL} AS escalates_at,
-                COALESCE(${ESCALATES_AT_SQL}, 'infinity'::timestamptz) AS escalates_key
+                ${ESCALATES_AT_SQL} AS escalates_at
            FROM incidents
           WHERE ($1::text IS NULL OR phase = $1)
             AND ($2::text IS NULL OR severity = $2)
@@ -254,6 +253,9 @@ const ESCALATES_AT_SQL = `(CASE WHEN phase IN (${OPEN_PHASES_SQL}) THEN LEAST(
       WHERE c->'filing' IS NULL AND c->>'startedAt' IS NOT NULL AND NOT COALESCE((c->>'missed')::boolean, false) AND c->>'dueAt' IS NOT NULL)
   ) END)`;
 
+/** The deadline order's key: the escalation instant, computed once per row in the inner query; none sorts last. */
+const ESCALATES_KEY = "COALESCE(q.escalates_at, 'infinity'::timestamptz)";
+
 /** Where the queue's order (`order: 'deadline'`) goes on after a page. */
 export interface DeadlinePosition {
   /** The instant overdue is judged at, the same on every page of one listing. */
@@ -270,7 +272,7 @@ export interface PagePosition {
 
 export interface IncidentFilter {
   status?: Phase;
-  /** Only the phases that still wait for something (src/domain/queue-order.ts OPEN_PHASES). */
+  /** Only the phases that still wait for something (src/domain/phase.ts OPEN_PHASES). */
   open?: boolean;
   /** Only incidents overdue at `asOf` (src/domain/queue-order.ts isOverdue). */
   overdue?: boolean;

@@ -1,4 +1,5 @@
 import { mergeAssets, type Asset } from './asset';
+import { isOpenPhase, type Phase } from './phase';
 import type { ChainHead } from './audit-chain';
 import type { Assessment, Closure, ExternalAssistanceEngagement, ContainmentApproval, EscalationRequest, IncidentRole, Note, ReviewOutcome, RoleAssignment } from './decisions';
 import { nextEscalationStep, topLevel, type EscalationStep, type EscalationTarget } from './escalation';
@@ -40,11 +41,9 @@ import {
   type RelatedIncidentNotice,
 } from './observable-record';
 
-/** ISO/IEC 27035 phases as Firebreak names them. */
-export const PHASES = ['detected', 'triage', 'response', 'review', 'closed', 'dismissed'] as const;
-export type Phase = (typeof PHASES)[number];
+export { PHASES, type Phase } from './phase';
 
-export const isOpen = (state: IncidentState) => state.phase !== 'closed' && state.phase !== 'dismissed';
+export const isOpen = (state: IncidentState) => isOpenPhase(state.phase);
 
 /** An alert as the workflow sees it: already validated and identified at the API edge. */
 export interface AlertSummary {

@@ -12,12 +12,8 @@
  * dismissed incidents wait for nothing. Time alone makes an incident overdue, so "overdue" is
  * always computed at an instant, never stored.
  */
+import { isOpenPhase } from './phase';
 import type { DeadlineKind } from './policy';
-
-/** The phases in which an incident still waits for something. */
-export const OPEN_PHASES = ['detected', 'triage', 'response', 'review'] as const;
-
-export const isOpenPhase = (phase: string): boolean => (OPEN_PHASES as readonly string[]).includes(phase);
 
 interface PendingDeadline {
   kind: DeadlineKind;

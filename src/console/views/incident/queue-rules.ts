@@ -10,7 +10,7 @@
  */
 import type { Principal } from '../../../domain/principal';
 import { isOverdue as overdueAt } from '../../../domain/queue-order';
-import { OPEN_PHASES, PHASES, SEVERITIES, type DeadlineKind, type IncidentState, type IncidentSummary, type Phase, type Severity } from './state';
+import { isOpenPhase, PHASES, SEVERITIES, type DeadlineKind, type IncidentState, type IncidentSummary, type Phase, type Severity } from './state';
 
 export interface QueueFilters {
   /** One phase, or undefined for every open phase. */
@@ -68,7 +68,6 @@ export function queryFromFilters(filters: QueueFilters): URLSearchParams {
   return query;
 }
 
-const isOpen = (phase: Phase) => (OPEN_PHASES as readonly Phase[]).includes(phase);
 
 /**
  * The one request of a page. Open incidents in the queue's order; a closed phase chosen lists that
@@ -76,7 +75,7 @@ const isOpen = (phase: Phase) => (OPEN_PHASES as readonly Phase[]).includes(phas
  */
 export function listPath(filters: QueueFilters, limit: number): string {
   const q = new URLSearchParams();
-  if (!filters.phase || isOpen(filters.phase)) {
+  if (!filters.phase || isOpenPhase(filters.phase)) {
     q.set('open', 'true');
     q.set('order', 'deadline');
   }

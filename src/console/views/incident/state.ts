@@ -16,10 +16,8 @@ export { OBSERVABLE_KINDS, TLP_LEVELS } from '../../../domain/observable-record'
 export { STRATEGIES } from '../../../domain/response-plan';
 export { SEVERITIES, severityLevel, type Severity } from '../../../domain/severity';
 
-/** The phases, as src/domain/incident.ts names them (that module cannot be bundled: see above). */
-export const PHASES = ['detected', 'triage', 'response', 'review', 'closed', 'dismissed'] as const;
-export type Phase = (typeof PHASES)[number];
-export const OPEN_PHASES = ['detected', 'triage', 'response', 'review'] as const satisfies readonly Phase[];
+export { PHASES, OPEN_PHASES, isOpenPhase, type Phase } from '../../../domain/phase';
+import type { Phase } from '../../../domain/phase';
 
 export interface Actor {
   keyId?: string;
@@ -196,5 +194,3 @@ export interface IncidentList {
   items: IncidentSummary[];
   nextCursor: string | null;
 }
-
-export const isOpenPhase = (phase: Phase): boolean => phase !== 'closed' && phase !== 'dismissed';

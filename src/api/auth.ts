@@ -1,10 +1,10 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { ApiKeyStore } from '../db/api-key-store';
 import type { ConsoleSession, SessionStore } from '../db/session-store';
 import { UNCONSTRAINED, type KeyConstraints } from '../domain/key-constraints';
 import type { Principal, Role } from '../domain/principal';
 import { HttpProblem, problems } from './problem';
+import { matchesSecret, secretDigest } from '../secret-digest';
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -48,8 +48,6 @@ export function cookieValue(req: Request, name: string): string | undefined {
   return undefined;
 }
 
-const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
-
 /** 403 problem naming the header a session request must carry. */
 export const csrfProblem = (detail: string) => new HttpProblem(403, 'csrf', 'Cross-site request refused', detail);
 
@@ -68,7 +66,7 @@ export async function sessionOf(req: Request, auth: SessionAuthentication): Prom
     if (origin !== undefined && origin !== auth.publicOrigin) throw csrfProblem(`a session request from ${origin} is refused: only ${auth.publicOrigin} may send one`);
     const sent = req.get(CSRF_HEADER);
     if (!sent) throw csrfProblem(`send ${CSRF_HEADER} with the csrfToken from GET /auth/session`);
-    if (!timingSafeEqual(digest(sent), digest(session.csrfToken))) throw csrfProblem(`${CSRF_HEADER} does not match this session's csrfToken (GET /auth/session)`);
+    if (!matchesSecret(sent, secretDigest(session.csrfToken))) throw csrfProblem(`${CSRF_HEADER} does not match this session's csrfToken (GET /auth/session)`);
   }
   return session;
 }

@@ -1,21 +1,19 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { problems } from './problem';
+import { matchesSecret, secretDigest } from '../secret-digest';
 
 /** The shortest METRICS_TOKEN accepted: a scrape token is a secret, not a password to remember. */
 export const MIN_METRICS_TOKEN_LENGTH = 24;
-
-const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
 
 /**
  * `Authorization: Bearer <METRICS_TOKEN>` before the Prometheus scrape (Prometheus'
  * `authorization: {credentials_file: …}`): 401 problem+json otherwise. Compared in constant time.
  */
 export function requireMetricsToken(token: string): RequestHandler {
-  const expected = digest(token);
+  const expected = secretDigest(token);
   return (req, _res, next) => {
     const match = /^Bearer (\S+)$/i.exec(req.get('authorization') ?? '');
-    if (!match?.[1] || !timingSafeEqual(digest(match[1]), expected)) throw problems.unauthenticated('send Authorization: Bearer <METRICS_TOKEN>');
+    if (!match?.[1] || !matchesSecret(match[1], expected)) throw problems.unauthenticated('send Authorization: Bearer <METRICS_TOKEN>');
     next();
   };
 }

@@ -1,4 +1,5 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { matchesSecret, secretDigest } from '../secret-digest';
 import type { Pool } from 'pg';
 import type { AssetKind } from '../domain/asset';
 import { UNCONSTRAINED, type KeyConstraints } from '../domain/key-constraints';
@@ -12,10 +13,6 @@ const KEY_PATTERN = /^fbk_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;
 
 /** A key's last-used time is written at most this often: a busy integration must not write on every alert. */
 export const LAST_USED_RESOLUTION_MS = 60_000;
-
-function hashSecret(secret: string): Buffer {
-  return createHash('sha256').update(secret, 'utf8').digest();
-}
 
 export interface KeyOptions extends Partial<KeyConstraints> {
   /** After this instant the key gets 401; none: it never expires. */
@@ -84,7 +81,7 @@ export class ApiKeyStore {
       await client.query(
         `INSERT INTO api_keys (key_id, name, role, secret_hash, sources, correlate_across_sources, max_severity, asset_kinds, expires_at, created_by)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-        [keyId, name, role, hashSecret(secret), constraints.sources, constraints.correlateAcrossSources, constraints.maxSeverity, constraints.assetKinds, expiresAt, issuedBy.name],
+        [keyId, name, role, secretDigest(secret), constraints.sources, constraints.correlateAcrossSources, constraints.maxSeverity, constraints.assetKinds, expiresAt, issuedBy.name],
       );
       await this.audit?.record('issue_key', keyId, issuedBy, { issued: { keyId, name, role, ...constraints, expiresAt } });
     });
@@ -109,7 +106,7 @@ export class ApiKeyStore {
     const row = rows[0];
     // Compare even when the key is unknown so timing does not tell which ids exist.
     const stored: Buffer = row?.secret_hash ?? Buffer.alloc(32);
-    const matches = timingSafeEqual(stored, hashSecret(secret));
+    const matches = matchesSecret(secret, stored);
     if (!row || !matches || row.revoked_at) return undefined;
     if (row.expires_at && row.expires_at.getTime() <= now.getTime()) return undefined;
     if (!row.last_used_at || now.getTime() - row.last_used_at.getTime() >= LAST_USED_RESOLUTION_MS) {

@@ -1,12 +1,12 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Pool } from 'pg';
 import type { Person, Principal, Role } from '../domain/principal';
+import { secretDigest } from '../secret-digest';
 
 /** A session token or CSRF token: 32 random bytes, base64url (43 characters). */
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 
 const newToken = () => randomBytes(32).toString('base64url');
-const hashToken = (token: string) => createHash('sha256').update(token, 'utf8').digest();
 
 /** A console session that is neither expired nor ended. */
 export interface ConsoleSession {
@@ -47,7 +47,7 @@ export class SessionStore {
       `INSERT INTO console_sessions (token_hash, subject, issuer, name, role, auth_time, mfa, amr, csrf_token, expires_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now() + make_interval(secs => $10))
        RETURNING expires_at`,
-      [hashToken(token), person.subject, person.issuer, person.name, role, person.authTime ?? null, person.mfa, person.amr ?? null, csrfToken, Math.round(hours * 3600)],
+      [secretDigest(token), person.subject, person.issuer, person.name, role, person.authTime ?? null, person.mfa, person.amr ?? null, csrfToken, Math.round(hours * 3600)],
     );
     return { token, session: { principal: principalOf(person, role), csrfToken, expiresAt: rows[0]!.expires_at.toISOString() } };
   }
@@ -58,7 +58,7 @@ export class SessionStore {
     const { rows } = await this.pool.query<SessionRow>(
       `SELECT subject, issuer, name, role, auth_time, mfa, amr, csrf_token, expires_at FROM console_sessions
         WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > now()`,
-      [hashToken(token)],
+      [secretDigest(token)],
     );
     const row = rows[0];
     if (!row) return undefined;
@@ -76,7 +76,7 @@ export class SessionStore {
   /** Ends the session (logout); true when a live one was ended. */
   async end(token: string): Promise<boolean> {
     if (!TOKEN_PATTERN.test(token)) return false;
-    const { rowCount } = await this.pool.query('UPDATE console_sessions SET revoked_at = now() WHERE token_hash = $1 AND revoked_at IS NULL', [hashToken(token)]);
+    const { rowCount } = await this.pool.query('UPDATE console_sessions SET revoked_at = now() WHERE token_hash = $1 AND revoked_at IS NULL', [secretDigest(token)]);
     return (rowCount ?? 0) > 0;
   }
 }

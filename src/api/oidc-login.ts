@@ -145,14 +145,11 @@ const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.char
 
 /**
  * A refusal a browser reaches by navigation (login, callback) is a small page with a way back;
- * a program asking for JSON gets problem+json, as everywhere else in the API.
+ * a program asking for JSON gets problem+json from the API's error handler, as everywhere else.
  */
 function refuse(req: Request, res: Response, problem: HttpProblem): void {
   res.set('Cache-Control', 'no-store');
-  if (req.accepts(['application/problem+json', 'application/json', 'text/html']) !== 'text/html') {
-    res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem.toJSON(req.originalUrl)));
-    return;
-  }
+  if (req.accepts(['application/problem+json', 'application/json', 'text/html']) !== 'text/html') throw problem;
   res.set('Content-Security-Policy', "default-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'");
   res
     .status(problem.status)
@@ -163,8 +160,6 @@ function refuse(req: Request, res: Response, problem: HttpProblem): void {
         `<p><a href="/auth/login">Sign in again</a></p></main></body></html>`,
     );
 }
-
-const signInProblem = (status: number, slug: string, title: string, detail: string) => new HttpProblem(status, slug, title, detail);
 
 export interface OidcLoginOptions {
   settings: OidcSettings;
@@ -205,6 +200,12 @@ export function oidcLoginRoutes({ settings, sessions, logger }: OidcLoginOptions
     });
     return configuration;
   };
+  /** The provider's configuration, or undefined once the refusal (503: discovery failed) is answered. */
+  const discoveredOrRefused = (req: Request, res: Response) =>
+    discovered().catch((problem: HttpProblem) => {
+      refuse(req, res, problem);
+      return undefined;
+    });
 
   router.use((_req, res, next) => {
     res.set('Cache-Control', 'no-store');
@@ -212,12 +213,8 @@ export function oidcLoginRoutes({ settings, sessions, logger }: OidcLoginOptions
   });
 
   router.get('/login', async (req, res) => {
-    let oidc;
-    try {
-      oidc = await discovered();
-    } catch (err) {
-      return refuse(req, res, err as HttpProblem);
-    }
+    const oidc = await discoveredOrRefused(req, res);
+    if (!oidc) return;
     const { client, config } = oidc;
     const transaction: LoginTransaction = {
       state: client.randomState(),
@@ -242,16 +239,12 @@ export function oidcLoginRoutes({ settings, sessions, logger }: OidcLoginOptions
     const transaction = readLoginCookie(req);
     // The transaction is single-use, whatever happens next.
     res.append('Set-Cookie', clearedCookie(LOGIN_COOKIE, 'Lax'));
-    if (!transaction) return refuse(req, res, signInProblem(400, 'sign-in-expired', 'The sign-in has expired', 'no sign-in was started from this browser in the last 10 minutes: start again'));
+    if (!transaction) return refuse(req, res, new HttpProblem(400, 'sign-in-expired', 'The sign-in has expired', 'no sign-in was started from this browser in the last 10 minutes: start again'));
     if (typeof req.query.state !== 'string' || req.query.state !== transaction.state) {
-      return refuse(req, res, signInProblem(400, 'sign-in-state-mismatch', 'The sign-in does not match', 'the state returned by the identity provider is not the one this browser started with: start again'));
+      return refuse(req, res, new HttpProblem(400, 'sign-in-state-mismatch', 'The sign-in does not match', 'the state returned by the identity provider is not the one this browser started with: start again'));
     }
-    let oidc;
-    try {
-      oidc = await discovered();
-    } catch (err) {
-      return refuse(req, res, err as HttpProblem);
-    }
+    const oidc = await discoveredOrRefused(req, res);
+    if (!oidc) return;
     const { client, config } = oidc;
     const query = new URL(req.originalUrl, settings.publicOrigin).search;
     let claims: Record<string, unknown>;
@@ -271,16 +264,16 @@ export function oidcLoginRoutes({ settings, sessions, logger }: OidcLoginOptions
     } catch (err) {
       if (err instanceof client.AuthorizationResponseError) {
         const denied = err.error === 'access_denied';
-        return refuse(req, res, signInProblem(denied ? 403 : 400, 'sign-in-refused', 'The identity provider did not sign you in', `${err.error}${err.error_description ? `: ${err.error_description}` : ''}`));
+        return refuse(req, res, new HttpProblem(denied ? 403 : 400, 'sign-in-refused', 'The identity provider did not sign you in', `${err.error}${err.error_description ? `: ${err.error_description}` : ''}`));
       }
       logger.warn({ reason: err instanceof Error ? err.message : String(err), code: (err as { code?: string }).code }, 'sign-in failed');
-      return refuse(req, res, signInProblem(400, 'sign-in-failed', 'The sign-in failed', 'the identity provider\'s answer could not be verified: start again'));
+      return refuse(req, res, new HttpProblem(400, 'sign-in-failed', 'The sign-in failed', 'the identity provider\'s answer could not be verified: start again'));
     }
     const person = personFromClaims(claims, config.serverMetadata().issuer);
     const decision = roleFromClaims(claims, settings.roleClaim, settings.roleMap);
     if (!decision.role) {
       logger.warn({ subject: person.subject, issuer: person.issuer, reason: decision.reason }, 'sign-in refused: no role');
-      return refuse(req, res, signInProblem(403, 'no-role', 'No Firebreak role', `${person.name} is signed in at the identity provider, but ${decision.reason}: ask an administrator for a group`));
+      return refuse(req, res, new HttpProblem(403, 'no-role', 'No Firebreak role', `${person.name} is signed in at the identity provider, but ${decision.reason}: ask an administrator for a group`));
     }
     // A new sign-in replaces the browser's session (when its cookie came along): the old one ends.
     const previous = cookieValue(req, SESSION_COOKIE);

@@ -1,4 +1,3 @@
-import type { LiveEvents } from './live-events';
 import type { Express, RequestHandler, Response } from 'express';
 import type { UpdateDefinition } from '@temporalio/common';
 import type { z } from 'zod';
@@ -68,6 +67,7 @@ import { decodeAuditCursor, decodeTimelineCursor, encodeAuditCursor, encodeTimel
 import { idempotent, idempotentUpdateId } from './idempotency';
 import { STATE_SOURCE_HEADER, type IncidentDecisions } from './incident-decisions';
 import { assertMayReport, type Intake } from './intake';
+import type { LiveEvents } from './live-events';
 import type { ApiMetrics } from './metrics';
 import { HttpProblem, problems, validationProblem } from './problem';
 import { bodySchema, ROUTES, type OperationId, type RouteContext, type RouteSpec } from './route-table';

@@ -5,6 +5,8 @@ import { isFollowUpEntry } from '../domain/follow-up';
 import { isNotice } from '../domain/incident';
 import { eventTypeName, type RunHistory } from './history-source';
 import type { TimelineItem } from '../domain/timeline-item';
+// What a playbook run records about its steps and tasks, read from recordIncident's input.
+import { STEP_ACTIONS } from '../domain/timeline-steps';
 
 export type { TimelineItem };
 
@@ -23,12 +25,6 @@ function decode(payload: Event | undefined): unknown {
 const firstArg = (payloads: Event | undefined) => decode(payloads?.payloads?.[0]);
 
 const STAGE_ACTIVITIES = new Set(['contain', 'recover', 'collectEvidence', 'verifyPatches', 'callWebhook']);
-
-/**
- * What a playbook run records about its steps and tasks. The workflow hands these audit entries to
- * `recordIncident` with the state they led to, so they are in history as that activity's input.
- */
-const STEP_ACTIONS = new Set(['step_started', 'step_done', 'step_skipped', 'step_failed', 'task_opened', 'task_reminder', 'task_overdue', 'playbook_finished', 'apply_playbook']);
 
 /**
  * The timeline of an incident: every decision, signal, notification, escalation, stage result and

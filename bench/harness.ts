@@ -523,3 +523,156 @@ export async function stopEventRelay(client: Client, taskQueue: string, load: ()
   await client.workflow.getHandle(eventRelayWorkflowId(taskQueue)).terminate('the benchmark measures idle workers');
   await waitLoadIdle(`the worker of ${taskQueue} after its event relay stopped`, load, timeoutMs);
 }
+
+/** An API replica in a process of its own: `node dist/src/api/server.js`, configured as production is, from the environment. */
+export interface ApiProcess {
+  url: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `dist/src/api/server.js` against the stack's Temporal server, database and task queue, on
+ * a free port, and waits until its /readyz answers 200. Its rate limits are the defaults
+ * (src/api/rate-limit.ts), counted in the shared database like any replica's. `env` adds to or
+ * overrides the environment it inherits (the decision signing key among it).
+ */
+export async function startApiProcess(stack: BenchStack, env: NodeJS.ProcessEnv = {}): Promise<ApiProcess> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child = fork(require.resolve('../src/api/server'), [], {
+    execArgv: process.execArgv,
+    env: {
+      ...process.env,
+      DATABASE_URL: String(stack.pool.options.connectionString),
+      TEMPORAL_ADDRESS: (stack.client.connection as Connection).options.address,
+      TEMPORAL_NAMESPACE: 'default',
+      TEMPORAL_TASK_QUEUE: stack.taskQueue,
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      LOG_LEVEL: 'error',
+      ...env,
+    },
+    // Its log goes to stderr: stdout carries the results alone.
+    stdio: ['ignore', 2, 2, 'ipc'],
+  });
+  const killNow = () => void (child.exitCode === null && child.signalCode === null && child.kill('SIGKILL'));
+  process.on('exit', killNow);
+  const stop = async () => {
+    process.off('exit', killNow);
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = once(child, 'exit');
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    await exited;
+    clearTimeout(timer);
+  };
+  try {
+    await waitUntil(
+      `the API process on port ${port} ready`,
+      async () => {
+        if (child.exitCode !== null) throw new Error(`the API process exited with code ${child.exitCode}`);
+        const res = await fetch(`${url}/readyz`).catch(() => undefined);
+        return res?.status === 200 || `readyz ${res?.status ?? 'unreachable'}`;
+      },
+      60_000,
+      200,
+    );
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { url, pid: child.pid!, stop };
+}
+
+/** What a process of the benchmark's tree is, by its command line. */
+export type ProcessRole = 'load generator' | 'API' | 'worker' | 'Temporal' | 'PostgreSQL' | 'other';
+
+export interface ProcessCpu {
+  pid: number;
+  role: ProcessRole;
+  /** CPU seconds (user + system, all threads, and the children it has reaped). */
+  seconds: number;
+}
+
+const CLOCK_TICKS = 100;
+
+/**
+ * CPU seconds used so far by this process and every process below it (from /proc: Linux only),
+ * each named by its role: this process is the load generator (and whatever runs in it), the
+ * Temporal server, PostgreSQL's server and its backends, worker processes, API processes. A child
+ * that has exited is counted in the parent that reaped it (PostgreSQL's backends in its postmaster).
+ */
+export function processTreeCpu(root = process.pid): ProcessCpu[] {
+  const { readdirSync, readFileSync } = require('node:fs') as typeof import('node:fs');
+  const stats = new Map<number, { ppid: number; comm: string; ticks: number; reaped: number }>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const text = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const close = text.lastIndexOf(')');
+      const comm = text.slice(text.indexOf('(') + 1, close);
+      const fields = text.slice(close + 2).split(' ');
+      // After the name: state, ppid, …; utime, stime, cutime, cstime are fields 14–17 of the line.
+      stats.set(Number(entry), { ppid: Number(fields[1]), comm, ticks: Number(fields[11]) + Number(fields[12]), reaped: Number(fields[13]) + Number(fields[14]) });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const inTree = (pid: number): boolean => {
+    for (let p = pid, hops = 0; p > 1 && hops < 64; hops++) {
+      if (p === root) return true;
+      p = stats.get(p)?.ppid ?? 0;
+    }
+    return false;
+  };
+  const roleOf = (pid: number, comm: string): ProcessRole => {
+    if (pid === root) return 'load generator';
+    let cmdline = '';
+    try {
+      cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+    } catch {
+      // gone meanwhile
+    }
+    if (cmdline.includes('worker-process')) return 'worker';
+    if (cmdline.includes('api/server')) return 'API';
+    if (comm.startsWith('postgres')) return 'PostgreSQL';
+    if (comm.startsWith('temporal') || cmdline.includes('temporal')) return 'Temporal';
+    if (cmdline.includes('postgres')) return 'PostgreSQL';
+    return 'other';
+  };
+  const out: ProcessCpu[] = [];
+  for (const [pid, s] of stats) {
+    if (!inTree(pid)) continue;
+    // This process's reaped children are earlier benchmark processes, not its own work.
+    out.push({ pid, role: roleOf(pid, s.comm), seconds: (s.ticks + (pid === root ? 0 : s.reaped)) / CLOCK_TICKS });
+  }
+  return out;
+}
+
+/** CPU used between two `processTreeCpu` readings, per role, in cores (CPU seconds per second of `wallSeconds`). */
+export function coresByRole(before: ProcessCpu[], after: ProcessCpu[], wallSeconds: number): Record<ProcessRole, number> {
+  const was = new Map(before.map((p) => [p.pid, p.seconds]));
+  const cores: Record<ProcessRole, number> = { 'load generator': 0, API: 0, worker: 0, Temporal: 0, PostgreSQL: 0, other: 0 };
+  for (const p of after) cores[p.role] += (p.seconds - (was.get(p.pid) ?? 0)) / wallSeconds;
+  return cores;
+}
+
+/** Runs `measure`, and says how many cores each role of the process tree used meanwhile. */
+export async function withCpu<T>(measure: () => Promise<T>): Promise<{ result: T; seconds: number; cores: Record<ProcessRole, number>; perProcess: Array<{ pid: number; role: ProcessRole; cores: number }> }> {
+  const before = processTreeCpu();
+  const started = performance.now();
+  const result = await measure();
+  const seconds = (performance.now() - started) / 1000;
+  const after = processTreeCpu();
+  const was = new Map(before.map((p) => [p.pid, p.seconds]));
+  const perProcess = after.map((p) => ({ pid: p.pid, role: p.role, cores: (p.seconds - (was.get(p.pid) ?? 0)) / seconds }));
+  return { result, seconds, cores: coresByRole(before, after, seconds), perProcess };
+}
+
+/** The roles' cores as one line: `API 0.62, worker 0.41, …, total 1.93 of 2`. */
+export function coresLine(cores: Record<ProcessRole, number>): string {
+  const parts = (Object.entries(cores) as Array<[ProcessRole, number]>).filter(([role, c]) => role !== 'other' || c >= 0.01).map(([role, c]) => `${role} ${c.toFixed(2)}`);
+  const total = Object.values(cores).reduce((a, b) => a + b, 0);
+  return `${parts.join(', ')}; total ${total.toFixed(2)} of ${os.cpus().length} cores`;
+}

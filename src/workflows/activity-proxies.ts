@@ -1,4 +1,4 @@
-import { proxyActivities } from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { IncidentActivities } from '../activities/types';
 import type { WebhookActionActivities } from '../activities/webhook-action';
 import type { RetryPolicyName } from '../domain/playbook';
@@ -8,6 +8,19 @@ import { RETRY_POLICIES } from './retry-policies';
 
 export const { recordIncident, notify } = proxyActivities<IncidentActivities>({
   startToCloseTimeout: '30s',
+  retry: RETRY_POLICIES.untilDelivered,
+});
+
+/**
+ * The read model and the audit entries written by the workflow's own worker, inside the workflow
+ * task (0.5.0): no activity task, so a decision answers one server round trip sooner. The result
+ * (the audit chain's head) is kept in history by the local activity's marker. Retries run inside
+ * the workflow task while short; from 16 s on (past `localRetryThreshold`) each wait is a timer,
+ * so a long PostgreSQL outage costs one workflow task a minute, not a spinning one.
+ */
+export const { recordIncident: recordIncidentLocally } = proxyLocalActivities<IncidentActivities>({
+  startToCloseTimeout: '10s',
+  localRetryThreshold: '10s',
   retry: RETRY_POLICIES.untilDelivered,
 });
 

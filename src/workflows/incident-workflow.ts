@@ -65,6 +65,7 @@ import {
 } from '../domain/incident';
 import { targetsAt } from '../domain/escalation';
 import { followUpsOf } from '../domain/follow-up';
+import { STEP_ACTIONS } from '../domain/timeline-steps';
 import { chainFor } from '../domain/policy';
 import { affectedCountsOf, clocksRejection, filingRejection, settleClocks } from '../domain/regulatory';
 import { CONTINUE_AS_NEW_AFTER_EVENTS, followUpWorkflowIdFor, QUIET_BEFORE_CONTINUE_AS_NEW_MS } from '../temporal/contract';
@@ -101,7 +102,7 @@ import { respond } from './response-phase';
 import { review } from './review-phase';
 import { APPLIED_UPDATE_IDS_KEPT, registerDecision, SYSTEM_ACTOR } from './decision-handler';
 import { IDLE, watchClocks, watchStageDeadlines, watchTasks } from './watchers';
-import { notify, recordIncident } from './activity-proxies';
+import { notify, recordIncident, recordIncidentLocally } from './activity-proxies';
 
 /**
  * One security incident, from detection to a closed review. The workflow waits, schedules stages
@@ -149,6 +150,10 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   // opening's (pitfall 36). A publish asked for while another waits to start is that one: it reads
   // the state when it starts, so it carries both changes.
   const publishInOrder = patched('publish-in-order');
+  // From 0.5.0 a publish runs as a local activity, so a decision waits for no activity task
+  // (bench M3). Not one that carries a playbook's step or task entries: the timeline reads those
+  // from the activity's input in history, and a local activity's marker keeps only its result.
+  const publishLocally = patched('publish-locally');
   let publishing: Promise<void> = Promise.resolve();
   let waiting: Promise<void> | undefined;
   function publish(): Promise<void> {
@@ -181,7 +186,8 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     ]);
     // The chain's head comes back in the activity's result, so history holds it and replay gives
     // it back: no command changes. Results from before 0.5.0 are empty and leave the state as it is.
-    const head = await recordIncident(state, pendingAudit.splice(0, pendingAudit.length));
+    const local = publishLocally && !pendingAudit.some((entry) => STEP_ACTIONS.has(entry.action));
+    const head = await (local ? recordIncidentLocally : recordIncident)(state, pendingAudit.splice(0, pendingAudit.length));
     state = withAuditHead(state, head ?? undefined);
   }
 

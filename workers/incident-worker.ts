@@ -17,7 +17,9 @@ async function main(): Promise<void> {
   const payloadCodec = payloadCodecFromEnvironment();
   if (!payloadCodec) logger.warn('FIREBREAK_PAYLOAD_KEYS is not set: incident details go to Temporal unencrypted');
   const connection = await NativeConnection.connect(connectionOptions);
-  const worker = await createIncidentWorker({ connection, namespace: config.temporalNamespace, pool, taskQueue: config.taskQueue, payloadCodec });
+  // Which workflow code it runs (the prebuilt bundle of npm run build, or bundled at start) goes to the worker's log.
+  const workflowCodeLog = { info: (message: string, meta?: object) => logger.info(meta ?? {}, message), warn: (message: string, meta?: object) => logger.warn(meta ?? {}, message) };
+  const worker = await createIncidentWorker({ connection, namespace: config.temporalNamespace, pool, taskQueue: config.taskQueue, payloadCodec, workflowCodeLog });
   const dataConverter = dataConverterFor(payloadCodec);
   await ensureWeeklyReportSchedule(new Client({ connection, namespace: config.temporalNamespace, ...(dataConverter ? { dataConverter } : {}) }), { taskQueue: config.taskQueue });
   logger.info({ taskQueue: worker.options.taskQueue, temporal: config.temporalAddress, temporalTls: Boolean(connectionOptions.tls), payloadKey: payloadCodec?.encryptingKeyId }, 'worker polling');

@@ -10,13 +10,15 @@ export interface AuditDependencies {
   client: Client;
   histories: HistorySource;
   workflowsPath: string;
+  /** The worker's own workflow code, read on first use; by default the workflows at `workflowsPath`, bundled then. */
+  workflowBundle?: () => Promise<WorkflowBundleWithSourceMap>;
 }
 
 export function createAuditActivities(deps: AuditDependencies): AuditActivities {
   // Bundling the workflow code takes seconds; one bundle serves every replay of this worker.
   let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
   const currentCode = async () => {
-    bundle ??= bundleWorkflowCode({ workflowsPath: deps.workflowsPath, logger: new DefaultLogger('WARN') });
+    bundle ??= deps.workflowBundle?.() ?? bundleWorkflowCode({ workflowsPath: deps.workflowsPath, logger: new DefaultLogger('WARN') });
     return { workflowBundle: await bundle };
   };
   return {

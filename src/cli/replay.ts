@@ -10,6 +10,8 @@ import { temporalConnectionOptions } from '../temporal/connection-options';
 import { ENCRYPTED_ENCODING, payloadCodecFromEnvironment } from '../temporal/payload-codec';
 import { decodePayloadsIn, hasEncryptedPayloads } from '../temporal/payload-json';
 import { incidentWorkflowsPath } from '../worker/incident-worker';
+import { loadPrebuiltBundle } from '../worker/prebuilt-bundle';
+import { keyringFromEnvironment } from '../decision-keys';
 
 const USAGE = `usage: npm run replay -- --incident <id> | --file <history.json> [--file …]
   --incident  replays a stored incident (from Temporal, or the PostgreSQL archive), using
@@ -110,5 +112,10 @@ export async function replayCli(args: string[], code: Parameters<typeof replayRu
 if (require.main === module) {
   // The replay workers would log every state change; the report is what matters here.
   Runtime.install({ logger: new DefaultLogger('WARN') });
-  void replayCli(process.argv.slice(2)).then((status) => process.exit(status));
+  // The prebuilt bundle of npm run build when it matches the compiled code (validators, the only
+  // readers of the trusted keys, do not run at replay); else the workflows are bundled now.
+  const prebuilt = loadPrebuiltBundle(keyringFromEnvironment() ?? {});
+  if (prebuilt.bundle) console.error(`replaying against the prebuilt workflow bundle (sources ${prebuilt.digest.slice(0, 12)})`);
+  else console.error(`${prebuilt.reason}: bundling the workflows now`);
+  void replayCli(process.argv.slice(2), prebuilt.bundle ? { workflowBundle: prebuilt.bundle } : undefined).then((status) => process.exit(status));
 }

@@ -18,8 +18,8 @@ import { Roster } from '../db/roster';
 import { keyringFromEnvironment, VERIFY_KEYS_ENV } from '../decision-keys';
 import type { DecisionKeyring } from '../domain/decision-signature';
 import { TASK_QUEUE } from '../temporal/contract';
-import { trustingDecisionKeys } from './workflow-bundle';
-import { createReplayWorker, withReplayWorker } from './replay-worker';
+import { incidentWorkflowCode, type WorkflowCodeLog } from './prebuilt-bundle';
+import { createReplayWorker, replayBundleOf, withReplayWorker } from './replay-worker';
 import type { EventRelayInput } from '../workflows/event-relay-workflow';
 
 export interface IncidentWorkerOptions {
@@ -32,10 +32,16 @@ export interface IncidentWorkerOptions {
   /** Outside systems; by default dry-run, or webhooks where configured. */
   adapters?: Partial<Adapters>;
   patchPoll?: ActivityDependencies['patchPoll'];
-  /** A prebuilt workflow bundle (its trusted decision keys built in); by default the workflows are bundled from source at start. */
+  /**
+   * A workflow bundle (its trusted decision keys built in); by default the one `npm run build` wrote
+   * next to the compiled code, with the trusted keys put in, or else the workflows bundled at start
+   * (src/worker/prebuilt-bundle.ts).
+   */
   workflowBundle?: WorkerOptions['workflowBundle'];
-  /** The decision-signing keys the workflows trust when bundled at start; by default FIREBREAK_DECISION_VERIFY_KEYS. */
+  /** The decision-signing keys the workflows trust when not given a bundle; by default FIREBREAK_DECISION_VERIFY_KEYS. */
   trustedDecisionKeys?: DecisionKeyring;
+  /** Where the worker says which workflow code it loaded (prebuilt or bundled at start); by default the SDK's logger. */
+  workflowCodeLog?: WorkflowCodeLog;
   /** How many workflows stay cached between tasks; by default the SDK's, which grows with the heap limit. */
   maxCachedWorkflows?: number;
   /** Replays this process runs at once on the replay queue (FIREBREAK_REPLAY_CONCURRENCY, default 2); 0 serves none. */
@@ -89,10 +95,13 @@ export async function createIncidentWorker(options: IncidentWorkerOptions): Prom
   });
   const dataConverter = dataConverterFor(options.payloadCodec);
   const client = options.client ?? new Client({ connection: options.connection, namespace: options.namespace, ...(dataConverter ? { dataConverter } : {}) });
+  // One bundle for the incidents, the replays and the audit activities: the prebuilt one, or bundled once now.
+  const workflowBundle = options.workflowBundle ?? { code: (await incidentWorkflowCode({ keyring: trustedKeys(options), workflowsPath: incidentWorkflowsPath(), log: options.workflowCodeLog })).bundle.code };
   const audit = createAuditActivities({
     client,
     histories: new HistorySource(client, options.pool, undefined, options.payloadCodec),
     workflowsPath: incidentWorkflowsPath(),
+    workflowBundle: replayBundleOf(workflowBundle),
   });
   const taskQueue = options.taskQueue ?? TASK_QUEUE;
   const relay = createEventRelayActivities({ pool: options.pool, eventSink: adapters.eventSink });
@@ -109,7 +118,7 @@ export async function createIncidentWorker(options: IncidentWorkerOptions): Prom
       // Playbooks' webhook steps sign with FIREBREAK_PLAYBOOK_WEBHOOK_SECRET, else the adapters' shared secret.
       ...createWebhookActionActivities({ secrets: playbookWebhookSecrets() }),
     },
-    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: incidentWorkflowsPath(), bundlerOptions: { webpackConfigHook: trustingDecisionKeys(trustedKeys(options)) } }),
+    workflowBundle,
     ...(options.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: options.maxCachedWorkflows } : {}),
   });
   if (options.eventRelay !== false) await ensureEventRelay(client, taskQueue, options.eventRelay);
@@ -121,7 +130,7 @@ export async function createIncidentWorker(options: IncidentWorkerOptions): Prom
     pool: options.pool,
     taskQueue,
     maxConcurrentReplays: options.maxConcurrentReplays,
-    workflowBundle: options.workflowBundle,
+    workflowBundle,
     workflowsPath: incidentWorkflowsPath(),
     payloadCodec: options.payloadCodec,
   });

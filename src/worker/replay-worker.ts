@@ -2,11 +2,13 @@ import { readFile } from 'node:fs/promises';
 import { Client } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
 import { dataConverterFor } from '../temporal/payload-codec';
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, Worker, type WorkerOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { NativeConnection, Worker, type WorkerOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Pool } from 'pg';
 import { HistorySource } from '../audit/history-source';
 import { createReplayActivities } from '../audit/replay-activity';
 import { replayTaskQueueFor } from '../audit/replay-requests';
+import { keyringFromEnvironment } from '../decision-keys';
+import { incidentWorkflowCode } from './prebuilt-bundle';
 
 /** How many replays one worker runs at once unless FIREBREAK_REPLAY_CONCURRENCY says otherwise. */
 export const DEFAULT_REPLAY_CONCURRENCY = 2;
@@ -28,7 +30,7 @@ export interface ReplayWorkerOptions {
   taskQueue: string;
   /** At most this many replays at once; more wait in the queue. */
   maxConcurrentReplays?: number;
-  /** The workflow code replays are checked against (the incident worker's); bundled from `workflowsPath` on first use otherwise. */
+  /** The workflow code replays are checked against (the incident worker's); otherwise the prebuilt bundle, or bundled from `workflowsPath`, on first use. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   workflowsPath: string;
   /** Decrypts the histories before they are replayed (FIREBREAK_PAYLOAD_KEYS). */
@@ -42,8 +44,7 @@ export interface ReplayWorkerOptions {
 export async function createReplayWorker(options: ReplayWorkerOptions): Promise<Worker> {
   const dataConverter = dataConverterFor(options.payloadCodec);
   const client = options.client ?? new Client({ connection: options.connection, namespace: options.namespace, ...(dataConverter ? { dataConverter } : {}) });
-  let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
-  const workflowBundle = () => (bundle ??= loadBundle(options));
+  const workflowBundle = replayBundleOf(options.workflowBundle, options.workflowsPath);
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
@@ -55,10 +56,20 @@ export async function createReplayWorker(options: ReplayWorkerOptions): Promise<
   });
 }
 
-async function loadBundle({ workflowBundle: given, workflowsPath }: ReplayWorkerOptions): Promise<WorkflowBundleWithSourceMap> {
-  if (given && 'code' in given) return { code: given.code, sourceMap: '' };
-  if (given) return { code: await readFile(given.codePath, 'utf8'), sourceMap: '' };
-  return bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') });
+/**
+ * The workflow code to replay against, read once on first use: the bundle given, else the prebuilt
+ * one or the workflows at `workflowsPath` bundled (validators do not run at replay, so which keys
+ * it trusts does not matter).
+ */
+export function replayBundleOf(given: WorkerOptions['workflowBundle'], workflowsPath?: string): () => Promise<WorkflowBundleWithSourceMap> {
+  let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+  const load = async (): Promise<WorkflowBundleWithSourceMap> => {
+    if (given && 'code' in given) return { code: given.code, sourceMap: '' };
+    if (given) return { code: await readFile(given.codePath, 'utf8'), sourceMap: '' };
+    if (!workflowsPath) throw new Error('replays need a workflow bundle or the workflows path');
+    return (await incidentWorkflowCode({ keyring: keyringFromEnvironment() ?? {}, workflowsPath })).bundle;
+  };
+  return () => (bundle ??= load());
 }
 
 /**

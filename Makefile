@@ -3,7 +3,7 @@ TOOLS_VENV := .tools/venv
 FUZZ_VENV := .tools/fuzz-venv
 PYTHON ?= python3
 
-.PHONY: up test build tools deps clean fuzz chromium
+.PHONY: up test build tools deps clean fuzz chromium temporal-server test-on-temporal-server
 
 ## Bring the whole system up on embedded defaults (Ctrl-C stops it).
 up: deps tools build
@@ -48,6 +48,34 @@ chromium:
 	  echo "The browser tests need Chromium: install Debian's package 'chromium' (sudo apt-get install chromium)," >&2; \
 	  echo "or set FIREBREAK_CHROMIUM to a Chromium or Chrome executable." >&2; exit 1; \
 	fi
+
+## A production-shaped Temporal: the server itself and its SQL schema tool, built from the server's
+## Go module into .tools/temporal-server (bin/, and the PostgreSQL schema in schema/), so running it
+## needs no Go. The first build takes minutes (4-5 on two cores); Go's module and build caches make
+## the next ones quick. src/temporal/temporal-server.ts starts it on PostgreSQL.
+TEMPORAL_SERVER_VERSION := v1.32.2
+TEMPORAL_SERVER_DIR := .tools/temporal-server
+# The server's go.mod asks for Go 1.27: a Go that is older fetches this toolchain by itself.
+export GOTOOLCHAIN := go1.27.3
+
+temporal-server: $(TEMPORAL_SERVER_DIR)/.installed-$(TEMPORAL_SERVER_VERSION)
+
+$(TEMPORAL_SERVER_DIR)/.installed-$(TEMPORAL_SERVER_VERSION):
+	@command -v go >/dev/null || { echo "make temporal-server builds the Temporal server from source and needs Go (https://go.dev/dl/)." >&2; exit 1; }
+	@if [ -d $(TEMPORAL_SERVER_DIR) ]; then chmod -R u+w $(TEMPORAL_SERVER_DIR) && rm -rf $(TEMPORAL_SERVER_DIR); fi
+	mkdir -p $(TEMPORAL_SERVER_DIR)/bin
+	GOBIN="$(abspath $(TEMPORAL_SERVER_DIR)/bin)" go install \
+	  go.temporal.io/server/cmd/server@$(TEMPORAL_SERVER_VERSION) go.temporal.io/server/cmd/tools/sql@$(TEMPORAL_SERVER_VERSION)
+	mv $(TEMPORAL_SERVER_DIR)/bin/server $(TEMPORAL_SERVER_DIR)/bin/temporal-server
+	mv $(TEMPORAL_SERVER_DIR)/bin/sql $(TEMPORAL_SERVER_DIR)/bin/temporal-sql-tool
+	go mod download go.temporal.io/server@$(TEMPORAL_SERVER_VERSION)
+	cp -R "$$(go env GOMODCACHE)/go.temporal.io/server@$(TEMPORAL_SERVER_VERSION)/schema/postgresql/v12" $(TEMPORAL_SERVER_DIR)/schema
+	chmod -R u+w $(TEMPORAL_SERVER_DIR)/schema
+	@touch $@
+
+## The durability and fault suites again, against that server on PostgreSQL instead of the dev server.
+test-on-temporal-server: deps tools build temporal-server
+	FIREBREAK_TEMPORAL=server npx jest test/integration/durability.test.ts test/faults test/temporal/temporal-server.test.ts
 
 ## Hostile input: Schemathesis over every route with every role, against its own stack (bench/fuzz.ts).
 fuzz: deps tools build $(FUZZ_VENV)/.installed

@@ -351,7 +351,7 @@ export async function startStack(options: StackOptions = {}): Promise<BenchStack
     } else {
       const nativeConnection = await NativeConnection.connect({ address: temporal.address });
       started(() => nativeConnection.close());
-      inProcess.push(await createIncidentWorker({ connection: nativeConnection, namespace: 'default', pool, taskQueue, maxCachedWorkflows: options.maxCachedWorkflows }));
+      inProcess.push(await createIncidentWorker({ connection: nativeConnection, namespace: 'default', pool, taskQueue, maxCachedWorkflows: options.maxCachedWorkflows, trustedDecisionKeys: benchDecisionKeys().keyring }));
       if (options.trivial) {
         const activities: TrivialActivities = { touch: async () => undefined };
         inProcess.push(await Worker.create({ connection: nativeConnection, namespace: 'default', taskQueue: trivialQueue, workflowsPath: trivialWorkflowsPath(), activities }));

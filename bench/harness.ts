@@ -27,6 +27,7 @@ import { freePort } from '../src/net';
 import { startEmbeddedPostgres } from '../src/stack/embedded-postgres';
 import { temporalCliPath } from '../src/temporal/binaries';
 import { startDevServer } from '../src/temporal/dev-server';
+import { freeServerPort, startTemporalServer, TEMPORAL_LABELS, temporalKind } from '../src/temporal/temporal-server';
 import { createIncidentWorker, eventRelayWorkflowId, incidentWorkflowsPath } from '../src/worker/incident-worker';
 import { alertSignal } from '../src/workflows/messages';
 import { installQuietRuntime } from './quiet-runtime';
@@ -35,8 +36,11 @@ import type { TrivialActivities } from './workflows/trivial';
 
 export const SDK_VERSION: string = require('@temporalio/client/package.json').version;
 
-/** The header every result carries: the machine and the versions that produced it. */
-export const machine = () => `${os.cpus().length} cores, Node ${process.version}, @temporalio ${SDK_VERSION}, ${os.platform()}`;
+/** Which Temporal startStack runs: FIREBREAK_BENCH_TEMPORAL=dev (the default) or server (`make temporal-server`). */
+export const benchTemporal = () => temporalKind(process.env.FIREBREAK_BENCH_TEMPORAL, 'FIREBREAK_BENCH_TEMPORAL');
+
+/** The header every result carries: the machine, the versions and the Temporal server that produced it. */
+export const machine = () => `${os.cpus().length} cores, Node ${process.version}, @temporalio ${SDK_VERSION}, ${os.platform()}, ${TEMPORAL_LABELS[benchTemporal()]}`;
 
 /** Positional numeric arguments, each falling back to its default. */
 export function numericArgs(...defaults: number[]): number[] {
@@ -313,11 +317,15 @@ export async function startStack(options: StackOptions = {}): Promise<BenchStack
     chmodSync(work, 0o755);
     const folder = work;
     started(() => rmSync(folder, { recursive: true, force: true }));
-    const temporal = await startDevServer({ cliPath: temporalCliPath(), port: await freePort(), dbFile: path.join(work, 't.sqlite'), fastSqlite: true });
-    temporalProcess = temporal.process;
-    started(() => temporal.stop());
     const postgres = await startEmbeddedPostgres({ dataDir: path.join(work, 'pg'), port: await freePort(), persistent: false });
     started(() => postgres.stop());
+    // The Temporal server itself keeps its two databases on the same PostgreSQL, and stops before it.
+    const temporal =
+      benchTemporal() === 'server'
+        ? await startTemporalServer({ postgres: postgres.urlFor('postgres'), port: await freeServerPort(), workDir: path.join(work, 'temporal') })
+        : await startDevServer({ cliPath: temporalCliPath(), port: await freePort(), dbFile: path.join(work, 't.sqlite'), fastSqlite: true });
+    temporalProcess = temporal.process;
+    started(() => temporal.stop());
     await postgres.createDatabase('bench');
     const databaseUrl = postgres.urlFor('bench');
     await migrateUp(databaseUrl);
@@ -658,16 +666,28 @@ export function coresByRole(before: ProcessCpu[], after: ProcessCpu[], wallSecon
   return cores;
 }
 
-/** Runs `measure`, and says how many cores each role of the process tree used meanwhile. */
-export async function withCpu<T>(measure: () => Promise<T>): Promise<{ result: T; seconds: number; cores: Record<ProcessRole, number>; perProcess: Array<{ pid: number; role: ProcessRole; cores: number }> }> {
+/** CPU seconds the whole machine has been busy (not idle, not waiting on I/O), every process's, from /proc/stat. */
+export function machineBusySeconds(): number {
+  const { readFileSync } = require('node:fs') as typeof import('node:fs');
+  const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number) as number[];
+  return (user! + nice! + system! + irq! + softirq! + steal!) / CLOCK_TICKS;
+}
+
+/**
+ * Runs `measure`, and says how many cores each role of the process tree used meanwhile, and how
+ * many the whole machine was busy (other processes than the benchmark's included).
+ */
+export async function withCpu<T>(measure: () => Promise<T>): Promise<{ result: T; seconds: number; cores: Record<ProcessRole, number>; machineCores: number; perProcess: Array<{ pid: number; role: ProcessRole; cores: number }> }> {
   const before = processTreeCpu();
+  const busyBefore = machineBusySeconds();
   const started = performance.now();
   const result = await measure();
   const seconds = (performance.now() - started) / 1000;
   const after = processTreeCpu();
+  const machineCores = (machineBusySeconds() - busyBefore) / seconds;
   const was = new Map(before.map((p) => [p.pid, p.seconds]));
   const perProcess = after.map((p) => ({ pid: p.pid, role: p.role, cores: (p.seconds - (was.get(p.pid) ?? 0)) / seconds }));
-  return { result, seconds, cores: coresByRole(before, after, seconds), perProcess };
+  return { result, seconds, cores: coresByRole(before, after, seconds), machineCores, perProcess };
 }
 
 /** The roles' cores as one line: `API 0.62, worker 0.41, …, total 1.93 of 2`. */

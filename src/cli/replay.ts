@@ -10,7 +10,7 @@ import { temporalConnectionOptions } from '../temporal/connection-options';
 import { ENCRYPTED_ENCODING, payloadCodecFromEnvironment } from '../temporal/payload-codec';
 import { decodePayloadsIn, hasEncryptedPayloads } from '../temporal/payload-json';
 import { incidentWorkflowsPath } from '../worker/incident-worker';
-import { loadPrebuiltBundle } from '../worker/prebuilt-bundle';
+import { loadPrebuiltBundle, prebuiltBundleDirectory, WORKFLOW_BUNDLE_ENV } from '../worker/prebuilt-bundle';
 import { keyringFromEnvironment } from '../decision-keys';
 
 const USAGE = `usage: npm run replay -- --incident <id> | --file <history.json> [--file …]
@@ -114,8 +114,9 @@ if (require.main === module) {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   // The prebuilt bundle of npm run build when it matches the compiled code (validators, the only
   // readers of the trusted keys, do not run at replay); else the workflows are bundled now.
-  const prebuilt = loadPrebuiltBundle(keyringFromEnvironment() ?? {});
-  if (prebuilt.bundle) console.error(`replaying against the prebuilt workflow bundle (sources ${prebuilt.digest.slice(0, 12)})`);
-  else console.error(`${prebuilt.reason}: bundling the workflows now`);
-  void replayCli(process.argv.slice(2), prebuilt.bundle ? { workflowBundle: prebuilt.bundle } : undefined).then((status) => process.exit(status));
+  const directory = prebuiltBundleDirectory();
+  const prebuilt = directory === undefined ? undefined : loadPrebuiltBundle(keyringFromEnvironment() ?? {}, directory);
+  if (prebuilt?.bundle) console.error(`replaying against the prebuilt workflow bundle (sources ${prebuilt.digest.slice(0, 12)})`);
+  else console.error(`${prebuilt?.reason ?? `${WORKFLOW_BUNDLE_ENV}=off`}: bundling the workflows now`);
+  void replayCli(process.argv.slice(2), prebuilt?.bundle ? { workflowBundle: prebuilt.bundle } : undefined).then((status) => process.exit(status));
 }

@@ -15,8 +15,15 @@ export const PREBUILT_BUNDLE_DIRECTORY = path.resolve(__dirname, '../../workflow
 export const BUNDLE_FILE = 'incident-workflows.js';
 export const MANIFEST_FILE = 'manifest.json';
 
-/** Set to `off` to bundle at start even where a prebuilt bundle exists. */
+/** Another folder to load the prebuilt bundle from, or `off` to bundle at start even where one exists. */
 export const WORKFLOW_BUNDLE_ENV = 'FIREBREAK_WORKFLOW_BUNDLE';
+
+/** Where the prebuilt bundle is looked for; undefined when FIREBREAK_WORKFLOW_BUNDLE=off. */
+export function prebuiltBundleDirectory(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const setting = env[WORKFLOW_BUNDLE_ENV];
+  if (setting === 'off') return undefined;
+  return setting ? path.resolve(setting) : PREBUILT_BUNDLE_DIRECTORY;
+}
 
 /** What the build records beside the bundle, so a loader can tell it still matches the code it was built from. */
 export interface BundleManifest {
@@ -58,9 +65,9 @@ export async function buildPrebuiltBundle(options: { workflowsPath: string; dire
     webpackConfigHook: (config) => {
       const configured = placeholderHook(config);
       const recordInputs = {
-        apply(compiler: { hooks: { done: { tap(name: string, f: (stats: { compilation: { fileDependencies: Iterable<string> } }) => void): void } } }) {
+        apply(compiler: { hooks: { done: { tap(name: string, f: (stats: { compilation: { modules: Iterable<{ resource?: string }> } }) => void): void } } }) {
           compiler.hooks.done.tap('FirebreakBundleManifest', (stats) => {
-            read = [...stats.compilation.fileDependencies];
+            read = [...stats.compilation.modules].flatMap((m) => (m.resource ? [m.resource.split('?')[0]!] : []));
           });
         },
       } as unknown as NonNullable<typeof config.plugins>[number];
@@ -70,11 +77,11 @@ export async function buildPrebuiltBundle(options: { workflowsPath: string; dire
   withTrustedKeys(code, {}); // fails unless the placeholder is there exactly once
   const directory = path.resolve(options.directory);
   const sources: Record<string, string> = {};
-  // The code webpack read: compiled workflows, what they import, the SDK's workflow runtime. Not the
-  // TypeScript the source maps point to (an image ships dist/ alone), nor package.json files; the
-  // entry point webpack generates lives in memory only.
+  // The modules webpack bundled: the workflows, what they import, the SDK's workflow runtime. Not
+  // the TypeScript that compiled workflows' source maps point to (an image ships dist/ alone), nor
+  // the entry point webpack generates, which lives in memory only.
   for (const file of read) {
-    if (!/\.[cm]?js$/.test(file) || !existsSync(file) || !statSync(file).isFile()) continue;
+    if (!existsSync(file) || !statSync(file).isFile()) continue;
     sources[path.relative(directory, file).split(path.sep).join('/')] = sha256(readFileSync(file));
   }
   const manifest: BundleManifest = {
@@ -144,13 +151,13 @@ export interface IncidentWorkflowCode {
  */
 export async function incidentWorkflowCode(options: { keyring: DecisionKeyring; workflowsPath: string; log?: WorkflowCodeLog; directory?: string; env?: NodeJS.ProcessEnv }): Promise<IncidentWorkflowCode> {
   const log = options.log ?? Runtime.instance().logger;
-  const env = options.env ?? process.env;
+  const directory = options.directory ?? prebuiltBundleDirectory(options.env);
   const started = performance.now();
   let why: string;
-  if (env[WORKFLOW_BUNDLE_ENV] === 'off') {
+  if (directory === undefined) {
     why = `${WORKFLOW_BUNDLE_ENV}=off`;
   } else {
-    const prebuilt = loadPrebuiltBundle(options.keyring, options.directory);
+    const prebuilt = loadPrebuiltBundle(options.keyring, directory);
     if (prebuilt.bundle) {
       log.info('workflow code: the prebuilt bundle', { directory: prebuilt.directory, digest: prebuilt.digest.slice(0, 12), ms: Math.round(performance.now() - started) });
       return { bundle: prebuilt.bundle, source: 'prebuilt' };

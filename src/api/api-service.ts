@@ -7,7 +7,8 @@ import type { PayloadCodec } from '@temporalio/common';
 import type { Logger } from 'pino';
 import type { Pool } from 'pg';
 import { AlertRegister } from '../db/alert-register';
-import { ApiKeyStore } from '../db/api-key-store';
+import { ApiKeyStore, type KeyRow } from '../db/api-key-store';
+import { ApiKeyCache } from '../db/api-key-cache';
 import { AdminAudit } from '../db/admin-audit';
 import { HistorySource } from '../audit/history-source';
 import { AuditLog } from '../db/audit-log';
@@ -118,11 +119,13 @@ export async function startApi(options: ApiServiceOptions): Promise<RunningApi> 
   const counters = counterPool(options.pool);
   // One LISTEN connection per process feeds every console's event stream.
   const changeFeed = await IncidentChangeFeed.start(options.pool.options, options.logger);
+  // And one that drops an authenticated key from this process's cache when any replica changes it.
+  const keyCache = await ApiKeyCache.start<KeyRow>(options.pool.options, options.logger);
   const liveEvents = new LiveEvents({ feed: changeFeed });
   const app = createApp({
     liveEvents,
     logger: options.logger,
-    keys: new ApiKeyStore(reserved, adminAudit),
+    keys: new ApiKeyStore(reserved, adminAudit, keyCache),
     intake: new Intake(client, reachability, new AlertRegister(options.pool), options.policy ?? loadPolicy(), taskQueue),
     decisions: new IncidentDecisions(client, reachability, decisionIncidents, new AuditLog(reserved), new TaskRegister(reserved), metrics),
     incidents,
@@ -165,6 +168,7 @@ export async function startApi(options: ApiServiceOptions): Promise<RunningApi> 
       // Event streams never end by themselves: end them first, or the server waits for them.
       liveEvents.closeAll();
       await changeFeed.close();
+      await keyCache.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();

@@ -47,10 +47,15 @@ export interface IntakeResult {
 const TEMPORAL_CALL_MS = 10_000;
 
 /**
- * Turns an alert into an incident: records it once, then `signalWithStart`s the incident
- * workflow whose id derives from the dedup key, so a storm of duplicates becomes one incident.
+ * Turns an alert into an incident: `signalWithStart`s the incident workflow whose id derives from
+ * the dedup key, so a storm of duplicates becomes one incident, and records the alert once.
  * A key whose incident has closed opens a new one. A `resolved` alert (Alertmanager) is recorded
  * on the key's incident without starting or closing anything.
+ *
+ * The guarantee (AlertRegister says how): every alert answered 202 is stored and counted once by
+ * its incident, and was accepted by Temporal before it was stored. An alert not answered may
+ * already be in the workflow; the sender's retry stores it without counting it twice (the
+ * workflow ignores an alert id it has seen). A replayed alert is not signalled again.
  */
 export class Intake {
   constructor(
@@ -147,8 +152,9 @@ export class Intake {
 
   /**
    * Tells both sides of each relation: the alert's incident and every other open incident that
-   * saw one of its new observables. Inside the alert's transaction, so a failure leaves nothing
-   * recorded and the sender's retry relates again (each incident ignores a relation it has).
+   * saw one of its new observables. Inside the alert's transaction (an alert with observables always
+   * takes it), so a failure leaves nothing recorded and the sender's retry relates again (each
+   * incident ignores a relation it has).
    */
   private async relate(target: DeliveryTarget, alertId: string, at: string): Promise<void> {
     for (const other of target.related) {

@@ -34,6 +34,63 @@ export type RegistrationOutcome =
   /** The same alert was sent before; it is attached to `incidentId` already. */
   | { kind: 'replay'; incidentId: string };
 
+/** What PostgreSQL says of an alert before it is delivered: stored already (on which incident), and its key's incident. */
+interface Known {
+  replayOf: string | null;
+  incidentId: string | null;
+}
+
+/**
+ * Gathers the calls made while the event loop is busy and runs them as one: the requests an API
+ * process handles at once share a statement, and a commit, instead of a round trip each. At most
+ * `maxInFlight` batches run at a time; calls made meanwhile wait for the next. A failed batch fails
+ * each of its calls (each request answers 5xx and its sender retries).
+ */
+export class Batched<In, Out> {
+  private pending: Array<{ input: In; resolve: (out: Out) => void; reject: (err: unknown) => void }> = [];
+  private scheduled = false;
+  private inFlight = 0;
+
+  constructor(
+    private readonly run: (inputs: In[]) => Promise<Out[]>,
+    private readonly maxBatch = 256,
+    private readonly maxInFlight = 2,
+  ) {}
+
+  add(input: In): Promise<Out> {
+    return new Promise<Out>((resolve, reject) => {
+      this.pending.push({ input, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.pending.length === 0 || this.inFlight >= this.maxInFlight) return;
+    this.scheduled = true;
+    // After the I/O callbacks of this turn, so the requests that arrived together go together.
+    setImmediate(() => {
+      this.scheduled = false;
+      this.flush();
+    });
+  }
+
+  private flush(): void {
+    while (this.pending.length > 0 && this.inFlight < this.maxInFlight) {
+      const batch = this.pending.splice(0, this.maxBatch);
+      this.inFlight += 1;
+      this.run(batch.map((b) => b.input))
+        .then(
+          (outs) => batch.forEach((b, i) => b.resolve(outs[i]!)),
+          (err) => batch.forEach((b) => b.reject(err)),
+        )
+        .finally(() => {
+          this.inFlight -= 1;
+          this.schedule();
+        });
+    }
+  }
+}
+
 export interface DeliveryTarget {
   incidentId: string;
   opensIncident: boolean;
@@ -43,19 +100,95 @@ export interface DeliveryTarget {
 
 /**
  * Records alerts once per (source, sourceRef) and picks the incident of their dedup key.
- * `deliver` runs inside the transaction that inserts the alert, so an alert is stored only if
- * Temporal accepted it. When the key's incident turns out to be closed, the key moves to its
- * next generation (a new incident id) and the alert is delivered there, when `reopen` allows.
- * The alert's observables are recorded on its incident in the same transaction.
+ *
+ * What it guarantees: an alert answered (register returns) is stored once and was accepted by
+ * Temporal before it was stored; an alert whose registration failed may already be in its
+ * incident's workflow, and the sender's retry stores it without counting it twice (the workflow
+ * ignores an alert id it has seen). A replayed alert (stored already) is not delivered again.
+ *
+ * Two ways, by what the key's row says:
+ * - An alert without observables to a key that has an incident (nearly every alert of a storm):
+ *   one autocommit read (replay? which incident?), `deliver`, then one autocommit insert, each
+ *   shared with the concurrent requests of this process (Batched). No transaction, and no
+ *   connection held while Temporal answers.
+ * - Otherwise (the first alert of a key, an alert with observables, an incident found closed):
+ *   `deliver` runs inside the transaction that inserts the alert, so it is stored only if Temporal
+ *   accepted it; the key's row lock makes concurrent first alerts of a key open one incident. When
+ *   the key's incident turns out to be closed, the key moves to its next generation (a new incident
+ *   id) and the alert is delivered there, when `reopen` allows. The alert's observables are
+ *   recorded on its incident in the same transaction.
  */
 export class AlertRegister {
   private readonly observables: ObservableRegister;
+  /** Lookups and inserts of concurrent requests, each sent as one statement (see Batched). */
+  private readonly lookups = new Batched<AlertRecord, Known>((alerts) => this.known(alerts));
+  private readonly inserts = new Batched<{ alert: AlertRecord; incidentId: string }, void>((batch) => this.storeDelivered(batch));
 
   constructor(private readonly pool: Pool) {
     this.observables = new ObservableRegister(pool);
   }
 
   async register(alert: AlertRecord, options: { reopen: boolean }, deliver: (target: DeliveryTarget) => Promise<Delivery>): Promise<RegistrationOutcome> {
+    if (alert.observables.length === 0) {
+      const known = await this.lookups.add(alert);
+      if (known.replayOf) return { kind: 'replay', incidentId: known.replayOf };
+      if (known.incidentId) {
+        // The key's row is committed only after Temporal accepted its first alert, so its workflow exists.
+        const delivery = await deliver({ incidentId: known.incidentId, opensIncident: false, related: [] });
+        if (delivery === 'delivered' || !options.reopen) {
+          // A concurrent copy of the same alert may have stored it first: either way it is stored once, and the workflow counted it once.
+          await this.inserts.add({ alert, incidentId: known.incidentId });
+          return { kind: 'new', incidentId: known.incidentId, opensIncident: false };
+        }
+        // Closed: the transaction below moves the key on (rare: once per closed incident's next alert).
+      }
+    }
+    return this.registerInTransaction(alert, options, deliver);
+  }
+
+  /** Whether each alert is stored already (and on which incident), and its key's current incident: one statement for all. */
+  private async known(alerts: AlertRecord[]): Promise<Known[]> {
+    const { rows } = await this.pool.query(
+      `SELECT a.incident_id AS replay_of, k.incident_id
+         FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS i(source, source_ref, dedup_key, n)
+         LEFT JOIN alerts a ON a.source = i.source AND a.source_ref = i.source_ref
+         LEFT JOIN incident_keys k ON k.dedup_key = i.dedup_key
+        ORDER BY i.n`,
+      [alerts.map((a) => a.source), alerts.map((a) => a.sourceRef), alerts.map((a) => a.dedupKey)],
+    );
+    return rows.map((r) => ({ replayOf: r.replay_of, incidentId: r.incident_id }));
+  }
+
+  /**
+   * Stores alerts Temporal has accepted: one autocommit statement, so one commit (and one WAL
+   * flush) for all. Sorted by id, so two replicas storing copies of the same alerts take their
+   * index entries in the same order. A copy stored first by a concurrent request is left as it is.
+   */
+  private async storeDelivered(batch: Array<{ alert: AlertRecord; incidentId: string }>): Promise<void[]> {
+    const sorted = [...batch].sort((a, b) => (a.alert.alertId < b.alert.alertId ? -1 : a.alert.alertId > b.alert.alertId ? 1 : 0));
+    const column = (f: (e: { alert: AlertRecord; incidentId: string }) => string) => sorted.map(f);
+    await this.pool.query(
+      `INSERT INTO alerts (alert_id, source, source_ref, incident_id, dedup_key, severity, title, payload, key_id)
+       SELECT alert_id, source, source_ref, incident_id, dedup_key, severity, title, payload::jsonb, key_id
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
+           AS t(alert_id, source, source_ref, incident_id, dedup_key, severity, title, payload, key_id)
+       ON CONFLICT DO NOTHING`,
+      [
+        column((e) => e.alert.alertId),
+        column((e) => e.alert.source),
+        column((e) => e.alert.sourceRef),
+        column((e) => e.incidentId),
+        column((e) => e.alert.dedupKey),
+        column((e) => e.alert.severity),
+        column((e) => e.alert.title),
+        column((e) => JSON.stringify(e.alert.payload)),
+        column((e) => e.alert.keyId),
+      ],
+    );
+    return batch.map(() => undefined);
+  }
+
+  private async registerInTransaction(alert: AlertRecord, options: { reopen: boolean }, deliver: (target: DeliveryTarget) => Promise<Delivery>): Promise<RegistrationOutcome> {
     return inTransaction(this.pool, async (client) => {
       let target = await this.currentIncident(client, alert.dedupKey);
       if (!(await this.insertAlert(client, alert, target.incidentId))) {
@@ -107,7 +240,7 @@ export class AlertRegister {
     return { incidentId, opensIncident: true };
   }
 
-  private async insertAlert(client: PoolClient, alert: AlertRecord, incidentId: string): Promise<boolean> {
+  private async insertAlert(client: Pick<PoolClient, 'query'>, alert: AlertRecord, incidentId: string): Promise<boolean> {
     const result = await client.query(
       `INSERT INTO alerts (alert_id, source, source_ref, incident_id, dedup_key, severity, title, payload, key_id)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)

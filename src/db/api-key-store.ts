@@ -6,6 +6,7 @@ import { UNCONSTRAINED, type KeyConstraints } from '../domain/key-constraints';
 import type { Principal, Role } from '../domain/principal';
 import type { Severity } from '../domain/severity';
 import type { AdminActor, AdminAudit } from './admin-audit';
+import type { ApiKeyCache } from './api-key-cache';
 import { inTransaction } from './transaction';
 
 /** Keys look like `fbk_<keyId>_<secret>`; only a SHA-256 of the secret is stored. */
@@ -47,6 +48,20 @@ export interface AuthenticatedKey {
   constraints: KeyConstraints;
 }
 
+/** What authentication reads of a key: the api_keys row. */
+export interface KeyRow {
+  name: string;
+  role: Role;
+  secret_hash: Buffer;
+  revoked_at: Date | null;
+  expires_at: Date | null;
+  last_used_at: Date | null;
+  sources: string[] | null;
+  correlate_across_sources: boolean;
+  max_severity: Severity | null;
+  asset_kinds: AssetKind[] | null;
+}
+
 /** Why a key could not be revoked. */
 export type RevocationRefusal = 'unknown' | 'last-admin';
 
@@ -65,6 +80,8 @@ export class ApiKeyStore {
   constructor(
     private readonly pool: Pool,
     private readonly audit?: AdminAudit,
+    /** Keys authenticated lately, dropped on any change heard from PostgreSQL (see ApiKeyCache); none: every request reads its key. */
+    private readonly cache?: ApiKeyCache<KeyRow>,
   ) {}
 
   async create(name: string, role: Role, options: KeyOptions = {}, issuedBy: AdminActor = { name: 'system', role: 'system' }): Promise<IssuedKey> {
@@ -98,22 +115,33 @@ export class ApiKeyStore {
     const match = KEY_PATTERN.exec(token);
     if (!match) return undefined;
     const [, keyId, secret] = match as unknown as [string, string, string];
-    const { rows } = await this.pool.query(
-      `SELECT name, role, secret_hash, revoked_at, expires_at, last_used_at, sources, correlate_across_sources, max_severity, asset_kinds
-         FROM api_keys WHERE key_id = $1`,
-      [keyId],
-    );
-    const row = rows[0];
+    const row = this.cache?.get(keyId) ?? (await this.read(keyId));
     // Compare even when the key is unknown so timing does not tell which ids exist.
     const stored: Buffer = row?.secret_hash ?? Buffer.alloc(32);
     const matches = matchesSecret(secret, stored);
     if (!row || !matches || row.revoked_at) return undefined;
     if (row.expires_at && row.expires_at.getTime() <= now.getTime()) return undefined;
     if (!row.last_used_at || now.getTime() - row.last_used_at.getTime() >= LAST_USED_RESOLUTION_MS) {
+      // Noted here first, so this process's concurrent requests with the key do not all write it.
+      this.cache?.update(keyId, (kept) => ({ ...kept, last_used_at: now }));
       // The condition again in SQL: of several API replicas noticing at once, one writes.
       await this.pool.query(`UPDATE api_keys SET last_used_at = now() WHERE key_id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`, [keyId]);
     }
     return { principal: { keyId, name: row.name, role: row.role }, constraints: constraintsOf(row) };
+  }
+
+  /** The key's row from PostgreSQL, kept in the cache when no change to it came between. */
+  private async read(keyId: string): Promise<KeyRow | undefined> {
+    const ticket = this.cache?.ticket();
+    const { rows } = await this.pool.query<KeyRow>(
+      `SELECT name, role, secret_hash, revoked_at, expires_at, last_used_at, sources, correlate_across_sources, max_severity, asset_kinds
+         FROM api_keys WHERE key_id = $1`,
+      [keyId],
+    );
+    const row = rows[0];
+    // Unknown keys are not kept: a key issued a moment later must work at once.
+    if (row && ticket !== undefined) this.cache?.keep(keyId, row, ticket);
+    return row;
   }
 
   /** Revokes a usable key; the last usable admin key is refused, so administration is never locked out. */

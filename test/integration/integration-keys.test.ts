@@ -1,5 +1,5 @@
 import { waitFor } from '../../src/net';
-import { startTestStack, uniqueKey, type TestStack } from '../support/stack';
+import { httpRequest, startTestStack, uniqueKey, type TestStack } from '../support/stack';
 
 /** Issue 13, item 8: integration keys bound to their sources, capped, scoped; approvals bound to the plan seen. */
 describe('constrained integration keys', () => {
@@ -183,6 +183,50 @@ describe('constrained integration keys', () => {
       const res = await post(`/v1/incidents/0000000000000000/containment/approval`, manager(), { approved: true, planDigest: 'md5:abc' });
       expect(res.status).toBe(400);
       expect(res.body.errors[0].field).toBe('planDigest');
+    });
+  });
+
+  describe('keys each API replica keeps after authenticating them', () => {
+    const send = (url: string, token: string) => httpRequest(url, 'POST', '/v1/alerts', { key: token, body: alert('edr') });
+
+    it('refuses a key revoked through one replica on the other replica’s next request', async () => {
+      const replica = await stack.startReplica();
+      const feed = await issue({ sources: ['edr'] });
+      // Both replicas have authenticated (and so keep) the key.
+      for (const url of [stack.api.url, replica.url, stack.api.url, replica.url]) expect((await send(url, feed.token)).status).toBe(202);
+      expect((await httpRequest(replica.url, 'DELETE', `/v1/admin/keys/${feed.keyId}`, { key: stack.keys.admin })).status).toBe(204);
+      expect((await send(stack.api.url, feed.token)).status).toBe(401);
+      expect((await send(replica.url, feed.token)).status).toBe(401);
+    });
+
+    it('refuses a key whose expiry was moved into the past behind the API’s back at once', async () => {
+      const feed = await issue({ sources: ['edr'] });
+      expect((await send(stack.api.url, feed.token)).status).toBe(202);
+      expect((await send(stack.api.url, feed.token)).status).toBe(202);
+      await stack.db.ownerPool.query(`UPDATE api_keys SET expires_at = now() - interval '1 second' WHERE key_id = $1`, [feed.keyId]);
+      expect((await send(stack.api.url, feed.token)).status).toBe(401);
+    });
+
+    it('keeps nothing while it cannot hear changes: a revocation made then still takes effect at once', async () => {
+      const feed = await issue({ sources: ['edr'] });
+      expect((await send(stack.api.url, feed.token)).status).toBe(202);
+      const listeners = await stack.db.ownerPool.query(
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query = 'LISTEN firebreak_api_key_changed'`,
+      );
+      expect(listeners.rowCount).toBeGreaterThan(0);
+      // Revoked while no replica listens: nothing announces it to the API.
+      await stack.db.ownerPool.query('UPDATE api_keys SET revoked_at = now() WHERE key_id = $1', [feed.keyId]);
+      expect((await send(stack.api.url, feed.token)).status).toBe(401);
+      // Listening again (it reconnects by itself), keys are kept again and still dropped on a change.
+      const other = await issue({ sources: ['edr'] });
+      await waitFor('the key listener back', async () => {
+        const { rows } = await stack.db.ownerPool.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query = 'LISTEN firebreak_api_key_changed'`);
+        if (rows[0].n === 0) throw new Error('not listening yet');
+      }, 10_000, 50);
+      expect((await send(stack.api.url, other.token)).status).toBe(202);
+      expect((await send(stack.api.url, other.token)).status).toBe(202);
+      expect((await stack.request('DELETE', `/v1/admin/keys/${other.keyId}`, { key: stack.keys.admin })).status).toBe(204);
+      expect((await send(stack.api.url, other.token)).status).toBe(401);
     });
   });
 });

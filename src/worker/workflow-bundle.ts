@@ -43,14 +43,18 @@ const placeholderPlugin = {
   },
 } as unknown as WebpackPlugin;
 
-/** Replaces the placeholder with the keyring in the finished bundle, after its inline source map is written. */
+/**
+ * Replaces the placeholder with the keyring in the finished bundle, after its inline source map is
+ * written; workflow code that never reads the keys (a benchmark's trivial workflow) has none.
+ */
 function keysPlugin(keyring: DecisionKeyring): WebpackPlugin {
   return {
     apply(compiler: Compiler) {
       compiler.hooks.thisCompilation.tap('FirebreakTrustedDecisionKeys', (compilation) => {
         compilation.hooks.processAssets.tap({ name: 'FirebreakTrustedDecisionKeys', stage: compiler.webpack.Compilation.PROCESS_ASSETS_STAGE_ANALYSE }, (assets) => {
           for (const [name, asset] of Object.entries(assets)) {
-            if (name.endsWith('.js')) compilation.updateAsset(name, new compiler.webpack.sources.RawSource(withTrustedKeys(asset.source().toString(), keyring)));
+            const code = asset.source().toString();
+            if (name.endsWith('.js') && code.includes(TRUSTED_KEYS_PLACEHOLDER)) compilation.updateAsset(name, new compiler.webpack.sources.RawSource(withTrustedKeys(code, keyring)));
           }
         });
       });

@@ -16,6 +16,7 @@ RUN npm ci
 
 # .dockerignore keeps node_modules, dist and local state out of the context.
 COPY . .
+# The build also bundles the workflows once (dist/workflow-bundle), so workers start without webpack.
 RUN npm run build
 
 # ---- Stage 2: runtime ------------------------------------------------------
@@ -31,7 +32,11 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev && npm cache clean --force
 
+# dist/ holds the prebuilt workflow bundle too (dist/workflow-bundle): workers load it instead of
+# bundling at every start. It must match this stage's code and production node_modules, or workers
+# would fall back to bundling at start; the image is not built if it does not.
 COPY --from=build /app/dist ./dist
+RUN node -e "const r = require('./dist/src/worker/prebuilt-bundle.js').loadPrebuiltBundle({}); if (!r.bundle) { console.error(r.reason); process.exit(1); }"
 # Migrations are plain .js files loaded at run time, not compiled by tsc, so
 # they keep their source location next to dist/.
 COPY --from=build /app/src/db/migrations ./src/db/migrations

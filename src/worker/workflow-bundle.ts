@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { bundleWorkflowCode, type BundleOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { DecisionKeyring } from '../domain/decision-signature';
 
@@ -70,10 +71,16 @@ function keysPlugin(keyring: DecisionKeyring): WebpackPlugin {
  * Firebreak does not depend on webpack itself.
  */
 export function trustingDecisionKeys(keyring?: DecisionKeyring): WebpackConfigHook {
-  return (config: WebpackConfig) => ({
-    ...config,
-    plugins: [...(config.plugins ?? []), placeholderPlugin, ...(keyring ? [keysPlugin(keyring)] : [])],
-  });
+  return (config: WebpackConfig) => {
+    // Module ids are paths relative to webpack's context, by default the working directory: from
+    // the workflows' folder instead, a bundle is the same bytes whichever directory a worker starts in.
+    const entry = Array.isArray(config.entry) ? config.entry[0] : undefined;
+    return {
+      ...config,
+      ...(typeof entry === 'string' ? { context: path.dirname(entry) } : {}),
+      plugins: [...(config.plugins ?? []), placeholderPlugin, ...(keyring ? [keysPlugin(keyring)] : [])],
+    };
+  };
 }
 
 /** The incident workflows bundled once, trusting `keyring`'s decision-signing keys. */

@@ -229,14 +229,15 @@ describe('denials aggregated per key, incident and minute; connections reserved 
     const watcher = await ownerOf(stack);
     let intake: Array<Promise<number>> = [];
     try {
-      // Intake's first query waits on this lock, holding its connection: the API's three general connections fill up.
+      // Each alert (with an observable, so each takes a transaction of its own rather than sharing one
+      // lookup) waits on this lock, holding its connection: the API's three general connections fill up.
       await owner.query('BEGIN');
       await owner.query('LOCK TABLE alerts IN ACCESS EXCLUSIVE MODE');
-      intake = Array.from({ length: 6 }, () =>
+      intake = Array.from({ length: 6 }, (_, i) =>
         stack
           .request('POST', '/v1/alerts', {
             key: stack.keys.integration,
-            body: { source: 'ids', sourceRef: uniqueKey('flood'), title: 'Flood', severity: 'low', dedupKey: uniqueKey('flood') },
+            body: { source: 'ids', sourceRef: uniqueKey('flood'), title: 'Flood', severity: 'low', dedupKey: uniqueKey('flood'), observables: [{ kind: 'domain', value: `flood-${i}.example` }] },
           })
           .then((r) => r.status),
       );

@@ -11,6 +11,7 @@ import {
   defineSignal,
   defineUpdate,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -21,6 +22,7 @@ export interface TrivialActivities {
 }
 
 const { touch } = proxyActivities<TrivialActivities>({ startToCloseTimeout: '30s' });
+const { touch: touchLocally } = proxyLocalActivities<TrivialActivities>({ startToCloseTimeout: '10s' });
 
 /** Carries the same payload as an alert signal; only counted. */
 export const tickSignal = defineSignal<[unknown]>('tick');
@@ -28,6 +30,8 @@ export const tickSignal = defineSignal<[unknown]>('tick');
 export const bumpUpdate = defineUpdate<number, [unknown]>('bump');
 /** Runs one no-op activity before answering, as a decision waits on its read-model write. */
 export const bumpWithActivityUpdate = defineUpdate<number, [unknown]>('bumpWithActivity');
+/** Runs the same no-op as a local activity (in the workflow task, no activity task) before answering. */
+export const bumpWithLocalActivityUpdate = defineUpdate<number, [unknown]>('bumpWithLocalActivity');
 export const countQuery = defineQuery<number>('count');
 
 export async function trivialWorkflow(carried = 0): Promise<number> {
@@ -38,6 +42,10 @@ export async function trivialWorkflow(carried = 0): Promise<number> {
   setHandler(bumpUpdate, () => (count += 1));
   setHandler(bumpWithActivityUpdate, async () => {
     await touch();
+    return (count += 1);
+  });
+  setHandler(bumpWithLocalActivityUpdate, async () => {
+    await touchLocally();
     return (count += 1);
   });
   setHandler(countQuery, () => count);

@@ -11,7 +11,6 @@ import { ENCRYPTED_ENCODING, payloadCodecFromEnvironment } from '../temporal/pay
 import { decodePayloadsIn, hasEncryptedPayloads } from '../temporal/payload-json';
 import { incidentWorkflowsPath } from '../worker/incident-worker';
 import { loadPrebuiltBundle, prebuiltBundleDirectory, WORKFLOW_BUNDLE_ENV } from '../worker/prebuilt-bundle';
-import { keyringFromEnvironment } from '../decision-keys';
 
 const USAGE = `usage: npm run replay -- --incident <id> | --file <history.json> [--file …]
   --incident  replays a stored incident (from Temporal, or the PostgreSQL archive), using
@@ -115,7 +114,7 @@ if (require.main === module) {
   // The prebuilt bundle of npm run build when it matches the compiled code (validators, the only
   // readers of the trusted keys, do not run at replay); else the workflows are bundled now.
   const directory = prebuiltBundleDirectory();
-  const prebuilt = directory === undefined ? undefined : loadPrebuiltBundle(keyringFromEnvironment() ?? {}, directory);
+  const prebuilt = directory === undefined ? undefined : loadPrebuiltBundle({}, directory);
   if (prebuilt?.bundle) console.error(`replaying against the prebuilt workflow bundle (sources ${prebuilt.digest.slice(0, 12)})`);
   else console.error(`${prebuilt?.reason ?? `${WORKFLOW_BUNDLE_ENV}=off`}: bundling the workflows now`);
   void replayCli(process.argv.slice(2), prebuilt?.bundle ? { workflowBundle: prebuilt.bundle } : undefined).then((status) => process.exit(status));

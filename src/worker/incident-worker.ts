@@ -95,13 +95,15 @@ export async function createIncidentWorker(options: IncidentWorkerOptions): Prom
   });
   const dataConverter = dataConverterFor(options.payloadCodec);
   const client = options.client ?? new Client({ connection: options.connection, namespace: options.namespace, ...(dataConverter ? { dataConverter } : {}) });
-  // One bundle for the incidents, the replays and the audit activities: the prebuilt one, or bundled once now.
-  const workflowBundle = options.workflowBundle ?? { code: (await incidentWorkflowCode({ keyring: trustedKeys(options), workflowsPath: incidentWorkflowsPath(), log: options.workflowCodeLog })).bundle.code };
+  // One workflow code for the incidents, the replays and the audit activities: the prebuilt bundle, or bundled once now.
+  const code = options.workflowBundle ? undefined : await incidentWorkflowCode({ keyring: trustedKeys(options), workflowsPath: incidentWorkflowsPath(), log: options.workflowCodeLog });
+  const workflowBundle = options.workflowBundle ?? { code: code!.bundle.code };
+  const replayBundle = code ? { code: code.replayBundle.code } : workflowBundle;
   const audit = createAuditActivities({
     client,
     histories: new HistorySource(client, options.pool, undefined, options.payloadCodec),
     workflowsPath: incidentWorkflowsPath(),
-    workflowBundle: replayBundleOf(workflowBundle),
+    workflowBundle: replayBundleOf(replayBundle),
   });
   const taskQueue = options.taskQueue ?? TASK_QUEUE;
   const relay = createEventRelayActivities({ pool: options.pool, eventSink: adapters.eventSink });
@@ -130,7 +132,7 @@ export async function createIncidentWorker(options: IncidentWorkerOptions): Prom
     pool: options.pool,
     taskQueue,
     maxConcurrentReplays: options.maxConcurrentReplays,
-    workflowBundle,
+    workflowBundle: replayBundle,
     workflowsPath: incidentWorkflowsPath(),
     payloadCodec: options.payloadCodec,
   });

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } 
 import path from 'node:path';
 import { bundleWorkflowCode, Runtime, type BundleOptions, type Logger, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { DecisionKeyring } from '../domain/decision-signature';
-import { bundleIncidentWorkflows, TRUSTED_KEYS_PLACEHOLDER, trustingDecisionKeys, withTrustedKeys } from './workflow-bundle';
+import { TRUSTED_KEYS_PLACEHOLDER, trustingDecisionKeys, withTrustedKeys } from './workflow-bundle';
 
 /**
  * The incident workflows bundled once, by `npm run build` (scripts/build-workflow-bundle.js), with
@@ -111,6 +111,12 @@ export type PrebuiltLoad =
  * matches its sources but does not hold the keys' placeholder exactly once.
  */
 export function loadPrebuiltBundle(keyring: DecisionKeyring, directory: string = PREBUILT_BUNDLE_DIRECTORY): PrebuiltLoad {
+  const read = readPrebuiltBundle(directory);
+  return read.code === undefined ? read : { bundle: { code: withTrustedKeys(read.code, keyring), sourceMap: '' }, directory, digest: read.digest };
+}
+
+/** The prebuilt bundle's code as built, its placeholder in place, if it still matches what it was built from. */
+function readPrebuiltBundle(directory: string): { code: string; directory: string; digest: string } | { code?: undefined; directory: string; reason: string; missing: boolean } {
   const manifestFile = path.join(directory, MANIFEST_FILE);
   if (!existsSync(manifestFile)) return { directory, missing: true, reason: `no prebuilt workflow bundle in ${directory}` };
   const stale = (why: string) => ({ directory, missing: false, reason: `the prebuilt workflow bundle in ${directory} ${why}; run \`npm run build\`` });
@@ -132,7 +138,7 @@ export function loadPrebuiltBundle(keyring: DecisionKeyring, directory: string =
   if (!existsSync(codeFile)) return stale(`has no ${BUNDLE_FILE}`);
   const code = readFileSync(codeFile, 'utf8');
   if (sha256(code) !== manifest.bundle) return stale(`has a ${BUNDLE_FILE} that is not the one built`);
-  return { bundle: { code: withTrustedKeys(code, keyring), sourceMap: '' }, directory, digest: manifest.digest };
+  return { code, directory, digest: manifest.digest };
 }
 
 /** Where a worker says which workflow code it runs: the SDK's logger by default. */
@@ -140,6 +146,11 @@ export type WorkflowCodeLog = Pick<Logger, 'info' | 'warn'>;
 
 export interface IncidentWorkflowCode {
   bundle: WorkflowBundleWithSourceMap;
+  /**
+   * The same code trusting no keys, for replays: validators do not run at replay, and its digest
+   * (a replay verdict's workflowCode) stays the same when the keyring changes.
+   */
+  replayBundle: WorkflowBundleWithSourceMap;
   /** `prebuilt`: the bundle of npm run build with the keys put in; `bundled`: webpack ran at start. */
   source: 'prebuilt' | 'bundled';
 }
@@ -157,15 +168,22 @@ export async function incidentWorkflowCode(options: { keyring: DecisionKeyring; 
   if (directory === undefined) {
     why = `${WORKFLOW_BUNDLE_ENV}=off`;
   } else {
-    const prebuilt = loadPrebuiltBundle(options.keyring, directory);
-    if (prebuilt.bundle) {
+    const prebuilt = readPrebuiltBundle(directory);
+    if (prebuilt.code !== undefined) {
+      const code = withKeys(prebuilt.code, options.keyring, 'prebuilt');
       log.info('workflow code: the prebuilt bundle', { directory: prebuilt.directory, digest: prebuilt.digest.slice(0, 12), ms: Math.round(performance.now() - started) });
-      return { bundle: prebuilt.bundle, source: 'prebuilt' };
+      return code;
     }
     if (!prebuilt.missing) log.warn(`${prebuilt.reason}: bundling the workflows at start instead`);
     why = prebuilt.reason;
   }
-  const bundle = await bundleIncidentWorkflows({ workflowsPath: options.workflowsPath, keyring: options.keyring, logger: Runtime.instance().logger });
+  // With the placeholder, as npm run build does, and the keys put in the same way: the same bytes.
+  const { code } = await bundleWorkflowCode({ workflowsPath: options.workflowsPath, webpackConfigHook: trustingDecisionKeys(), logger: Runtime.instance().logger });
+  const bundled = withKeys(code, options.keyring, 'bundled');
   log.info('workflow code: bundled at start', { workflows: options.workflowsPath, why, ms: Math.round(performance.now() - started) });
-  return { bundle, source: 'bundled' };
+  return bundled;
+}
+
+function withKeys(code: string, keyring: DecisionKeyring, source: IncidentWorkflowCode['source']): IncidentWorkflowCode {
+  return { bundle: { code: withTrustedKeys(code, keyring), sourceMap: '' }, replayBundle: { code: withTrustedKeys(code, {}), sourceMap: '' }, source };
 }

@@ -7,7 +7,6 @@ import type { Pool } from 'pg';
 import { HistorySource } from '../audit/history-source';
 import { createReplayActivities } from '../audit/replay-activity';
 import { replayTaskQueueFor } from '../audit/replay-requests';
-import { keyringFromEnvironment } from '../decision-keys';
 import { incidentWorkflowCode } from './prebuilt-bundle';
 
 /** How many replays one worker runs at once unless FIREBREAK_REPLAY_CONCURRENCY says otherwise. */
@@ -67,7 +66,7 @@ export function replayBundleOf(given: WorkerOptions['workflowBundle'], workflows
     if (given && 'code' in given) return { code: given.code, sourceMap: '' };
     if (given) return { code: await readFile(given.codePath, 'utf8'), sourceMap: '' };
     if (!workflowsPath) throw new Error('replays need a workflow bundle or the workflows path');
-    return (await incidentWorkflowCode({ keyring: keyringFromEnvironment() ?? {}, workflowsPath })).bundle;
+    return (await incidentWorkflowCode({ keyring: {}, workflowsPath })).replayBundle;
   };
   return () => (bundle ??= load());
 }

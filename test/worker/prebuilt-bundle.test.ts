@@ -88,11 +88,16 @@ describe('the prebuilt workflow bundle', () => {
     const code = await incidentWorkflowCode({ keyring, workflowsPath, directory: built, log });
     expect(code.source).toBe('prebuilt');
     expect(lines).toEqual([['info', 'workflow code: the prebuilt bundle']]);
+    expect(code.bundle.code).toBe(loadPrebuiltBundle(keyring, built).bundle!.code);
+    // Replays run the same code trusting no keys, so its digest does not move with the keyring.
+    expect(code.replayBundle.code).toBe(loadPrebuiltBundle({}, built).bundle!.code);
+    expect((await incidentWorkflowCode({ keyring: testKeyring('test-2'), workflowsPath, directory: built, log })).replayBundle.code).toBe(code.replayBundle.code);
 
     const off = logged();
     const bundled = await incidentWorkflowCode({ keyring, workflowsPath, env: { FIREBREAK_WORKFLOW_BUNDLE: 'off' }, log: off.log });
     expect(bundled.source).toBe('bundled');
     expect(bundled.bundle.code === code.bundle.code).toBe(true);
+    expect(bundled.replayBundle.code === code.replayBundle.code).toBe(true);
     expect(off.lines).toEqual([['info', 'workflow code: bundled at start']]);
   });
 

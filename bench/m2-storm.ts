@@ -29,7 +29,15 @@ interface PathResult {
   lost: number;
   events: number;
   workflowTasks: number;
+  /** History events by kind (the name of the event's attributes, without `EventAttributes`). */
+  byKind: Map<string, number>;
   signalled: Set<string>;
+}
+
+/** An event's kind, from which of its attribute fields is set: `workflowTaskScheduled`, `activityTaskCompleted`... */
+function eventKind(event: object): string {
+  const field = Object.entries(event).find(([k, v]) => k.endsWith('EventAttributes') && v)?.[0];
+  return field ? field.slice(0, -'EventAttributes'.length) : 'unknown';
 }
 
 /** Every run of every workflow: events, and which alert each signal carried. */
@@ -37,12 +45,15 @@ async function histories(client: Client, workflowIds: string[]) {
   let runs = 0;
   let events = 0;
   let workflowTasks = 0;
+  const byKind = new Map<string, number>();
   const signalled: string[] = [];
   for (const workflowId of workflowIds) {
     for (const r of await runChain(client, workflowId)) {
       runs += 1;
       events += r.history.events.length;
       for (const event of r.history.events) {
+        const kind = eventKind(event);
+        byKind.set(kind, (byKind.get(kind) ?? 0) + 1);
         if (event.workflowTaskCompletedEventAttributes) workflowTasks += 1;
         const attributes = event.workflowExecutionSignaledEventAttributes as { input?: { payloads?: Array<{ data?: string }> } } | undefined;
         const data = attributes?.input?.payloads?.[0]?.data;
@@ -50,7 +61,7 @@ async function histories(client: Client, workflowIds: string[]) {
       }
     }
   }
-  return { runs, events, workflowTasks, signalled };
+  return { runs, events, workflowTasks, byKind, signalled };
 }
 
 /**
@@ -92,6 +103,7 @@ async function storm(
     lost: alertIds().filter((id) => !distinct.has(id)).length,
     events: h.events,
     workflowTasks: h.workflowTasks,
+    byKind: h.byKind,
     signalled: distinct,
   };
 }
@@ -189,6 +201,10 @@ run(async () => {
       (r.events / alerts).toFixed(2),
       (r.workflowTasks / alerts).toFixed(2),
     ];
+    // What each path's histories hold per alert, kind by kind: where Firebreak's extra events come from.
+    const paths = [firebreak, rawSame, rawTrivial];
+    const kinds = [...new Set(paths.flatMap((r) => [...r.byKind.keys()]))].sort((a, b) => Math.max(...paths.map((r) => r.byKind.get(b) ?? 0)) - Math.max(...paths.map((r) => r.byKind.get(a) ?? 0)));
+    const kindRows = kinds.map((k) => [k, ...paths.map((r) => ((r.byKind.get(k) ?? 0) / alerts).toFixed(3))]);
     console.log(
       [
         `M2 storm — ${alerts} alerts over ${keys} dedup keys, concurrency ${concurrency}, ${machine()}`,
@@ -200,6 +216,10 @@ run(async () => {
         '',
         `ratio (Firebreak / raw, incident workflow): wall time to settle ${ratio(firebreak.settledSeconds, rawSame.settledSeconds)}, events per alert ${ratio(firebreak.events, rawSame.events)}`,
         `ratio (Firebreak / raw, trivial workflow): wall time to settle ${ratio(firebreak.settledSeconds, rawTrivial.settledSeconds)}, events per alert ${ratio(firebreak.events, rawTrivial.events)}`,
+        '',
+        'History events per alert, by kind:',
+        '',
+        table(['event', ...paths.map((r) => r.name)], kindRows),
         '',
         failures.length ? `CHECKS FAILED: ${failures.join('; ')}` : 'checks: every alert stored once, signalled once and counted once; none lost',
       ].join('\n'),

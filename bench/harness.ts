@@ -27,6 +27,7 @@ import { freePort } from '../src/net';
 import { startEmbeddedPostgres } from '../src/stack/embedded-postgres';
 import { temporalCliPath } from '../src/temporal/binaries';
 import { startDevServer } from '../src/temporal/dev-server';
+import { freeServerPort, startTemporalServer, TEMPORAL_LABELS, temporalKind } from '../src/temporal/temporal-server';
 import { createIncidentWorker, eventRelayWorkflowId, incidentWorkflowsPath } from '../src/worker/incident-worker';
 import { alertSignal } from '../src/workflows/messages';
 import { installQuietRuntime } from './quiet-runtime';
@@ -35,8 +36,11 @@ import type { TrivialActivities } from './workflows/trivial';
 
 export const SDK_VERSION: string = require('@temporalio/client/package.json').version;
 
-/** The header every result carries: the machine and the versions that produced it. */
-export const machine = () => `${os.cpus().length} cores, Node ${process.version}, @temporalio ${SDK_VERSION}, ${os.platform()}`;
+/** Which Temporal startStack runs: FIREBREAK_BENCH_TEMPORAL=dev (the default) or server (`make temporal-server`). */
+export const benchTemporal = () => temporalKind(process.env.FIREBREAK_BENCH_TEMPORAL, 'FIREBREAK_BENCH_TEMPORAL');
+
+/** The header every result carries: the machine, the versions and the Temporal server that produced it. */
+export const machine = () => `${os.cpus().length} cores, Node ${process.version}, @temporalio ${SDK_VERSION}, ${os.platform()}, ${TEMPORAL_LABELS[benchTemporal()]}`;
 
 /** Positional numeric arguments, each falling back to its default. */
 export function numericArgs(...defaults: number[]): number[] {
@@ -313,11 +317,15 @@ export async function startStack(options: StackOptions = {}): Promise<BenchStack
     chmodSync(work, 0o755);
     const folder = work;
     started(() => rmSync(folder, { recursive: true, force: true }));
-    const temporal = await startDevServer({ cliPath: temporalCliPath(), port: await freePort(), dbFile: path.join(work, 't.sqlite'), fastSqlite: true });
-    temporalProcess = temporal.process;
-    started(() => temporal.stop());
     const postgres = await startEmbeddedPostgres({ dataDir: path.join(work, 'pg'), port: await freePort(), persistent: false });
     started(() => postgres.stop());
+    // The Temporal server itself keeps its two databases on the same PostgreSQL, and stops before it.
+    const temporal =
+      benchTemporal() === 'server'
+        ? await startTemporalServer({ postgres: postgres.urlFor('postgres'), port: await freeServerPort(), workDir: path.join(work, 'temporal') })
+        : await startDevServer({ cliPath: temporalCliPath(), port: await freePort(), dbFile: path.join(work, 't.sqlite'), fastSqlite: true });
+    temporalProcess = temporal.process;
+    started(() => temporal.stop());
     await postgres.createDatabase('bench');
     const databaseUrl = postgres.urlFor('bench');
     await migrateUp(databaseUrl);

@@ -29,6 +29,8 @@ interface Start {
 }
 
 interface Kind {
+  /** The phase's name under --cpu-prof (one word). */
+  id: string;
   name: string;
   /** The command and the environment it runs with (on top of the stack's). */
   command: string[];
@@ -129,15 +131,15 @@ async function main(): Promise<void> {
     const worker = path.resolve(__dirname, '../workers/incident-worker.js');
     const self = __filename;
     const kinds: Kind[] = [
-      { name: 'Firebreak worker, prebuilt bundle', command: [worker], env: { [WORKFLOW_BUNDLE_ENV]: '' }, starts: [] },
-      { name: 'Firebreak worker, bundled at start', command: [worker], env: { [WORKFLOW_BUNDLE_ENV]: 'off' }, starts: [] },
-      { name: 'raw SDK worker (trivial workflow), bundle file', command: [self, '--raw-worker', address, 'bench-worker-start-raw', trivialBundle], env: {}, starts: [] },
-      { name: 'raw SDK worker (trivial workflow), bundled at start', command: [self, '--raw-worker', address, 'bench-worker-start-raw'], env: {}, starts: [] },
+      { id: 'firebreak-prebuilt', name: 'Firebreak worker, prebuilt bundle', command: [worker], env: { [WORKFLOW_BUNDLE_ENV]: '' }, starts: [] },
+      { id: 'firebreak-bundled', name: 'Firebreak worker, bundled at start', command: [worker], env: { [WORKFLOW_BUNDLE_ENV]: 'off' }, starts: [] },
+      { id: 'raw-prebuilt', name: 'raw SDK worker (trivial workflow), bundle file', command: [self, '--raw-worker', address, 'bench-worker-start-raw', trivialBundle], env: {}, starts: [] },
+      { id: 'raw-bundled', name: 'raw SDK worker (trivial workflow), bundled at start', command: [self, '--raw-worker', address, 'bench-worker-start-raw'], env: {}, starts: [] },
     ];
     // Alternating, so load from elsewhere on the machine falls on every kind alike.
     for (let i = 0; i < starts!; i++) {
       for (const kind of kinds) {
-        const start = await phase(`${kind.name} ${i + 1}`, () => startOnce(kind, env));
+        const start = await phase(kind.id, () => startOnce(kind, env));
         kind.starts.push(start);
         console.error(`${kind.name} #${i + 1}: ${start.ms.toFixed(0)} ms, ${mb(start.rssBytes)} MB`);
       }

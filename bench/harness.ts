@@ -228,6 +228,16 @@ export class WorkerProcess {
     await exited;
   }
 
+  /** SIGTERM, as a deploy stops a worker: it drains and tells the server its sticky queue is gone. Killed if not ended within 30 s. */
+  async terminate(): Promise<void> {
+    if (!this.alive) return;
+    const exited = once(this.child, 'exit');
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 30_000);
+    await exited;
+    clearTimeout(timer);
+  }
+
   /** SIGKILL without waiting, for a process that is exiting. */
   killNow(): void {
     if (this.alive) this.child.kill('SIGKILL');

@@ -7,15 +7,24 @@
  * Then the same for a population of trivial workflows on the same server (raw `executeUpdate`),
  * after they too were last served by the worker that is killed.
  *
+ * Then both again with a graceful restart, as a deploy does it: SIGTERM, the worker drains and
+ * tells the server that its sticky queue is gone, and the new worker starts once it has exited.
+ * The clock runs from the SIGTERM. Each incident, acknowledged already, is sent a note (one
+ * decision and one publish, as the acknowledge); each trivial workflow the same update as before.
+ *
  *   npm run build && node dist/bench/m5-recovery.js [incidents=1000] [concurrency=100]
  */
 import { machine, numericArgs, pct, post, ratio, run, sendAlert, sleep, startStack, table, timed, waitForIncidents, waitUntil, type BenchStack } from './harness';
+import { eventRelayWorkflowId } from '../src/worker/incident-worker';
 import { bumpUpdate, countQuery, tickSignal, trivialWorkflow } from './workflows/trivial';
 
 const [incidents = 1_000, concurrency = 100] = numericArgs(1_000, 100);
 
+type Stop = 'SIGKILL' | 'SIGTERM';
+
 interface Recovery {
   name: string;
+  stop: Stop;
   /** Seconds from the kill until the new worker process polled. */
   workerReady: number;
   /** Seconds from the kill until each workflow had answered, sorted. */
@@ -23,11 +32,11 @@ interface Recovery {
   retries: number;
 }
 
-/** Kills the worker, starts another, and runs `progress` on every workflow, timing from the kill. */
-async function recover(stack: BenchStack, name: string, progress: (i: number) => Promise<number>): Promise<Recovery> {
+/** Stops the worker (SIGKILL or SIGTERM), starts another, and runs `progress` on every workflow, timing from the signal. */
+async function recover(stack: BenchStack, stop: Stop, name: string, progress: (i: number) => Promise<number>): Promise<Recovery> {
   const killed = performance.now();
-  await stack.workerProcess!.kill();
-  const restarting = stack.startWorkerProcess().then(() => (performance.now() - killed) / 1000);
+  const stopped = stop === 'SIGKILL' ? stack.workerProcess!.kill() : stack.workerProcess!.terminate();
+  const restarting = stopped.then(() => stack.startWorkerProcess()).then(() => (performance.now() - killed) / 1000);
   const done: number[] = [];
   let retries = 0;
   await timed(incidents, concurrency, async (i) => {
@@ -35,7 +44,50 @@ async function recover(stack: BenchStack, name: string, progress: (i: number) =>
     done.push((performance.now() - killed) / 1000);
   });
   const workerReady = await restarting;
-  return { name, workerReady, done: done.sort((a, b) => a - b), retries };
+  return { name, stop, workerReady, done: done.sort((a, b) => a - b), retries };
+}
+
+/**
+ * Waits until the worker is idle. Each worker start (re)starts the lifecycle event relay, whose
+ * endless activity would keep the worker from ever looking idle: it is stopped first.
+ */
+async function settle(stack: BenchStack): Promise<void> {
+  try {
+    await stack.client.workflow.getHandle(eventRelayWorkflowId(stack.taskQueue)).terminate('the benchmark measures idle workers');
+  } catch {
+    // stopped already
+  }
+  await stack.waitIdle();
+}
+
+/** Binds every trivial workflow to the current worker with a signal (see below) and waits until each counted it. */
+async function bindTrivial(stack: BenchStack, count: number): Promise<void> {
+  const { client } = stack;
+  await timed(incidents, concurrency, async (i) => {
+    await client.workflow.getHandle(`m5-trivial-${i}`).signal(tickSignal, {});
+  });
+  await waitUntil(
+    `every trivial workflow counted ${count}`,
+    async () => (await Promise.all(Array.from({ length: incidents }, (_, i) => client.workflow.getHandle(`m5-trivial-${i}`).query(countQuery)))).every((n) => n === count),
+    600_000,
+    1_000,
+  );
+  await settle(stack);
+}
+
+/** A note through the API, retried on 503 under one idempotency key (a retry may find it applied). */
+async function note(stack: BenchStack, key: string, id: string, text: string, idempotencyKey: string): Promise<number> {
+  for (let attempt = 0; ; attempt++) {
+    const res = await fetch(`${stack.api.url}/v1/incidents/${id}/notes`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'idempotency-key': idempotencyKey },
+      body: JSON.stringify({ text }),
+    });
+    const body = (await res.json()) as { noteCount?: number };
+    if (res.status === 200 && (body.noteCount ?? 0) >= 1) return attempt;
+    if (res.status !== 503 || attempt >= 20) throw new Error(`note answered ${res.status}: ${JSON.stringify(body)}`);
+    await sleep(250);
+  }
 }
 
 run(async () => {
@@ -52,13 +104,13 @@ run(async () => {
       await client.workflow.start(trivialWorkflow, { workflowId: `m5-trivial-${i}`, taskQueue: stack.trivialQueue, args: [] });
     });
     await waitForIncidents(stack.pool, 'm5-key-', incidents);
-    await stack.waitIdle();
+    await settle(stack);
     const before = await stack.workerLoad();
 
     // Firebreak: an acknowledge per incident. The API gives up on a workflow after 30 s with a 503;
     // a client retries, and a retry may find its first attempt applied after all (409, already
     // acknowledged), which is progress too.
-    const firebreak = await recover(stack, 'Firebreak POST /v1/incidents/:id/acknowledge', async (i) => {
+    const firebreak = await recover(stack, 'SIGKILL', 'Firebreak POST /v1/incidents/:id/acknowledge', async (i) => {
       for (let attempt = 0; ; attempt++) {
         const res = await post(`${stack.api.url}/v1/incidents/${ids[i]}/acknowledge`, manager, {});
         if (res.status === 200 && res.body.phase === 'triage') return attempt;
@@ -73,38 +125,51 @@ run(async () => {
     // worker's sticky queue. A signal, not an update: an update answered without a new event
     // leaves no trace in history, nor the worker it ran on, and the server keeps routing to the
     // first worker's queue, which it knows to be gone.
-    await timed(incidents, concurrency, async (i) => {
-      await client.workflow.getHandle(`m5-trivial-${i}`).signal(tickSignal, {});
-    });
-    await waitUntil(
-      'every trivial workflow counted its signal',
-      async () => (await Promise.all(Array.from({ length: incidents }, (_, i) => client.workflow.getHandle(`m5-trivial-${i}`).query(countQuery)))).every((n) => n === 1),
-      600_000,
-      1_000,
-    );
-    await stack.waitIdle();
-    const raw = await recover(stack, 'raw executeUpdate, trivial workflow', async (i) => {
+    await bindTrivial(stack, 1);
+    const raw = await recover(stack, 'SIGKILL', 'raw executeUpdate, trivial workflow', async (i) => {
       const count = await client.workflow.getHandle(`m5-trivial-${i}`).executeUpdate(bumpUpdate, { args: [{}] });
       if (count !== 2) throw new Error(`trivial workflow ${i} counted ${count}`);
       return 0;
     });
-    await stack.waitIdle();
+    await settle(stack);
     const { rows: [triage] } = await stack.pool.query(`SELECT count(*)::int AS n FROM incidents WHERE dedup_key LIKE 'm5-key-%' AND phase = 'triage'`);
 
-    const row = (r: Recovery) => [r.name, r.workerReady.toFixed(1), r.done[0]!.toFixed(1), pct(r.done, 0.5).toFixed(1), pct(r.done, 0.99).toFixed(1), r.done.at(-1)!.toFixed(1), r.retries];
+    // A graceful restart. The incidents were last served by the worker the raw kill took down:
+    // a note each binds them to the current worker first (and replays them into its cache).
+    await timed(incidents, concurrency, async (i) => {
+      await note(stack, manager, ids[i]!, 'before the restart', `m5-note-before-${i}`);
+    });
+    await settle(stack);
+    const firebreakGraceful = await recover(stack, 'SIGTERM', 'Firebreak POST /v1/incidents/:id/notes', (i) => note(stack, manager, ids[i]!, 'after the restart', `m5-note-after-${i}`));
+    await settle(stack);
+    await bindTrivial(stack, 3);
+    const rawGraceful = await recover(stack, 'SIGTERM', 'raw executeUpdate, trivial workflow', async (i) => {
+      const count = await client.workflow.getHandle(`m5-trivial-${i}`).executeUpdate(bumpUpdate, { args: [{}] });
+      if (count !== 4) throw new Error(`trivial workflow ${i} counted ${count}`);
+      return 0;
+    });
+    await settle(stack);
+    const { rows: [noted] } = await stack.pool.query(`SELECT count(*)::int AS n FROM incidents WHERE dedup_key LIKE 'm5-key-%' AND (state->>'noteCount')::int = 2`);
+
+    const row = (r: Recovery) => [r.stop, r.name, r.workerReady.toFixed(1), r.done[0]!.toFixed(1), pct(r.done, 0.5).toFixed(1), pct(r.done, 0.99).toFixed(1), r.done.at(-1)!.toFixed(1), r.retries];
+    const ratios = (f: Recovery, r: Recovery) => `all moved ${ratio(f.done.at(-1)!, r.done.at(-1)!)}, half moved ${ratio(pct(f.done, 0.5), pct(r.done, 0.5))}`;
     console.log(
       [
-        `M5 recovery — ${incidents} open workflows per population, SIGKILL of the worker process, ${concurrency} requests in flight, ${machine()}`,
+        `M5 recovery — ${incidents} open workflows per population, SIGKILL and then SIGTERM of the worker process, ${concurrency} requests in flight, ${machine()}`,
         '',
-        table(['path', 'new worker polling s', 'first moved s', 'half moved s', '99% moved s', 'all moved s', 'retried requests'], [row(firebreak), row(raw)]),
+        table(
+          ['worker stopped by', 'path', 'new worker polling s', 'first moved s', 'half moved s', '99% moved s', 'all moved s', 'retried requests'],
+          [row(firebreak), row(raw), row(firebreakGraceful), row(rawGraceful)],
+        ),
         '',
-        `Seconds count from the SIGKILL. Before it the worker had ${before.cachedWorkflows} workflows cached, ${(before.rss / 1024 / 1024).toFixed(0)} MiB RSS; ` +
-          `afterwards ${triage.n} of ${incidents} incidents show phase triage in the read model.`,
+        `Seconds count from the signal; after a SIGTERM the new worker starts once the old one has exited. Before the SIGKILL the worker had ${before.cachedWorkflows} workflows cached, ${(before.rss / 1024 / 1024).toFixed(0)} MiB RSS; ` +
+          `afterwards ${triage.n} of ${incidents} incidents showed phase triage in the read model, and after the SIGTERM ${noted.n} of ${incidents} showed both notes.`,
         '',
-        `ratio (Firebreak / raw): all moved ${ratio(firebreak.done.at(-1)!, raw.done.at(-1)!)}, half moved ${ratio(pct(firebreak.done, 0.5), pct(raw.done, 0.5))}`,
+        `ratio (Firebreak / raw) after SIGKILL: ${ratios(firebreak, raw)}`,
+        `ratio (Firebreak / raw) after SIGTERM: ${ratios(firebreakGraceful, rawGraceful)}`,
       ].join('\n'),
     );
-    if (triage.n !== incidents) process.exitCode = 1;
+    if (triage.n !== incidents || noted.n !== incidents) process.exitCode = 1;
   } finally {
     await stack.stop();
   }

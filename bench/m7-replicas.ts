@@ -303,6 +303,8 @@ run(async () => {
       r.lost,
       r.duplicated,
       (r.events / alerts).toFixed(2),
+      // Alerts per CPU second of the benchmark's own processes: what a noisy neighbour taking cores away does not move.
+      (alerts / (r.settledSeconds * Object.values(r.cores).reduce((a, b) => a + b, 0))).toFixed(0),
     ];
     const decisionRow = (c: Config, t: Timed, path: string) => [c.name, path, (decisions / t.seconds).toFixed(0), pct(t.latencies, 0.5).toFixed(1), pct(t.latencies, 0.99).toFixed(1)];
     const roles: ProcessRole[] = ['API', 'worker', 'Temporal', 'PostgreSQL', 'load generator'];
@@ -313,12 +315,13 @@ run(async () => {
         `M7 replicas — storm of ${alerts} alerts over ${keys} dedup keys at concurrency ${concurrency}; ${decisions} acknowledges per path (after ${WARMUP} unmeasured), concurrency 1, ${rounds} rounds; API processes of dist/src/api/server.js, requests round-robin over them; one Temporal, one PostgreSQL; ${machine()}`,
         '',
         table(
-          ['replicas', 'path', 'intake s', 'alerts/s', 'settled s', 'workflows', 'alerts counted', 'lost', 'duplicated', 'events/alert'],
+          ['replicas', 'path', 'intake s', 'alerts/s', 'settled s', 'workflows', 'alerts counted', 'lost', 'duplicated', 'events/alert', 'alerts per CPU s (benchmark processes)'],
           [stormRow(one, one.firebreak!, 'Firebreak POST /v1/alerts'), stormRow(one, one.raw!, 'raw signalWithStart'), stormRow(two, two.firebreak!, 'Firebreak POST /v1/alerts'), stormRow(two, two.raw!, 'raw signalWithStart')],
         ),
         '',
         `storm, 2+2 / 1+1: Firebreak alerts/s ${ratio(one.firebreak!.intakeSeconds, two.firebreak!.intakeSeconds)}, settle time ${ratio(two.firebreak!.settledSeconds, one.firebreak!.settledSeconds)}; raw alerts/s ${ratio(one.raw!.intakeSeconds, two.raw!.intakeSeconds)}, settle time ${ratio(two.raw!.settledSeconds, one.raw!.settledSeconds)}`,
         `storm, Firebreak / raw settle time: 1+1 ${ratio(one.firebreak!.settledSeconds, one.raw!.settledSeconds)}, 2+2 ${ratio(two.firebreak!.settledSeconds, two.raw!.settledSeconds)}`,
+        'Other processes on the machine take cores away unevenly between the two configurations (run one after the other): when the benchmark total in the CPU table below differs much between them, compare alerts per CPU second, not alerts/s.',
         '',
         table(['replicas', 'path', 'decisions/s', 'p50 ms', 'p99 ms'], [decisionRow(one, one.ack!, 'Firebreak POST /v1/incidents/:id/acknowledge'), decisionRow(one, one.rawUpdate!, 'raw executeUpdate, trivial workflow'), decisionRow(two, two.ack!, 'Firebreak POST /v1/incidents/:id/acknowledge'), decisionRow(two, two.rawUpdate!, 'raw executeUpdate, trivial workflow')]),
         '',

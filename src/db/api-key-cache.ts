@@ -1,5 +1,6 @@
-import { Client, type ClientConfig } from 'pg';
+import type { ClientConfig } from 'pg';
 import type { Logger } from 'pino';
+import { ChannelListener } from './channel-listener';
 
 /** The channel migration 0016's trigger notifies on every change that bears on authentication ('*': every key). */
 export const API_KEY_CHANGED_CHANNEL = 'firebreak_api_key_changed';
@@ -8,9 +9,6 @@ export const API_KEY_CHANGED_CHANNEL = 'firebreak_api_key_changed';
 export const API_KEY_CACHE_TTL_MS = 60_000;
 /** More keys than this are not kept: the cache starts again rather than grow without end. */
 const MAX_KEYS = 10_000;
-
-/** How long to wait before listening again after the connection dropped, doubling up to the last. */
-const RECONNECT_DELAYS_MS = [250, 500, 1_000, 2_000, 5_000];
 
 /** A ticket taken before reading a key, so a read that a change overtook is not kept. */
 export type CacheTicket = number;
@@ -29,22 +27,29 @@ export class ApiKeyCache<Row = unknown> {
   /** Bumped by every change heard and every loss or return of the connection. */
   private epoch = 0;
   private listening = false;
-  private client: Client | undefined;
-  private closed = false;
-  private attempt = 0;
-  private retryTimer: NodeJS.Timeout | undefined;
+  private listener: ChannelListener | undefined;
 
   private constructor(
-    private readonly config: ClientConfig,
-    private readonly logger: Logger,
     private readonly ttlMs: number,
     private readonly clock: () => number,
   ) {}
 
   /** Listens from now on; resolves once the first LISTEN is in place (or its failure is logged and retried). */
   static async start<Row>(config: ClientConfig, logger: Logger, options: { ttlMs?: number; clock?: () => number } = {}): Promise<ApiKeyCache<Row>> {
-    const cache = new ApiKeyCache<Row>(config, logger, options.ttlMs ?? API_KEY_CACHE_TTL_MS, options.clock ?? Date.now);
-    await cache.listen();
+    const cache = new ApiKeyCache<Row>(options.ttlMs ?? API_KEY_CACHE_TTL_MS, options.clock ?? Date.now);
+    const messages = {
+      again: 'listening for API key changes again: authenticated keys are kept again',
+      lost: 'API key change listener lost its connection: every request reads its key until it is back',
+    };
+    cache.listener = await ChannelListener.start(config, API_KEY_CHANGED_CHANNEL, logger, messages, {
+      notified: (keyId) => cache.forget(keyId || '*'),
+      // Reads that began before now may predate a change this connection did not hear.
+      listening: () => {
+        cache.epoch += 1;
+        cache.listening = true;
+      },
+      lost: () => cache.forgetAll(),
+    });
     return cache;
   }
 
@@ -83,12 +88,8 @@ export class ApiKeyCache<Row = unknown> {
   }
 
   async close(): Promise<void> {
-    this.closed = true;
     this.forgetAll();
-    clearTimeout(this.retryTimer);
-    const client = this.client;
-    this.client = undefined;
-    await client?.end().catch(() => {});
+    await this.listener?.close();
   }
 
   private forget(keyId: string): void {
@@ -101,46 +102,5 @@ export class ApiKeyCache<Row = unknown> {
     this.listening = false;
     this.epoch += 1;
     this.rows.clear();
-  }
-
-  private async listen(): Promise<void> {
-    const client = new Client(this.config);
-    this.client = client;
-    client.on('error', (err) => this.dropped(client, err));
-    client.on('end', () => this.dropped(client));
-    client.on('notification', (message) => {
-      if (message.channel === API_KEY_CHANGED_CHANNEL) this.forget(message.payload || '*');
-    });
-    try {
-      await client.connect();
-      await client.query(`LISTEN ${API_KEY_CHANGED_CHANNEL}`);
-    } catch (err) {
-      this.dropped(client, err);
-      return;
-    }
-    if (this.closed || this.client !== client) {
-      await client.end().catch(() => {});
-      return;
-    }
-    if (this.attempt > 0) this.logger.info({ attempts: this.attempt }, 'listening for API key changes again: authenticated keys are kept again');
-    this.attempt = 0;
-    // Reads that began before now may predate a change this connection did not hear.
-    this.epoch += 1;
-    this.listening = true;
-  }
-
-  private dropped(client: Client, err?: unknown): void {
-    // Only the connection in use counts, and only once (a dropped one says both `error` and `end`).
-    if (this.closed || this.client !== client) return;
-    this.client = undefined;
-    this.forgetAll();
-    client.end().catch(() => {});
-    const delay = RECONNECT_DELAYS_MS[Math.min(this.attempt, RECONNECT_DELAYS_MS.length - 1)]!;
-    this.attempt += 1;
-    this.logger.warn({ reason: err instanceof Error ? err.message : 'connection ended', retryInMs: delay }, 'API key change listener lost its connection: every request reads its key until it is back');
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = undefined;
-      void this.listen();
-    }, delay);
   }
 }

@@ -1,16 +1,14 @@
 import { EventEmitter } from 'node:events';
-import { Client, type ClientConfig } from 'pg';
+import type { ClientConfig } from 'pg';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { ChannelListener } from './channel-listener';
 
 /** The channel migration 0015's trigger notifies on every read-model write. */
 export const INCIDENT_CHANGED_CHANNEL = 'firebreak_incident_changed';
 
 const incidentChangeSchema = z.object({ incidentId: z.string().min(1), version: z.number().int(), phase: z.string() });
 export type IncidentChange = z.infer<typeof incidentChangeSchema>;
-
-/** How long to wait before listening again after the connection dropped, doubling up to the last. */
-const RECONNECT_DELAYS_MS = [250, 500, 1_000, 2_000, 5_000];
 
 /**
  * One LISTEN connection per API process, shared by every event-stream client: PostgreSQL tells each
@@ -20,24 +18,24 @@ const RECONNECT_DELAYS_MS = [250, 500, 1_000, 2_000, 5_000];
  */
 export class IncidentChangeFeed {
   private readonly events = new EventEmitter();
-  /** The connection listening, or being connected to listen. */
-  private client: Client | undefined;
-  private closed = false;
-  private attempt = 0;
-  private retryTimer: NodeJS.Timeout | undefined;
+  private listener: ChannelListener | undefined;
 
-  private constructor(
-    private readonly config: ClientConfig,
-    private readonly logger: Logger,
-  ) {
+  private constructor(private readonly logger: Logger) {
     // Every stream subscribes; the default warning at 10 listeners is not a leak here.
     this.events.setMaxListeners(0);
   }
 
   /** Listens from now on; resolves once the first LISTEN is in place (or its failure is logged and retried). */
   static async start(config: ClientConfig, logger: Logger): Promise<IncidentChangeFeed> {
-    const feed = new IncidentChangeFeed(config, logger);
-    await feed.listen();
+    const feed = new IncidentChangeFeed(logger);
+    const messages = { again: 'listening for incident changes again', lost: 'incident change feed lost its connection' };
+    feed.listener = await ChannelListener.start(config, INCIDENT_CHANGED_CHANNEL, logger, messages, {
+      notified: (payload) => feed.changed(payload),
+      listening: (again) => {
+        if (again) feed.events.emit('resync');
+      },
+      lost: () => {},
+    });
     return feed;
   }
 
@@ -56,58 +54,18 @@ export class IncidentChangeFeed {
   }
 
   async close(): Promise<void> {
-    this.closed = true;
-    clearTimeout(this.retryTimer);
-    const client = this.client;
-    this.client = undefined;
-    await client?.end().catch(() => {});
+    await this.listener?.close();
   }
 
-  private async listen(): Promise<void> {
-    const client = new Client(this.config);
-    this.client = client;
-    client.on('error', (err) => this.dropped(client, err));
-    client.on('end', () => this.dropped(client));
-    client.on('notification', (message) => {
-      if (message.channel !== INCIDENT_CHANGED_CHANNEL || !message.payload) return;
-      let change: IncidentChange;
-      try {
-        change = incidentChangeSchema.parse(JSON.parse(message.payload));
-      } catch {
-        this.logger.warn({ payload: message.payload.slice(0, 200) }, 'unreadable incident change notification');
-        return;
-      }
-      this.events.emit('change', change);
-    });
+  private changed(payload: string): void {
+    if (!payload) return;
+    let change: IncidentChange;
     try {
-      await client.connect();
-      await client.query(`LISTEN ${INCIDENT_CHANGED_CHANNEL}`);
-    } catch (err) {
-      this.dropped(client, err);
+      change = incidentChangeSchema.parse(JSON.parse(payload));
+    } catch {
+      this.logger.warn({ payload: payload.slice(0, 200) }, 'unreadable incident change notification');
       return;
     }
-    if (this.closed || this.client !== client) {
-      await client.end().catch(() => {});
-      return;
-    }
-    if (this.attempt > 0) {
-      this.logger.info({ attempts: this.attempt }, 'listening for incident changes again');
-      this.events.emit('resync');
-    }
-    this.attempt = 0;
-  }
-
-  private dropped(client: Client, err?: unknown): void {
-    // Only the connection in use counts, and only once (a dropped one says both `error` and `end`).
-    if (this.closed || this.client !== client) return;
-    this.client = undefined;
-    client.end().catch(() => {});
-    const delay = RECONNECT_DELAYS_MS[Math.min(this.attempt, RECONNECT_DELAYS_MS.length - 1)]!;
-    this.attempt += 1;
-    this.logger.warn({ reason: err instanceof Error ? err.message : 'connection ended', retryInMs: delay }, 'incident change feed lost its connection');
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = undefined;
-      void this.listen();
-    }, delay);
+    this.events.emit('change', change);
   }
 }

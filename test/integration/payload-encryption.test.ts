@@ -65,10 +65,24 @@ describe('payloads encrypted in Temporal', () => {
     const text = JSON.stringify(history);
     expect(text).not.toContain('zebra');
     const payloads = payloadsIn(history);
-    // Two kinds stay plain, and hold no incident detail: search attributes (Temporal indexes them:
-    // severity, phase, source) and patch markers (the SDK writes a change id there, past the codec).
-    const encryptable = payloads.filter((p) => !p.at.includes('searchAttributes') && !p.at.includes('patch-data'));
+    // Three kinds stay plain, and hold no incident detail: search attributes (Temporal indexes them:
+    // severity, phase, source), patch markers (the SDK writes a change id there, past the codec) and
+    // the bookkeeping of a local activity's marker (the SDK's own: sequence, attempt, activity type,
+    // times). The local activity's result, beside it in the same marker, goes through the codec.
+    const localActivityBookkeeping = (at: string) => /markerRecordedEventAttributes\.details\.data\./.test(at);
+    for (const { at, payload } of payloads.filter((p) => localActivityBookkeeping(p.at))) {
+      expect([at, unb64(payload.metadata.encoding)]).toEqual([at, 'json/plain']);
+      for (const field of Object.keys(JSON.parse(unb64(payload.data)))) {
+        expect(['seq', 'attempt', 'activity_id', 'activity_type', 'complete_time', 'backoff', 'original_schedule_time']).toContain(field);
+      }
+    }
+    const encryptable = payloads.filter(
+      (p) => !p.at.includes('searchAttributes') && !p.at.includes('patch-data') && !localActivityBookkeeping(p.at),
+    );
     expect(encryptable.length).toBeGreaterThanOrEqual(3); // the start's input, the alert signal, the note's update
+    const bookkept = payloads.filter((p) => localActivityBookkeeping(p.at)).map((p) => p.at.replace(/\.data\.payloads\.0$/, ''));
+    expect(bookkept.length).toBeGreaterThan(0); // publishing runs as a local activity
+    for (const marker of bookkept) expect(encryptable.map((p) => p.at)).toContain(`${marker}.result.payloads.0`);
     for (const { at, payload } of encryptable) {
       expect([at, unb64(payload.metadata.encoding)]).toEqual([at, ENCRYPTED_ENCODING]);
       expect(unb64(payload.data)).not.toContain('zebra');

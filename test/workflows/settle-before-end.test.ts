@@ -40,17 +40,25 @@ describe('continue-as-new while the SLA pages keep firing (time-skipping)', () =
         const stalled = new Promise((resolve) => setTimeout(() => resolve('stalled'), 60_000));
         expect(`day ${day}: ${await Promise.race([skipped, stalled])}`).toBe(`day ${day}: skipped`);
       }
-      // The last page may still be on its way (activities run in real time): let it arrive.
-      for (let i = 0; i < 50 && ((await latest.describe()).raw.pendingActivities ?? []).length > 0; i++) await new Promise((resolve) => setTimeout(resolve, 100));
-      const state: IncidentState = await latest.query(stateQuery);
+      // The last page may still be on its way (activities run in real time, and a page's notice
+      // and audit are scheduled only once the workflow task that records it, publish included, is
+      // done): wait for it, reading the state afresh each time.
+      const missingPages = async () => {
+        const state: IncidentState = await latest.query(stateQuery);
+        const slaPages = state.escalations.filter((e) => e.page !== undefined);
+        const audited = new Set(activities.audit.map((a) => a.entryKey));
+        const sent = new Set(activities.notices.flatMap((n) => (n.kind === 'escalation' && n.escalation.page !== undefined ? [n.escalation.page] : [])));
+        return { slaPages, missing: slaPages.filter((e) => !audited.has(`page:${e.level}:${e.cause}:${e.page}`) || !sent.has(e.page!)).map((e) => e.page) };
+      };
+      let { slaPages, missing } = await missingPages();
+      for (let i = 0; i < 100 && missing.length > 0; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        ({ slaPages, missing } = await missingPages());
+      }
       expect((await latest.describe()).runId).not.toBe(handle.firstExecutionRunId); // it did continue as new
 
       // Every page the state records was sent and audited, once.
-      const slaPages = state.escalations.filter((e) => e.page !== undefined);
       expect(slaPages.length).toBeGreaterThan(40); // two SLAs, every 30 minutes, for two days
-      const audited = new Set(activities.audit.map((a) => a.entryKey));
-      const sent = new Set(activities.notices.flatMap((n) => (n.kind === 'escalation' && n.escalation.page !== undefined ? [n.escalation.page] : [])));
-      const missing = slaPages.filter((e) => !audited.has(`page:${e.level}:${e.cause}:${e.page}`) || !sent.has(e.page!)).map((e) => e.page);
       expect(missing).toEqual([]);
     });
   }, 240_000);

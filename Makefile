@@ -3,7 +3,7 @@ TOOLS_VENV := .tools/venv
 FUZZ_VENV := .tools/fuzz-venv
 PYTHON ?= python3
 
-.PHONY: up test build tools deps clean fuzz chromium temporal-server test-on-temporal-server
+.PHONY: up up-on-temporal-server test build tools deps clean fuzz chromium temporal-server test-on-temporal-server
 
 ## Bring the whole system up on embedded defaults (Ctrl-C stops it).
 up: deps tools build
@@ -73,9 +73,13 @@ $(TEMPORAL_SERVER_DIR)/.installed-$(TEMPORAL_SERVER_VERSION):
 	chmod -R u+w $(TEMPORAL_SERVER_DIR)/schema
 	@touch $@
 
+## The same system as `make up`, with the Temporal server itself on the embedded PostgreSQL (Go needed to build it).
+up-on-temporal-server: deps tools build temporal-server
+	FIREBREAK_TEMPORAL=server node dist/src/stack/dev-stack.js
+
 ## The durability and fault suites again, against that server on PostgreSQL instead of the dev server.
 test-on-temporal-server: deps tools build temporal-server
-	FIREBREAK_TEMPORAL=server npx jest test/integration/durability.test.ts test/faults test/temporal/temporal-server.test.ts
+	FIREBREAK_TEMPORAL=server npx jest test/integration/durability.test.ts test/faults test/temporal/temporal-server.test.ts test/stack/dev-stack-on-temporal-server.test.ts
 
 ## Hostile input: Schemathesis over every route with every role, against its own stack (bench/fuzz.ts).
 fuzz: deps tools build $(FUZZ_VENV)/.installed

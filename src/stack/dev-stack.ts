@@ -14,6 +14,7 @@ import { createPool } from '../db/pool';
 import { createLogger, logLevelFrom, sdkLogLevel } from '../logger';
 import { temporalCliPath } from '../temporal/binaries';
 import { startDevServer, type DevServer } from '../temporal/dev-server';
+import { startTemporalServer, temporalKind, temporalServerInstall, temporalServerPortsFrom, TEMPORAL_LABELS } from '../temporal/temporal-server';
 import { createIncidentWorker, incidentWorkflowsPath } from '../worker/incident-worker';
 import { bundleIncidentWorkflows } from '../worker/workflow-bundle';
 import { startDevSigner } from './dev-checkpoint-signer';
@@ -88,19 +89,13 @@ async function main(logger: Logger): Promise<void> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
-  let temporal: DevServer | undefined;
-  const temporalAddress = env.TEMPORAL_ADDRESS ?? (await (async () => {
-    temporal = await startDevServer({
-      cliPath: temporalCliPath(),
-      port: port('TEMPORAL_PORT', 7233),
-      uiPort: port('TEMPORAL_UI_PORT', 8233),
-      dbFile: path.join(dataDir, 'temporal.sqlite'),
-      logFile: path.join(dataDir, 'temporal.log'),
-      ownProcessGroup: true,
-    });
-    stops.unshift({ what: 'Temporal server', stop: () => temporal!.stop() });
-    return temporal.address;
-  })());
+  // FIREBREAK_TEMPORAL=server: the Temporal server itself (`make temporal-server`) on the embedded
+  // PostgreSQL instead of the dev server on SQLite; its databases and the stack's data live on.
+  const temporalKindWanted = temporalKind(env.FIREBREAK_TEMPORAL, 'FIREBREAK_TEMPORAL');
+  if (temporalKindWanted === 'server' && !env.TEMPORAL_ADDRESS && env.DATABASE_URL) {
+    throw new Error('FIREBREAK_TEMPORAL=server runs the Temporal server on the embedded PostgreSQL; with DATABASE_URL set, start your Temporal server yourself and set TEMPORAL_ADDRESS');
+  }
+  if (temporalKindWanted === 'server' && !env.TEMPORAL_ADDRESS) temporalServerInstall(); // not built: say so before anything starts
 
   let postgres: RunningPostgres | undefined;
   // Migrations as the owner; the API and the worker as a login role in `firebreak_app`.
@@ -112,6 +107,34 @@ async function main(logger: Logger): Promise<void> {
     logger.info({ dataDir: pgDir }, 'embedded PostgreSQL data folder');
     return postgres.leastPrivilegeUrls('firebreak');
   })();
+
+  let temporal: DevServer | undefined;
+  const temporalAddress = env.TEMPORAL_ADDRESS ?? (await (async () => {
+    if (temporalKindWanted === 'server') {
+      // Fixed ports: the server's membership table remembers them across restarts on the same databases.
+      const frontend = port('TEMPORAL_PORT', 7233);
+      temporal = await startTemporalServer({
+        postgres: postgres!.urlFor('postgres'),
+        port: frontend,
+        ports: temporalServerPortsFrom(frontend),
+        workDir: path.join(dataDir, 'temporal-server'),
+        logFile: path.join(dataDir, 'temporal.log'),
+        ownProcessGroup: true,
+      });
+    } else {
+      temporal = await startDevServer({
+        cliPath: temporalCliPath(),
+        port: port('TEMPORAL_PORT', 7233),
+        uiPort: port('TEMPORAL_UI_PORT', 8233),
+        dbFile: path.join(dataDir, 'temporal.sqlite'),
+        logFile: path.join(dataDir, 'temporal.log'),
+        ownProcessGroup: true,
+      });
+    }
+    stops.unshift({ what: 'Temporal server', stop: () => temporal!.stop() });
+    return temporal.address;
+  })());
+
   const databaseUrl = databaseUrls.appUrl;
   await prepareDatabase(databaseUrls, (msg) => logger.debug(msg));
   const pool = createPool(databaseUrl);
@@ -183,8 +206,8 @@ async function main(logger: Logger): Promise<void> {
       `  API          ${api.url}`,
       `  Console      ${oidc?.publicOrigin ?? api.url}/console (${oidcNote})`,
       ...(env.FIREBREAK_OIDC_ISSUER ? [] : [`  OpenID       ${oidc!.issuer} (the local identity provider the console signs in at)`]),
-      `  Temporal     ${temporalAddress}`,
-      `  Temporal UI  ${temporal?.uiUrl ?? '(external server)'}`,
+      `  Temporal     ${temporalAddress}${env.TEMPORAL_ADDRESS ? '' : ` (${TEMPORAL_LABELS[temporalKindWanted]})`}`,
+      `  Temporal UI  ${temporal?.uiUrl ?? (temporal ? '(none: the server has no UI of its own)' : '(external server)')}`,
       `  PostgreSQL   ${databaseUrl.replace(/:[^:@/]+@/, ':***@')}`,
       `  API keys     ${keysFile}${issued ? ' (just issued: one per role)' : ''}`,
       `  Payload key  ${payloads.file ?? 'FIREBREAK_PAYLOAD_KEYS'} (encrypts what Temporal stores: ${payloads.codec.encryptingKeyId})`,

@@ -166,7 +166,8 @@ async function setUpSchema(install: TemporalServerInstall, login: PostgresLogin,
  */
 const MAX_PORT = 32_767;
 
-function isFree(port: number): Promise<boolean> {
+/** Whether nothing listens on 127.0.0.1:<port> now. */
+export function isFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const server = createServer();
     server.once('error', () => resolve(false));
@@ -182,6 +183,25 @@ export async function freeServerPort(taken: Iterable<number> = []): Promise<numb
     if (!avoid.has(port) && (await isFree(port))) return port;
   }
   throw new Error('no free port between 10000 and 32767');
+}
+
+/**
+ * Fixed ports around a frontend port, laid out as the server's own defaults are around 7233
+ * (HTTP +10, history +1, matching +2, worker +6, each service's membership 300 below its gRPC
+ * port): for a server that restarts on the same databases, whose membership table remembers them.
+ */
+export function temporalServerPortsFrom(frontend: number): TemporalServerPorts {
+  return {
+    frontend,
+    frontendHttp: frontend + 10,
+    frontendMembership: frontend - 300,
+    history: frontend + 1,
+    historyMembership: frontend - 299,
+    matching: frontend + 2,
+    matchingMembership: frontend - 298,
+    worker: frontend + 6,
+    workerMembership: frontend - 294,
+  };
 }
 
 async function pickPorts(port: number, given: Partial<TemporalServerPorts> = {}): Promise<TemporalServerPorts> {

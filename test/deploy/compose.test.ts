@@ -73,7 +73,10 @@ describe('docker-compose.yml', () => {
     const mount = services.caddy!.volumes!.find((v) => v.includes('/etc/caddy/Caddyfile'))!;
     const caddyfile = readFileSync(mount.split(':')[0]!, 'utf8');
     const site = (port: number) => caddyfile.slice(caddyfile.indexOf(`{$FIREBREAK_HOST}:${port} {`)).split(/\n}\n/)[0]!;
-    expect(site(443)).toMatch(/reverse_proxy api:8080/);
+    // Every API replica: the `api` name looked up again and again, turns taken among its addresses.
+    expect(site(443)).toMatch(/handle \{\s*encode gzip\s*reverse_proxy \{\s*import api_replicas\s*\}/);
+    expect(caddyfile).toMatch(/\(api_replicas\) \{\s*dynamic a api 8080 \{\s*refresh 5s\s*\}\s*lb_policy round_robin/);
+    expect(services.api!.container_name).toBeUndefined(); // a fixed name would stop `--scale api=2`
     expect(site(8443)).toMatch(/basic_auth \{\s*\{\$TEMPORAL_UI_USER\} \{\$TEMPORAL_UI_PASSWORD_HASH\}/);
     expect(site(8443)).toMatch(/reverse_proxy temporal-ui:8080/);
     expect(caddyfile).not.toMatch(/temporal:7233/);

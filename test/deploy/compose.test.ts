@@ -41,6 +41,7 @@ async function composeConfig(env: Record<string, string | undefined>): Promise<{
 type Service = {
   image?: string;
   build?: unknown;
+  container_name?: string;
   ports?: unknown[];
   environment?: Record<string, string>;
   entrypoint?: string[];

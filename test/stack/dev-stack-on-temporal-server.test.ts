@@ -1,25 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { freePort, waitFor } from '../../src/net';
-import { freeServerPort, isFree, temporalKind, temporalServerInstall, temporalServerPortsFrom, TEMPORAL_LABELS } from '../../src/temporal/temporal-server';
-
-const ROOT = path.resolve(__dirname, '../..');
-const DEV_STACK = path.join(ROOT, 'dist/src/stack/dev-stack.js');
-
-const isBuilt = () => {
-  try {
-    temporalServerInstall();
-    return true;
-  } catch {
-    return false;
-  }
-};
-// As the server's own test: where it is built, and always under FIREBREAK_TEMPORAL=server.
-const asked = temporalKind(process.env.FIREBREAK_TEMPORAL, 'FIREBREAK_TEMPORAL') === 'server';
-const describeWithServer = asked || isBuilt() ? describe : describe.skip;
+import { freePort } from '../../src/net';
+import { freeServerPort, isFree, temporalServerPortsFrom, TEMPORAL_LABELS } from '../../src/temporal/temporal-server';
+import { DevStackProcess, devStackDataDir } from '../support/dev-stack-process';
+import { describeWithTemporalServer } from '../support/temporal-server-built';
 
 /** A frontend port whose fixed neighbours (temporalServerPortsFrom) are free too. */
 async function freeFrontendPort(): Promise<number> {
@@ -35,47 +19,21 @@ async function freeFrontendPort(): Promise<number> {
  * `make up-on-temporal-server`: the dev stack with the Temporal server itself on the embedded
  * PostgreSQL. An incident opened before a Ctrl-C is still running in Temporal after the next start.
  */
-describeWithServer('the dev stack on the Temporal server (FIREBREAK_TEMPORAL=server)', () => {
+describeWithTemporalServer('the dev stack on the Temporal server (FIREBREAK_TEMPORAL=server)', () => {
   jest.setTimeout(300_000);
   let dataDir: string;
-  let stack: ChildProcess | undefined;
-  let output = '';
-  let exitCode: number | null = null;
-  let env: NodeJS.ProcessEnv;
+  let stack: DevStackProcess;
   let apiUrl: string;
-
-  async function start(): Promise<void> {
-    output = '';
-    exitCode = null;
-    const child = spawn(process.execPath, [DEV_STACK], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    stack = child;
-    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-    child.once('exit', (code) => (exitCode = code));
-    await waitFor('the dev stack', async () => {
-      if (exitCode !== null) throw new Error(`exited with ${exitCode} before it was up:\n${output}`);
-      if (!output.includes('Firebreak is up.')) throw new Error('not up yet');
-    }, 180_000, 250);
-  }
-
-  async function stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-    const gone = once(stack!, 'exit');
-    process.kill(-stack!.pid!, 'SIGINT');
-    const [code, signal] = (await gone) as [number | null, NodeJS.Signals | null];
-    return { code, signal };
-  }
 
   const keys = () => JSON.parse(readFileSync(path.join(dataDir, 'dev-keys.json'), 'utf8')) as Record<string, string>;
   const call = (method: string, url: string, key: string, body?: unknown) =>
     fetch(`${apiUrl}${url}`, { method, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
 
   beforeAll(async () => {
-    if (!existsSync(DEV_STACK)) throw new Error(`${DEV_STACK} is missing: run \`npm run build\` first (\`npm test\` does)`);
-    dataDir = mkdtempSync(path.join(os.tmpdir(), 'firebreak-dev-stack-server-'));
-    chmodSync(dataDir, 0o755);
+    dataDir = devStackDataDir('firebreak-dev-stack-server-');
     const api = await freePort();
     apiUrl = `http://127.0.0.1:${api}`;
-    env = {
+    stack = new DevStackProcess({
       PATH: process.env.PATH,
       HOME: process.env.HOME,
       FIREBREAK_TEMPORAL: 'server',
@@ -84,22 +42,18 @@ describeWithServer('the dev stack on the Temporal server (FIREBREAK_TEMPORAL=ser
       TEMPORAL_PORT: String(await freeFrontendPort()),
       POSTGRES_PORT: String(await freePort()),
       OIDC_PORT: String(await freePort()),
-    };
+    });
   });
 
   afterAll(async () => {
-    if (stack && exitCode === null) {
-      const gone = once(stack, 'exit');
-      process.kill(-stack.pid!, 'SIGKILL');
-      await gone;
-    }
+    await stack?.kill();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('comes up on the Temporal server, keeps an incident across Ctrl-C and a new start, and stops cleanly', async () => {
-    await start();
-    expect(output).toContain(`(${TEMPORAL_LABELS.server})`);
-    expect(output).toContain('Temporal UI  (none: the server has no UI of its own)');
+    await stack.start();
+    expect(stack.output).toContain(`(${TEMPORAL_LABELS.server})`);
+    expect(stack.output).toContain('Temporal UI  (none: the server has no UI of its own)');
 
     const opened = await call('POST', '/v1/alerts', keys().integration!, {
       source: 'edr', sourceRef: 'evt-1', title: 'Credential dumping on web-01', severity: 'high', dedupKey: 'web-01-lsass', assets: [{ kind: 'host', id: 'web-01' }],
@@ -109,11 +63,11 @@ describeWithServer('the dev stack on the Temporal server (FIREBREAK_TEMPORAL=ser
     const acked = await call('POST', `/v1/incidents/${incidentId}/acknowledge`, keys().manager!, {});
     expect([acked.status, ((await acked.json()) as { phase: string }).phase]).toEqual([200, 'triage']);
 
-    expect(await stop()).toEqual({ code: 0, signal: null });
-    expect(output).not.toMatch(/error while stopping/);
+    expect(await stack.stop()).toEqual({ code: 0, signal: null });
+    expect(stack.output).not.toMatch(/error while stopping/);
 
     // The next start finds Temporal's databases in the same PostgreSQL, on the same ports.
-    await start();
+    await stack.start();
     const again = await call('POST', '/v1/alerts', keys().integration!, {
       source: 'edr', sourceRef: 'evt-2', title: 'Credential dumping on web-01', severity: 'high', dedupKey: 'web-01-lsass', assets: [{ kind: 'host', id: 'web-01' }],
     });
@@ -125,7 +79,7 @@ describeWithServer('the dev stack on the Temporal server (FIREBREAK_TEMPORAL=ser
     const incident = (await (await call('GET', `/v1/incidents/${incidentId}`, keys().manager!)).json()) as { alertCount: number };
     expect(incident.alertCount).toBe(2);
 
-    expect(await stop()).toEqual({ code: 0, signal: null });
-    expect(output).not.toMatch(/error while stopping/);
+    expect(await stack.stop()).toEqual({ code: 0, signal: null });
+    expect(stack.output).not.toMatch(/error while stopping/);
   });
 });

@@ -1,15 +1,12 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { freePort, waitFor } from '../../src/net';
 import { temporalCliPath } from '../../src/temporal/binaries';
+import { DevStackProcess, devStackDataDir, ROOT } from '../support/dev-stack-process';
 
-const ROOT = path.resolve(__dirname, '../..');
-const DEV_STACK = path.join(ROOT, 'dist/src/stack/dev-stack.js');
 const run = promisify(execFile);
 
 /** `npm run create-key` as a user types it: no DATABASE_URL, only the data folder the stack uses. */
@@ -24,54 +21,33 @@ function createKey(dataDir: string, ...args: string[]) {
  */
 describe('the dev stack, as a new user meets it', () => {
   let dataDir: string;
-  let stack: ChildProcess;
-  let output = '';
+  let stack: DevStackProcess;
   let apiUrl: string;
-  let exitCode: number | null = null;
   let temporalAddress: string;
   let oidcIssuer: string;
 
   beforeAll(async () => {
-    if (!existsSync(DEV_STACK)) throw new Error(`${DEV_STACK} is missing: run \`npm run build\` first (\`npm test\` does)`);
-    // As root, PostgreSQL runs as `postgres`, which must be able to enter the data folder.
-    dataDir = mkdtempSync(path.join(os.tmpdir(), 'firebreak-dev-stack-'));
-    chmodSync(dataDir, 0o755);
+    dataDir = devStackDataDir('firebreak-dev-stack-');
     const [api, temporal, ui, postgres, oidc] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
     apiUrl = `http://127.0.0.1:${api}`;
     temporalAddress = `127.0.0.1:${temporal}`;
     oidcIssuer = `http://127.0.0.1:${oidc}`;
-    stack = spawn(process.execPath, [DEV_STACK], {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        TEMPORAL_CLI_PATH: temporalCliPath(),
-        FIREBREAK_DATA_DIR: dataDir,
-        PORT: String(api),
-        TEMPORAL_PORT: String(temporal),
-        TEMPORAL_UI_PORT: String(ui),
-        POSTGRES_PORT: String(postgres),
-        OIDC_PORT: String(oidc),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      // A process group of its own, like a terminal's foreground job, so Ctrl-C can be sent to all of it.
-      detached: true,
+    stack = new DevStackProcess({
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      TEMPORAL_CLI_PATH: temporalCliPath(),
+      FIREBREAK_DATA_DIR: dataDir,
+      PORT: String(api),
+      TEMPORAL_PORT: String(temporal),
+      TEMPORAL_UI_PORT: String(ui),
+      POSTGRES_PORT: String(postgres),
+      OIDC_PORT: String(oidc),
     });
-    stack.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-    stack.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-    stack.once('exit', (code) => (exitCode = code));
-    await waitFor('the dev stack', async () => {
-      if (exitCode !== null) throw new Error(`exited with ${exitCode} before it was up:\n${output}`);
-      if (!output.includes('Firebreak is up.')) throw new Error('not up yet');
-    }, 150_000, 250);
+    await stack.start(150_000);
   }, 180_000);
 
   afterAll(async () => {
-    if (stack && exitCode === null) {
-      const gone = once(stack, 'exit');
-      process.kill(-stack.pid!, 'SIGKILL');
-      await gone;
-    }
+    await stack?.kill();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
@@ -96,7 +72,7 @@ describe('the dev stack, as a new user meets it', () => {
   });
 
   it('signs audit checkpoints with a signer of its own, which the API and the worker cannot be', async () => {
-    expect(output).toContain(`Checkpoints  ${path.join(dataDir, 'checkpoints')}`);
+    expect(stack.output).toContain(`Checkpoints  ${path.join(dataDir, 'checkpoints')}`);
     const { databaseUrl } = JSON.parse(readFileSync(path.join(dataDir, 'dev-stack.json'), 'utf8')) as { databaseUrl: string };
     const app = new Client({ connectionString: databaseUrl });
     await app.connect();
@@ -122,7 +98,7 @@ describe('the dev stack, as a new user meets it', () => {
     expect((await fetch(`${apiUrl}/v1/incidents`)).status).toBe(401);
     // The 401 above is logged once, at info: request logging works, and the probes were left out.
     const requests = await waitFor('the request log line', async () => {
-      const lines = output
+      const lines = stack.output
         .split('\n')
         .filter((l) => l.startsWith('{'))
         .map((l) => JSON.parse(l) as { level: number; req?: { url: string } })
@@ -131,13 +107,13 @@ describe('the dev stack, as a new user meets it', () => {
       return lines;
     }, 5_000, 100);
     expect(requests.filter((l) => l.level >= 30).map((l) => l.req!.url)).toEqual(['/v1/incidents']);
-    expect(output).not.toMatch(/modules by path|webpack .* compiled|\[built\]/);
-    expect(output).toContain('LOG_LEVEL=debug');
+    expect(stack.output).not.toMatch(/modules by path|webpack .* compiled|\[built\]/);
+    expect(stack.output).toContain('LOG_LEVEL=debug');
   });
 
   // After the terminal test: a person's request is logged at info, as it should be.
   it('runs a local OpenID provider the console signs in at, and says so with the demo users', async () => {
-    expect(output).toContain(`Console      ${apiUrl}/console (sign in as responder, manager, ciso, auditor or admin; password firebreak)`);
+    expect(stack.output).toContain(`Console      ${apiUrl}/console (sign in as responder, manager, ciso, auditor or admin; password firebreak)`);
     const login = await fetch(`${apiUrl}/auth/login?returnTo=/console/`, { redirect: 'manual' });
     expect(login.status).toBe(303);
     const to = new URL(login.headers.get('location')!);
@@ -181,12 +157,9 @@ describe('the dev stack, as a new user meets it', () => {
 
   it('stops cleanly on Ctrl-C and exits 0', async () => {
     // Ctrl-C: the terminal sends SIGINT to every process of the job, the servers included.
-    const gone = once(stack, 'exit');
-    process.kill(-stack.pid!, 'SIGINT');
-    const [code, signal] = (await gone) as [number | null, NodeJS.Signals | null];
-    expect({ code, signal }).toEqual({ code: 0, signal: null });
-    expect(output).toContain('stopping…');
-    expect(output).not.toMatch(/error while stopping/);
+    expect(await stack.stop()).toEqual({ code: 0, signal: null });
+    expect(stack.output).toContain('stopping…');
+    expect(stack.output).not.toMatch(/error while stopping/);
     // The connection file is only there while the stack runs; without it create-key says what to do.
     expect(existsSync(path.join(dataDir, 'dev-stack.json'))).toBe(false);
     const refused = await createKey(dataDir, 'too-late', 'manager').then(

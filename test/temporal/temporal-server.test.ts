@@ -4,21 +4,9 @@ import { Client, Connection } from '@temporalio/client';
 import { Client as PgClient } from 'pg';
 import { SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes';
 import { freeServerPort, startTemporalServer, temporalKind, temporalServerInstall, type TemporalServer } from '../../src/temporal/temporal-server';
+import { describeWithTemporalServer } from '../support/temporal-server-built';
 import { testEnv } from '../support/servers';
 import { uniqueKey } from '../support/stack';
-
-const isBuilt = () => {
-  try {
-    temporalServerInstall();
-    return true;
-  } catch {
-    return false;
-  }
-};
-// Runs where `make temporal-server` has built the server, and always under FIREBREAK_TEMPORAL=server,
-// where a server that is not built fails the run instead of skipping it.
-const asked = temporalKind(process.env.FIREBREAK_TEMPORAL, 'FIREBREAK_TEMPORAL') === 'server';
-const describeWithServer = asked || isBuilt() ? describe : describe.skip;
 
 describe('the Temporal server when it is not built', () => {
   it('names the make target that builds it', async () => {
@@ -33,7 +21,7 @@ describe('the Temporal server when it is not built', () => {
   });
 });
 
-describeWithServer('the Temporal server on PostgreSQL', () => {
+describeWithTemporalServer('the Temporal server on PostgreSQL', () => {
   jest.setTimeout(240_000);
   const suffix = uniqueKey('t').replace(/[^a-z0-9]/gi, '_').toLowerCase();
   const databases = { main: `temporal_${suffix}`, visibility: `temporal_${suffix}_visibility` };

@@ -3,9 +3,9 @@ import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
-import { freePort, waitFor } from '../../src/net';
+import { waitFor } from '../../src/net';
 import { temporalCliPath } from '../../src/temporal/binaries';
-import { DevStackProcess, devStackDataDir, ROOT } from '../support/dev-stack-process';
+import { DevStackProcess, devStackDataDir, devStackOnFreePorts, ROOT } from '../support/dev-stack-process';
 
 const run = promisify(execFile);
 
@@ -28,21 +28,9 @@ describe('the dev stack, as a new user meets it', () => {
 
   beforeAll(async () => {
     dataDir = devStackDataDir('firebreak-dev-stack-');
-    const [api, temporal, ui, postgres, oidc] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
-    apiUrl = `http://127.0.0.1:${api}`;
-    temporalAddress = `127.0.0.1:${temporal}`;
-    oidcIssuer = `http://127.0.0.1:${oidc}`;
-    stack = new DevStackProcess({
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      TEMPORAL_CLI_PATH: temporalCliPath(),
-      FIREBREAK_DATA_DIR: dataDir,
-      PORT: String(api),
-      TEMPORAL_PORT: String(temporal),
-      TEMPORAL_UI_PORT: String(ui),
-      POSTGRES_PORT: String(postgres),
-      OIDC_PORT: String(oidc),
-    });
+    const where = await devStackOnFreePorts(dataDir);
+    ({ apiUrl, temporalAddress, oidcUrl: oidcIssuer } = where);
+    stack = new DevStackProcess(where.env);
     await stack.start(150_000);
   }, 180_000);
 

@@ -3,7 +3,8 @@ import { once } from 'node:events';
 import { chmodSync, existsSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { waitFor } from '../../src/net';
+import { freePort, waitFor } from '../../src/net';
+import { temporalCliPath } from '../../src/temporal/binaries';
 
 export const ROOT = path.resolve(__dirname, '../..');
 const DEV_STACK = path.join(ROOT, 'dist/src/stack/dev-stack.js');
@@ -15,6 +16,27 @@ export function devStackDataDir(prefix: string): string {
   return dir;
 }
 
+/** The environment of a dev stack on the dev server, every port a free one, and where it will answer. */
+export async function devStackOnFreePorts(dataDir: string): Promise<{ env: NodeJS.ProcessEnv; apiUrl: string; temporalAddress: string; oidcUrl: string }> {
+  const [api, temporal, ui, postgres, oidc] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+  return {
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      TEMPORAL_CLI_PATH: temporalCliPath(),
+      FIREBREAK_DATA_DIR: dataDir,
+      PORT: String(api),
+      TEMPORAL_PORT: String(temporal),
+      TEMPORAL_UI_PORT: String(ui),
+      POSTGRES_PORT: String(postgres),
+      OIDC_PORT: String(oidc),
+    },
+    apiUrl: `http://127.0.0.1:${api}`,
+    temporalAddress: `127.0.0.1:${temporal}`,
+    oidcUrl: `http://127.0.0.1:${oidc}`,
+  };
+}
+
 /** The dev stack as `make up` runs it (the build's dev-stack.js), everything it prints kept. */
 export class DevStackProcess {
   private child?: ChildProcess;
@@ -22,6 +44,18 @@ export class DevStackProcess {
   exitCode: number | null = null;
 
   constructor(private readonly env: NodeJS.ProcessEnv) {}
+
+  private readonly orphanGuard = () => {
+    try {
+      if (this.running()) process.kill(-this.child!.pid!, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  };
+
+  private running(): boolean {
+    return this.child !== undefined && this.exitCode === null;
+  }
 
   /** Starts it and resolves once it says it is up; a second call starts it again after a stop. */
   async start(timeoutMs = 180_000): Promise<void> {
@@ -38,7 +72,12 @@ export class DevStackProcess {
     this.child = child;
     child.stdout!.on('data', (chunk: Buffer) => (this.output += chunk.toString('utf8')));
     child.stderr!.on('data', (chunk: Buffer) => (this.output += chunk.toString('utf8')));
-    child.once('exit', (code) => (this.exitCode = code));
+    child.once('exit', (code) => {
+      this.exitCode = code ?? -1;
+      process.off('exit', this.orphanGuard);
+    });
+    // A test run that ends without stopping it (killed, or forced out) takes the stack's processes with it.
+    process.once('exit', this.orphanGuard);
     await waitFor('the dev stack', async () => {
       if (this.exitCode !== null) throw new Error(`exited with ${this.exitCode} before it was up:\n${this.output}`);
       if (!this.output.includes('Firebreak is up.')) throw new Error('not up yet');
@@ -48,14 +87,19 @@ export class DevStackProcess {
   /** Sends `signal` to the whole process group, as a terminal's Ctrl-C (SIGINT) does, and waits for the exit. */
   async stop(signal: NodeJS.Signals = 'SIGINT'): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
     const child = this.child!;
+    if (!this.running()) return { code: child.exitCode, signal: child.signalCode };
     const gone = once(child, 'exit');
-    process.kill(-child.pid!, signal);
+    try {
+      process.kill(-child.pid!, signal);
+    } catch {
+      // exited meanwhile
+    }
     const [code, exitSignal] = (await gone) as [number | null, NodeJS.Signals | null];
     return { code, signal: exitSignal };
   }
 
   /** For afterAll: kills what is still running. */
   async kill(): Promise<void> {
-    if (this.child && this.exitCode === null && this.child.signalCode === null) await this.stop('SIGKILL');
+    if (this.running()) await this.stop('SIGKILL');
   }
 }

@@ -1,13 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { freePort, waitFor } from '../../../src/net';
-import { temporalCliPath } from '../../../src/temporal/binaries';
-
-const ROOT = path.resolve(__dirname, '../../..');
-const DEV_STACK = path.join(ROOT, 'dist/src/stack/dev-stack.js');
+import { DevStackProcess, devStackDataDir, devStackOnFreePorts, ROOT } from '../../support/dev-stack-process';
 
 export type DevKeyRole = 'admin' | 'integration' | 'responder' | 'manager' | 'auditor';
 
@@ -32,72 +25,23 @@ export interface BrowserStack {
  * and a data folder of its own.
  */
 export async function startBrowserStack(): Promise<BrowserStack> {
-  if (!existsSync(DEV_STACK)) throw new Error(`${DEV_STACK} is missing: run \`npm run build\` first (\`npm test\` does)`);
   if (!existsSync(path.join(ROOT, 'dist/console/app.js'))) throw new Error('dist/console/app.js is missing: run `npm run build` first (`npm test` does)');
-  // As root, PostgreSQL runs as `postgres`, which must be able to enter the data folder.
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'firebreak-browser-'));
-  chmodSync(dataDir, 0o755);
-  const [api, temporal, ui, postgres, oidc] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
-  let output = '';
-  let exitCode: number | null = null;
-  const child: ChildProcess = spawn(process.execPath, [DEV_STACK], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      TEMPORAL_CLI_PATH: temporalCliPath(),
-      FIREBREAK_DATA_DIR: dataDir,
-      PORT: String(api),
-      TEMPORAL_PORT: String(temporal),
-      TEMPORAL_UI_PORT: String(ui),
-      POSTGRES_PORT: String(postgres),
-      OIDC_PORT: String(oidc),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    // A process group of its own, like a terminal's foreground job, so Ctrl-C reaches all of it.
-    detached: true,
-  });
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-  child.once('exit', (code) => (exitCode = code ?? -1));
-  // A test run that ends without stopping it (killed, or forced out) takes the stack's processes with it.
-  const orphanGuard = () => {
-    if (exitCode === null) {
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-  };
-  process.once('exit', orphanGuard);
-  const kill = async (signal: NodeJS.Signals) => {
-    if (exitCode !== null) return;
-    const gone = once(child, 'exit');
-    try {
-      process.kill(-child.pid!, signal);
-    } catch {
-      return;
-    }
-    await gone;
-  };
+  const dataDir = devStackDataDir('firebreak-browser-');
+  const { env, apiUrl: url, oidcUrl } = await devStackOnFreePorts(dataDir);
+  const stack = new DevStackProcess(env);
   try {
-    await waitFor('the dev stack', async () => {
-      if (exitCode !== null) throw new Error(`exited with ${exitCode} before it was up:\n${output}`);
-      if (!output.includes('Firebreak is up.')) throw new Error('not up yet');
-    }, 150_000, 250);
+    await stack.start(150_000);
   } catch (err) {
-    await kill('SIGKILL');
+    await stack.kill();
     rmSync(dataDir, { recursive: true, force: true });
     throw err;
   }
   const keys = JSON.parse(readFileSync(path.join(dataDir, 'dev-keys.json'), 'utf8')) as Record<DevKeyRole, string>;
-  const url = `http://127.0.0.1:${api}`;
   return {
     url,
-    oidcUrl: `http://127.0.0.1:${oidc}`,
+    oidcUrl,
     keys,
-    output: () => output,
+    output: () => stack.output,
     async api(method, route, key, body) {
       const res = await fetch(`${url}${route}`, {
         method,
@@ -109,10 +53,9 @@ export async function startBrowserStack(): Promise<BrowserStack> {
     },
     async stop() {
       // Ctrl-C first; a stack that does not stop within 30 s is killed, so the run still ends.
-      const timer = setTimeout(() => void kill('SIGKILL'), 30_000);
-      await kill('SIGINT');
+      const timer = setTimeout(() => void stack.kill(), 30_000);
+      await stack.stop('SIGINT');
       clearTimeout(timer);
-      process.removeListener('exit', orphanGuard);
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -1,8 +1,7 @@
 import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { freePort } from '../../src/net';
 import { freeServerPort, isFree, temporalServerPortsFrom, TEMPORAL_LABELS } from '../../src/temporal/temporal-server';
-import { DevStackProcess, devStackDataDir } from '../support/dev-stack-process';
+import { DevStackProcess, devStackDataDir, devStackOnFreePorts } from '../support/dev-stack-process';
 import { describeWithTemporalServer } from '../support/temporal-server-built';
 
 /** A frontend port whose fixed neighbours (temporalServerPortsFrom) are free too. */
@@ -31,18 +30,10 @@ describeWithTemporalServer('the dev stack on the Temporal server (FIREBREAK_TEMP
 
   beforeAll(async () => {
     dataDir = devStackDataDir('firebreak-dev-stack-server-');
-    const api = await freePort();
-    apiUrl = `http://127.0.0.1:${api}`;
-    stack = new DevStackProcess({
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      FIREBREAK_TEMPORAL: 'server',
-      FIREBREAK_DATA_DIR: dataDir,
-      PORT: String(api),
-      TEMPORAL_PORT: String(await freeFrontendPort()),
-      POSTGRES_PORT: String(await freePort()),
-      OIDC_PORT: String(await freePort()),
-    });
+    const where = await devStackOnFreePorts(dataDir);
+    apiUrl = where.apiUrl;
+    // The server's ports sit around TEMPORAL_PORT, so that port needs free neighbours too.
+    stack = new DevStackProcess({ ...where.env, FIREBREAK_TEMPORAL: 'server', TEMPORAL_PORT: String(await freeFrontendPort()) });
   });
 
   afterAll(async () => {

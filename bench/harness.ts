@@ -192,7 +192,10 @@ export class WorkerProcess {
 
   static async start(settings: WorkerProcessSettings): Promise<WorkerProcess> {
     const started = performance.now();
+    // The core's metrics address is the parent's: a second runtime could not bind it.
+    const { FIREBREAK_BENCH_CORE_METRICS: _parentsOnly, ...env } = process.env;
     const child = fork(require.resolve('./worker-process'), [JSON.stringify(settings)], {
+      env,
       execArgv: [...process.execArgv, '--expose-gc'],
       // Its output goes to stderr: stdout carries the results alone.
       stdio: ['ignore', 2, 2, 'ipc'],
@@ -218,6 +221,15 @@ export class WorkerProcess {
     const m = await answer;
     if (m.type !== 'status') throw new Error(`worker process answered ${m.type}`);
     return m;
+  }
+
+  /** Heap snapshots of the process's workflow threads, written to `<prefix>-thread<n>.heapsnapshot` (bench/heap-summary.ts reads them). */
+  async heapSnapshots(prefix: string): Promise<string[]> {
+    const answer = new Promise<FromChild>((resolve) => this.child.once('message', resolve));
+    this.child.send({ type: 'heap-snapshots', prefix } satisfies ToChild);
+    const m = await answer;
+    if (m.type !== 'heap-snapshots') throw new Error(`worker process answered ${m.type === 'failed' ? m.message : m.type}`);
+    return m.files;
   }
 
   /** SIGKILL: no drain, no goodbye to the server; what a crash or an OOM kill looks like. */
@@ -705,4 +717,54 @@ export function coresLine(cores: Record<ProcessRole, number>): string {
   const parts = (Object.entries(cores) as Array<[ProcessRole, number]>).filter(([role, c]) => role !== 'other' || c >= 0.01).map(([role, c]) => `${role} ${c.toFixed(2)}`);
   const total = Object.values(cores).reduce((a, b) => a + b, 0);
   return `${parts.join(', ')}; total ${total.toFixed(2)} of ${os.cpus().length} cores`;
+}
+
+/** A histogram per series (its name and labels), as the core serves it: cumulative buckets, sum and count. */
+export type Histograms = Map<string, { buckets: Map<number, number>; sum: number; count: number }>;
+
+/**
+ * The core's latency histograms from its Prometheus page (installQuietRuntime serves it when
+ * FIREBREAK_BENCH_CORE_METRICS names a host:port), by series; undefined when it is not served.
+ * Labels that name the process rather than the work (namespace, service name) are left out.
+ */
+export async function coreLatencies(): Promise<Histograms | undefined> {
+  const at = process.env.FIREBREAK_BENCH_CORE_METRICS;
+  if (!at) return undefined;
+  const histograms: Histograms = new Map();
+  for (const line of (await (await fetch(`http://${at}/metrics`)).text()).split('\n')) {
+    const m = /^(\w+?)_(bucket|sum|count)\{(.*)\} (\S+)$/.exec(line);
+    if (!m || !m[1]!.endsWith('latency')) continue;
+    const [, name, part, labelText, value] = m as unknown as [string, string, string, string, string];
+    const labels = [...labelText.matchAll(/(\w+)="([^"]*)"/g)];
+    const series = `${name}{${labels
+      .filter(([, k]) => k !== 'le' && k !== 'namespace' && k !== 'service_name')
+      .map(([, k, v]) => `${k}=${v}`)
+      .join(',')}}`;
+    const h = histograms.get(series) ?? { buckets: new Map(), sum: 0, count: 0 };
+    histograms.set(series, h);
+    if (part === 'bucket') h.buckets.set(Number(labels.find(([, k]) => k === 'le')?.[2] === '+Inf' ? Infinity : labels.find(([, k]) => k === 'le')?.[2]), Number(value));
+    else h[part as 'sum' | 'count'] = Number(value);
+  }
+  return histograms;
+}
+
+/**
+ * What the core measured between two reads of `coreLatencies`: per series that saw any, its count,
+ * mean and the bucket bounds its p50 and p99 fall under (milliseconds), most time first.
+ */
+export function coreLatencyTable(before: Histograms, after: Histograms): string {
+  const rows: Array<[string, number, number, string, string]> = [];
+  for (const [series, h] of after) {
+    const b = before.get(series);
+    const count = h.count - (b?.count ?? 0);
+    if (count <= 0) continue;
+    const bounds = [...h.buckets.keys()].sort((x, y) => x - y);
+    const upTo = (q: number) => {
+      const bound = bounds.find((le) => h.buckets.get(le)! - (b?.buckets.get(le) ?? 0) >= q * count);
+      return bound === undefined || bound === Infinity ? '> max' : `≤ ${bound}`;
+    };
+    rows.push([series, count, (h.sum - (b?.sum ?? 0)) / count, upTo(0.5), upTo(0.99)]);
+  }
+  rows.sort((x, y) => y[1] * y[2] - x[1] * x[2]);
+  return table(['series', 'count', 'mean ms', 'p50 ms', 'p99 ms'], rows.map(([s, c, mean, p50, p99]) => [s, c, mean.toFixed(1), p50, p99]));
 }

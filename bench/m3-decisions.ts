@@ -12,21 +12,30 @@ import type { Decided } from '../src/domain/decisions';
 import type { Principal } from '../src/domain/principal';
 import { workflowIdFor } from '../src/temporal/contract';
 import { acknowledgeUpdate } from '../src/workflows/messages';
-import { machine, numericArgs, pct, phase, post, ratio, run, sendAlert, startStack, stopEventRelay, table, timed, waitForIncidents, type Timed } from './harness';
+import { coreLatencies, coreLatencyTable, machine, numericArgs, pct, phase, post, ratio, run, sendAlert, startStack, stopEventRelay, table, timed, waitForIncidents, type Timed } from './harness';
 import { bumpUpdate, bumpWithActivityUpdate, bumpWithLocalActivityUpdate, trivialWorkflow } from './workflows/trivial';
 
 const [decisions = 500, concurrency = 1, rounds = 5] = numericArgs(500, 1, 5);
 /** Decisions per path before the clock starts (connections, JIT, the first workflow tasks). */
 const WARMUP = 20;
 
-/** Sum and count of the API's own decision histogram: the time spent waiting on the workflow. */
-async function decisionHistogram(apiUrl: string): Promise<{ sum: number; count: number }> {
+/** The tail's threshold: decisions slower than this are counted apart, through the API and inside its update. */
+const SLOW_MS = 100;
+
+/**
+ * Sum and count of the API's own decision histogram (the time spent waiting on the workflow's
+ * update), and how many waited longer than SLOW_MS (one of its bucket bounds).
+ */
+async function decisionHistogram(apiUrl: string): Promise<{ sum: number; count: number; slow: number }> {
   const text = await (await fetch(`${apiUrl}/metrics`)).text();
-  const read = (suffix: string) => {
-    const line = text.split('\n').find((l) => l.startsWith(`firebreak_decision_duration_seconds_${suffix}{`) && l.includes('decision="acknowledge"') && l.includes('outcome="applied"'));
+  const read = (suffix: string, label = '') => {
+    const line = text
+      .split('\n')
+      .find((l) => l.startsWith(`firebreak_decision_duration_seconds_${suffix}{`) && l.includes('decision="acknowledge"') && l.includes('outcome="applied"') && l.includes(label));
     return line ? Number(line.split(' ').at(-1)) : 0;
   };
-  return { sum: read('sum'), count: read('count') };
+  const count = read('count');
+  return { sum: read('sum'), count, slow: count - read('bucket', `le="${SLOW_MS / 1000}"`) };
 }
 
 run(async () => {
@@ -93,6 +102,7 @@ run(async () => {
 
     for (const p of paths) await timed(WARMUP, concurrency, (i) => p.task(p.offset + i));
     const before = await decisionHistogram(stack.api.url);
+    const coreBefore = await coreLatencies();
     const results: Timed[] = paths.map(() => ({ seconds: 0, latencies: [] }));
     const chunk = Math.ceil(decisions / rounds);
     for (let start = 0; start < decisions; start += chunk) {
@@ -105,6 +115,7 @@ run(async () => {
     }
     for (const r of results) r.latencies.sort((a, b) => a - b);
     const after = await decisionHistogram(stack.api.url);
+    const coreAfter = await coreLatencies();
     const insideUpdateMs = ((after.sum - before.sum) / Math.max(after.count - before.count, 1)) * 1000;
 
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -119,11 +130,13 @@ run(async () => {
         ),
         '',
         `Of Firebreak's mean ${mean(firebreak.latencies).toFixed(1)} ms, the API waited ${insideUpdateMs.toFixed(1)} ms on the workflow's update (its firebreak_decision_duration_seconds histogram).`,
+        `Over ${SLOW_MS} ms: ${firebreak.latencies.filter((ms) => ms > SLOW_MS).length} of Firebreak's acknowledges through the API, of which the API waited over ${SLOW_MS} ms on the update ${after.slow - before.slow} times; ${direct.latencies.filter((ms) => ms > SLOW_MS).length} of the same updates without the API.`,
         '',
         `ratio (Firebreak / raw executeUpdate): p50 ${ratio(pct(firebreak.latencies, 0.5), pct(raw.latencies, 0.5))}, p99 ${ratio(pct(firebreak.latencies, 0.99), pct(raw.latencies, 0.99))}`,
         `ratio (Firebreak / raw executeUpdate + 1 activity): p50 ${ratio(pct(firebreak.latencies, 0.5), pct(rawActivity.latencies, 0.5))}, p99 ${ratio(pct(firebreak.latencies, 0.99), pct(rawActivity.latencies, 0.99))}`,
         `ratio (Firebreak / raw executeUpdate + 1 local activity): p50 ${ratio(pct(firebreak.latencies, 0.5), pct(rawLocal.latencies, 0.5))}, p99 ${ratio(pct(firebreak.latencies, 0.99), pct(rawLocal.latencies, 0.99))}`,
         `ratio (Firebreak / the same update without the API): p50 ${ratio(pct(firebreak.latencies, 0.5), pct(direct.latencies, 0.5))}, p99 ${ratio(pct(firebreak.latencies, 0.99), pct(direct.latencies, 0.99))}`,
+        ...(coreBefore && coreAfter ? ['', `The core's own latencies over the measured decisions of every path (FIREBREAK_BENCH_CORE_METRICS):`, '', coreLatencyTable(coreBefore, coreAfter)] : []),
       ].join('\n'),
     );
   } finally {

@@ -28,7 +28,7 @@
  */
 import { decisionSigningInterceptor } from '../src/decision-keys';
 import { benchDecisionKeys } from './decision-keys';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
@@ -214,6 +214,18 @@ function checkChain(chain: HistoryEvent[][]): ChainCheck {
   return { runs: chain.length, eventsPerRun: chain.map((e) => e.length), unclean, taskFailures, orphanedActivities: orphaned };
 }
 
+/**
+ * With FIREBREAK_BENCH_HEAP_DIR set, heap snapshots of a worker process's workflow threads after
+ * each batch of parked workflows, for bench/heap-summary.ts. A snapshot collects garbage and takes
+ * memory of its own, so the RSS figures of such a run are not the benchmark's.
+ */
+async function heapSnapshots(worker: WorkerProcess | undefined, label: string): Promise<void> {
+  const dir = process.env.FIREBREAK_BENCH_HEAP_DIR;
+  if (!dir || !worker) return;
+  const files = await worker.heapSnapshots(path.join(dir, label));
+  console.error(`heap snapshots ${label}: ${files.join(', ')}`);
+}
+
 const median = (xs: number[]) => pct([...xs].sort((a, b) => a - b), 0.5);
 const fmt = (ms: number) => (ms / 1000).toFixed(2);
 const load = () => os.loadavg().map((l) => l.toFixed(1)).join(' / ');
@@ -231,6 +243,8 @@ run(async () => {
   const cache = firstBatch + 2 * parked + runs + 100;
   const stack = await startStack({ worker: 'child', maxCachedWorkflows: cache });
   const incidentBundle = await bundleToFile(incidentWorkflowsPath(), path.join(work, 'incident-bundle.js'));
+  // heap-summary names a function's module from the bundle its thread ran.
+  if (process.env.FIREBREAK_BENCH_HEAP_DIR) copyFileSync(incidentBundle, path.join(process.env.FIREBREAK_BENCH_HEAP_DIR, 'incident-bundle.js'));
   if (scenario === 'sla-pages') {
     try {
       const lines = await skipDays(stack, incidentBundle, scenario);
@@ -366,12 +380,16 @@ run(async () => {
     await stack.waitIdle();
     const fbStart = await stack.workerLoad();
     const fbWarm = await parkFirebreak(0, firstBatch);
+    await heapSnapshots(stack.workerProcess, 'firebreak-warm');
     const fbParked = await parkFirebreak(firstBatch, parked);
+    await heapSnapshots(stack.workerProcess, 'firebreak-parked');
     const stateBytes = (await pool.query(`SELECT avg(length(i.state::text))::int AS bytes FROM incidents i WHERE ${parkedWhere}`)).rows[0].bytes as number;
     await waitLoadIdle('baseline worker', () => baseline.load());
     const rawStart = await baseline.load();
     const rawWarm = await parkRaw(0, firstBatch);
+    await heapSnapshots(baseline, 'raw-warm');
     const rawParked = await parkRaw(firstBatch, parked);
+    await heapSnapshots(baseline, 'raw-parked');
     // The same shape again, its activities carrying as much input in all as the incident's did in
     // its response (the states it published, the notices it sent): what the payloads cost.
     const matchedInput = Math.round(median(windows.map((w) => w.inputBytes)) / STEPS);

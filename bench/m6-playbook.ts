@@ -394,6 +394,7 @@ run(async () => {
     // its response (the states it published, the notices it sent): what the payloads cost.
     const matchedInput = Math.round(median(windows.map((w) => w.inputBytes)) / STEPS);
     const rawInputParked = await parkRaw(firstBatch + parked, parked, matchedInput);
+    await heapSnapshots(baseline, 'raw-input-parked');
     const fbMemory = memoryPerCachedWorkflow(fbWarm.load, fbParked.load);
     const rawMemory = memoryPerCachedWorkflow(rawWarm.load, rawParked.load);
     const rawInputMemory = memoryPerCachedWorkflow(rawParked.load, rawInputParked.load);

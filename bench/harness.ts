@@ -742,8 +742,10 @@ export async function coreLatencies(): Promise<Histograms | undefined> {
       .join(',')}}`;
     const h = histograms.get(series) ?? { buckets: new Map(), sum: 0, count: 0 };
     histograms.set(series, h);
-    if (part === 'bucket') h.buckets.set(Number(labels.find(([, k]) => k === 'le')?.[2] === '+Inf' ? Infinity : labels.find(([, k]) => k === 'le')?.[2]), Number(value));
-    else h[part as 'sum' | 'count'] = Number(value);
+    if (part === 'bucket') {
+      const le = labels.find(([, k]) => k === 'le')?.[2];
+      if (le !== undefined) h.buckets.set(le === '+Inf' ? Infinity : Number(le), Number(value));
+    } else h[part as 'sum' | 'count'] = Number(value);
   }
   return histograms;
 }

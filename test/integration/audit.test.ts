@@ -35,6 +35,12 @@ describe('auditing an incident', () => {
     expect((await post(`/v1/incidents/${id}/close`, 'manager', { resolution: 'resolved', summary: 'early' })).status).toBe(409);
     await post(`/v1/incidents/${id}/review`, 'manager', { lessons: 'Shares were writable by everyone', actionItems: [] });
     expect((await post(`/v1/incidents/${id}/close`, 'manager', { resolution: 'resolved', summary: 'restored' })).status).toBe(200);
+    // A denial reaches the chain when its window closes (a second here, then the next flush), and
+    // the walk above can take less than that.
+    await waitFor('the denied request in the audit chain', async () => {
+      const audit = await stack.request('GET', `/v1/incidents/${id}/audit`, { key: as('auditor') });
+      if (!audit.body.entries.some((e: { outcome: string }) => e.outcome === 'denied')) throw new Error('not yet');
+    }, 10_000, 100);
     return id;
   }
 

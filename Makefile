@@ -3,14 +3,14 @@ TOOLS_VENV := .tools/venv
 FUZZ_VENV := .tools/fuzz-venv
 PYTHON ?= python3
 
-.PHONY: up up-on-temporal-server test build tools deps clean fuzz chromium temporal-server test-on-temporal-server
+.PHONY: up up-on-temporal-server test build tools deps clean fuzz chromium docker-compose temporal-server test-on-temporal-server
 
 ## Bring the whole system up on embedded defaults (Ctrl-C stops it).
 up: deps tools build
 	node dist/src/stack/dev-stack.js
 
 ## Type-check, then run every test suite (the browser tests included).
-test: deps tools chromium
+test: deps tools chromium docker-compose
 	npm test
 
 build: deps
@@ -47,6 +47,19 @@ chromium:
 	else \
 	  echo "The browser tests need Chromium: install Debian's package 'chromium' (sudo apt-get install chromium)," >&2; \
 	  echo "or set FIREBREAK_CHROMIUM to a Chromium or Chrome executable." >&2; exit 1; \
+	fi
+
+# The deploy tests resolve docker-compose.yml with Debian's docker-compose (`docker-compose config`
+# needs no Docker engine).
+docker-compose:
+	@if command -v docker-compose >/dev/null 2>&1; then exit 0; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	  echo "Installing Debian's docker-compose for the deploy tests"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y --no-install-recommends docker-compose \
+	    || { apt-get update && apt-get install -y --no-install-recommends docker-compose; }; \
+	else \
+	  echo "The deploy tests need docker-compose: install Debian's package 'docker-compose' (sudo apt-get install docker-compose)." >&2; exit 1; \
 	fi
 
 ## A production-shaped Temporal: the server itself and its SQL schema tool, built from the server's

@@ -1,4 +1,5 @@
 import { isGrpcServiceError, ServiceError } from '@temporalio/client';
+import { TemporalDeadlineError } from '../temporal/deadline';
 import { TemporalUnreachableError } from '../temporal/reachability';
 
 /** gRPC status codes that mean "the server is not there right now", not "your call was wrong". */
@@ -20,7 +21,7 @@ function causes(err: unknown): unknown[] {
 /** Which dependency made this error a "try again later", if any. */
 export function unavailableDependency(err: unknown): 'Temporal' | 'PostgreSQL' | undefined {
   for (const e of causes(err)) {
-    if (e instanceof TemporalUnreachableError) return 'Temporal';
+    if (e instanceof TemporalUnreachableError || e instanceof TemporalDeadlineError) return 'Temporal';
     if (isGrpcServiceError(e) && UNAVAILABLE_GRPC_CODES.has(e.code)) return 'Temporal';
     if (e instanceof ServiceError && /unavailable|deadline|connect/i.test(e.message)) return 'Temporal';
     const code = (e as { code?: unknown }).code;

@@ -10,6 +10,7 @@ import type { IncidentState } from '../domain/incident';
 import type { Principal } from '../domain/principal';
 import { isTaskOpen } from '../domain/task';
 import { followUpWorkflowIdFor, workflowIdFor } from '../temporal/contract';
+import { withinDeadline } from '../temporal/deadline';
 import type { TemporalGate } from '../temporal/reachability';
 import { DECISION_REJECTED, stateQuery } from '../workflows/messages';
 import type { ApiMetrics } from './metrics';
@@ -59,7 +60,7 @@ export class IncidentDecisions {
   async state(incidentId: string): Promise<{ state: IncidentState; source: StateSource }> {
     try {
       this.temporal.assertReachable();
-      const state = await this.client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => this.client.workflow.getHandle(workflowIdFor(incidentId)).query(stateQuery));
+      const state = await withinDeadline(this.client, QUERY_DEADLINE_MS, () => this.client.workflow.getHandle(workflowIdFor(incidentId)).query(stateQuery));
       return { state, source: 'workflow' };
     } catch (err) {
       const gone = err instanceof WorkflowNotFoundError;
@@ -112,7 +113,7 @@ export class IncidentDecisions {
     let outcome = 'error';
     try {
       this.temporal.assertReachable();
-      const state = await this.client.withDeadline(Date.now() + DECISION_DEADLINE_MS, () =>
+      const state = await withinDeadline(this.client, DECISION_DEADLINE_MS, () =>
         this.client.workflow.getHandle(target.workflowId).executeUpdate(update, { args: [{ principal, decision }], ...(updateId ? { updateId } : {}) }),
       );
       outcome = 'applied';

@@ -10,6 +10,7 @@ import { dedupeObservables, type RelatedIncidentNotice } from '../domain/observa
 import type { PolicyTable } from '../domain/policy';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
 import { CONTINUE_AS_NEW_AFTER_EVENTS, TASK_QUEUE, workflowIdFor } from '../temporal/contract';
+import { withinDeadline } from '../temporal/deadline';
 import type { TemporalGate } from '../temporal/reachability';
 import type { incidentWorkflow } from '../workflows/incident-workflow';
 import { alertSignal, relatedIncidentSignal, type IncidentWorkflowInput } from '../workflows/messages';
@@ -126,7 +127,7 @@ export class Intake {
       continueAsNewAfterEvents: CONTINUE_AS_NEW_AFTER_EVENTS,
     };
     try {
-      await this.client.withDeadline(Date.now() + TEMPORAL_CALL_MS, () =>
+      await withinDeadline(this.client, TEMPORAL_CALL_MS, () =>
         this.client.workflow.signalWithStart<typeof incidentWorkflow, [AlertSummary]>('incidentWorkflow', {
           workflowId: workflowIdFor(target.incidentId),
           taskQueue: this.taskQueue,
@@ -172,7 +173,7 @@ export class Intake {
   /** Signals a running incident; one that has closed (its workflow is gone) answers 'incident-closed'. */
   private async signalOpen<T>(incidentId: string, signal: SignalDefinition<[T]>, arg: T): Promise<Delivery> {
     try {
-      await this.client.withDeadline(Date.now() + TEMPORAL_CALL_MS, () => this.client.workflow.getHandle(workflowIdFor(incidentId)).signal(signal, arg));
+      await withinDeadline(this.client, TEMPORAL_CALL_MS, () => this.client.workflow.getHandle(workflowIdFor(incidentId)).signal(signal, arg));
       return 'delivered';
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return 'incident-closed';

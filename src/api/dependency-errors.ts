@@ -1,4 +1,5 @@
 import { isGrpcServiceError, ServiceError } from '@temporalio/client';
+import { errorCauses } from '../error-causes';
 import { TemporalDeadlineError } from '../temporal/deadline';
 import { TemporalUnreachableError } from '../temporal/reachability';
 
@@ -8,19 +9,9 @@ const UNAVAILABLE_GRPC_CODES = new Set([4 /* DEADLINE_EXCEEDED */, 14 /* UNAVAIL
 /** Node and PostgreSQL error codes that mean the database cannot be reached or is shutting down. */
 const UNAVAILABLE_PG_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', '57P01', '57P02', '57P03', '53300']);
 
-function causes(err: unknown): unknown[] {
-  const chain: unknown[] = [];
-  let current: unknown = err;
-  while (current && chain.length < 5) {
-    chain.push(current);
-    current = (current as { cause?: unknown }).cause;
-  }
-  return chain;
-}
-
 /** Which dependency made this error a "try again later", if any. */
 export function unavailableDependency(err: unknown): 'Temporal' | 'PostgreSQL' | undefined {
-  for (const e of causes(err)) {
+  for (const e of errorCauses(err)) {
     if (e instanceof TemporalUnreachableError || e instanceof TemporalDeadlineError) return 'Temporal';
     if (isGrpcServiceError(e) && UNAVAILABLE_GRPC_CODES.has(e.code)) return 'Temporal';
     if (e instanceof ServiceError && /unavailable|deadline|connect/i.test(e.message)) return 'Temporal';

@@ -1,4 +1,5 @@
 import { isGrpcServiceError } from '@temporalio/client';
+import { errorCauses } from '../error-causes';
 
 const GRPC_CANCELLED = 1;
 
@@ -15,14 +16,7 @@ export interface DeadlineScope {
   withDeadline<T>(deadline: number | Date, fn: () => Promise<T>): Promise<T>;
 }
 
-function cancelledCall(err: unknown): boolean {
-  let current: unknown = err;
-  for (let depth = 0; current && depth < 5; depth += 1) {
-    if (isGrpcServiceError(current) && current.code === GRPC_CANCELLED) return true;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return false;
-}
+const cancelledCall = (err: unknown) => errorCauses(err).some((e) => isGrpcServiceError(e) && e.code === GRPC_CANCELLED);
 
 /**
  * Runs `fn`'s Temporal calls with a deadline `ms` from now. When it passes, the client's own timer

@@ -215,21 +215,22 @@ export class WorkerProcess {
     return this.child.exitCode === null && this.child.signalCode === null;
   }
 
-  async load(): Promise<WorkerLoad> {
+  /** Sends one request and waits for the child's answer of the type asked for. */
+  private async ask<T extends FromChild['type']>(message: ToChild, answerType: T): Promise<Extract<FromChild, { type: T }>> {
     const answer = new Promise<FromChild>((resolve) => this.child.once('message', resolve));
-    this.child.send({ type: 'status' } satisfies ToChild);
+    this.child.send(message);
     const m = await answer;
-    if (m.type !== 'status') throw new Error(`worker process answered ${m.type}`);
-    return m;
+    if (m.type !== answerType) throw new Error(`worker process answered ${m.type === 'failed' ? m.message : m.type}`);
+    return m as Extract<FromChild, { type: T }>;
+  }
+
+  async load(): Promise<WorkerLoad> {
+    return this.ask({ type: 'status' }, 'status');
   }
 
   /** Heap snapshots of the process's workflow threads, written to `<prefix>-thread<n>.heapsnapshot` (bench/heap-summary.ts reads them). */
   async heapSnapshots(prefix: string): Promise<string[]> {
-    const answer = new Promise<FromChild>((resolve) => this.child.once('message', resolve));
-    this.child.send({ type: 'heap-snapshots', prefix } satisfies ToChild);
-    const m = await answer;
-    if (m.type !== 'heap-snapshots') throw new Error(`worker process answered ${m.type === 'failed' ? m.message : m.type}`);
-    return m.files;
+    return (await this.ask({ type: 'heap-snapshots', prefix }, 'heap-snapshots')).files;
   }
 
   /** SIGKILL: no drain, no goodbye to the server; what a crash or an OOM kill looks like. */

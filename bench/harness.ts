@@ -4,7 +4,7 @@
  */
 import { decisionSigningInterceptor } from '../src/decision-keys';
 import type { DecisionKeyring } from '../src/domain/decision-signature';
-import { trustingDecisionKeys } from '../src/worker/workflow-bundle';
+import { incidentBundleOptions, trustingDecisionKeys } from '../src/worker/workflow-bundle';
 import { benchDecisionKeys } from './decision-keys';
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -167,9 +167,11 @@ export const trivialWorkflowsPath = () => require.resolve('./workflows/trivial')
 
 const quietBundler = { trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: console.error, log: () => undefined };
 
-/** Bundles workflow code to a file once, so worker processes start without webpack. */
+/** Bundles workflow code to a file once, so worker processes start without webpack; the incident workflows as production bundles them. */
 export async function bundleToFile(workflowsPath: string, file: string, trusting: DecisionKeyring = benchDecisionKeys().keyring): Promise<string> {
-  const { code } = await bundleWorkflowCode({ workflowsPath, logger: quietBundler, webpackConfigHook: trustingDecisionKeys(trusting) });
+  const hook = trustingDecisionKeys(trusting);
+  const options = workflowsPath === incidentWorkflowsPath() ? incidentBundleOptions(workflowsPath, hook) : { workflowsPath, webpackConfigHook: hook };
+  const { code } = await bundleWorkflowCode({ ...options, logger: quietBundler });
   writeFileSync(file, code);
   return file;
 }

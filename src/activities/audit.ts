@@ -4,6 +4,7 @@ import { bundleWorkflowCode, DefaultLogger, type WorkflowBundleWithSourceMap } f
 import type { HistorySource } from '../audit/history-source';
 import { replayRuns } from '../audit/replay';
 import { workflowIdFor } from '../temporal/contract';
+import { incidentBundleOptions } from '../worker/workflow-bundle';
 import type { AuditActivities } from './types';
 
 export interface AuditDependencies {
@@ -18,7 +19,7 @@ export function createAuditActivities(deps: AuditDependencies): AuditActivities 
   // Bundling the workflow code takes seconds; one bundle serves every replay of this worker.
   let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
   const currentCode = async () => {
-    bundle ??= deps.workflowBundle?.() ?? bundleWorkflowCode({ workflowsPath: deps.workflowsPath, logger: new DefaultLogger('WARN') });
+    bundle ??= deps.workflowBundle?.() ?? bundleWorkflowCode({ ...incidentBundleOptions(deps.workflowsPath), logger: new DefaultLogger('WARN') });
     return { workflowBundle: await bundle };
   };
   return {

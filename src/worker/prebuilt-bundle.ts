@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } 
 import path from 'node:path';
 import { bundleWorkflowCode, Runtime, type BundleOptions, type Logger, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { DecisionKeyring } from '../domain/decision-signature';
-import { TRUSTED_KEYS_PLACEHOLDER, trustingDecisionKeys, withTrustedKeys } from './workflow-bundle';
+import { incidentBundleOptions, TRUSTED_KEYS_PLACEHOLDER, trustingDecisionKeys, withTrustedKeys } from './workflow-bundle';
 
 /**
  * The incident workflows bundled once, by `npm run build` (scripts/build-workflow-bundle.js), with
@@ -60,7 +60,7 @@ export async function buildPrebuiltBundle(options: { workflowsPath: string; dire
   let read: string[] = [];
   const placeholderHook = trustingDecisionKeys();
   const { code } = await bundleWorkflowCode({
-    workflowsPath: options.workflowsPath,
+    ...incidentBundleOptions(options.workflowsPath),
     logger: options.logger ?? quietBundler,
     webpackConfigHook: (config) => {
       const configured = placeholderHook(config);
@@ -178,7 +178,7 @@ export async function incidentWorkflowCode(options: { keyring: DecisionKeyring; 
     why = prebuilt.reason;
   }
   // With the placeholder, as npm run build does, and the keys put in the same way: the same bytes.
-  const { code } = await bundleWorkflowCode({ workflowsPath: options.workflowsPath, webpackConfigHook: trustingDecisionKeys(), logger: Runtime.instance().logger });
+  const { code } = await bundleWorkflowCode({ ...incidentBundleOptions(options.workflowsPath), logger: Runtime.instance().logger });
   const bundled = withKeys(code, options.keyring, 'bundled');
   log.info('workflow code: bundled at start', { workflows: options.workflowsPath, why, ms: Math.round(performance.now() - started) });
   return bundled;

@@ -83,7 +83,17 @@ export function trustingDecisionKeys(keyring?: DecisionKeyring): WebpackConfigHo
   };
 }
 
+/**
+ * How the incident workflows at `workflowsPath` are bundled, everywhere they are (at build, at a
+ * worker's start, in tests and benchmarks): the modules of src/workflows/shared-modules.ts loaded
+ * once per workflow thread and shared by its workflows, and the trusted keys as `hook` writes them.
+ */
+export function incidentBundleOptions(workflowsPath: string, hook: WebpackConfigHook = trustingDecisionKeys()): BundleOptions {
+  const workflowsFolder = path.extname(workflowsPath) ? path.dirname(workflowsPath) : workflowsPath;
+  return { workflowsPath, webpackConfigHook: hook, preloadModules: [path.join(workflowsFolder, 'shared-modules')] };
+}
+
 /** The incident workflows bundled once, trusting `keyring`'s decision-signing keys. */
 export function bundleIncidentWorkflows(options: { workflowsPath: string; keyring: DecisionKeyring; logger?: BundleOptions['logger'] }): Promise<WorkflowBundleWithSourceMap> {
-  return bundleWorkflowCode({ workflowsPath: options.workflowsPath, webpackConfigHook: trustingDecisionKeys(options.keyring), ...(options.logger ? { logger: options.logger } : {}) });
+  return bundleWorkflowCode({ ...incidentBundleOptions(options.workflowsPath, trustingDecisionKeys(options.keyring)), ...(options.logger ? { logger: options.logger } : {}) });
 }

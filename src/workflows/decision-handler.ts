@@ -1,20 +1,11 @@
 import { ApplicationFailure, currentUpdateInfo, setHandler } from '@temporalio/workflow';
 import type { UpdateDefinition } from '@temporalio/common';
-import { ed25519 } from '@noble/curves/ed25519';
 import { decisionRoleRejection } from '../domain/decision-roles';
 import { decisionSignatureRejection } from '../domain/decision-signature';
 import type { Decided } from '../domain/decisions';
 import type { AuditInput } from './incident-run';
 import { DECISION_REJECTED } from './messages';
 import { trustedDecisionKeys } from './trusted-decision-keys';
-
-// Each workflow loads its own copy of the bundle's modules, so @noble/curves would build its table
-// of base-point multiples (window 8: 4,096 points) again in every workflow, on its first decision,
-// and keep it while the workflow is cached (bench M3, pitfall 43). Window 1 builds no table: the
-// base point is multiplied by a ladder, as the signer's public key always is. Against window 2's
-// table of 258 points it saves 62 KiB of every cached incident's heap (bench M6's heap snapshots)
-// and about 2 ms of an incident's first decision, for about 1 ms more on each later one.
-ed25519.Point.BASE.precompute(1);
 
 /** Who the audit log names for what a workflow does by itself. */
 export const SYSTEM_ACTOR = 'firebreak';

@@ -37,6 +37,8 @@ describe('the prebuilt workflow bundle', () => {
     symlinkSync(path.resolve(__dirname, '../../node_modules'), path.join(work, 'node_modules'), 'dir');
     workflowsPath = path.join(work, 'workflows.js');
     writeFileSync(workflowsPath, WORKFLOWS);
+    // Beside the workflows, as src/workflows has it: the modules the workflows share (none here).
+    writeFileSync(path.join(work, 'shared-modules.js'), 'exports.shared = [];\n');
     built = path.join(work, 'bundle');
     await buildPrebuiltBundle({ workflowsPath, directory: built, logger: quiet });
   });

@@ -12,7 +12,7 @@ import type { Decided } from '../src/domain/decisions';
 import type { Principal } from '../src/domain/principal';
 import { workflowIdFor } from '../src/temporal/contract';
 import { acknowledgeUpdate } from '../src/workflows/messages';
-import { coreLatencies, coreLatencyTable, machine, numericArgs, pct, phase, post, ratio, run, sendAlert, startStack, stopEventRelay, table, timed, waitForIncidents, type Timed } from './harness';
+import { coreLatencies, coreLatencyTable, machine, numericArgs, pct, phase, post, ratio, run, sendAlert, startStack, stopEventRelay, table, timed, waitForIncidents, withCpu, type ProcessRole, type Timed } from './harness';
 import { bumpUpdate, bumpWithActivityUpdate, bumpWithLocalActivityUpdate, trivialWorkflow } from './workflows/trivial';
 
 const [decisions = 500, concurrency = 1, rounds = 5] = numericArgs(500, 1, 5);
@@ -104,15 +104,20 @@ run(async () => {
     const before = await decisionHistogram(stack.api.url);
     const coreBefore = await coreLatencies();
     const results: Timed[] = paths.map(() => ({ seconds: 0, latencies: [] }));
+    // CPU seconds each path cost, by role: where a decision's work lands on the shared cores.
+    const cpu = paths.map(() => new Map<ProcessRole, number>());
     const chunk = Math.ceil(decisions / rounds);
     for (let start = 0; start < decisions; start += chunk) {
       const n = Math.min(chunk, decisions - start);
       for (const [k, p] of paths.entries()) {
-        const r = await phase(p.name, () => timed(n, concurrency, (i) => p.task(p.offset + WARMUP + start + i)));
+        const { result: r, cores, seconds } = await withCpu(() => phase(p.name, () => timed(n, concurrency, (i) => p.task(p.offset + WARMUP + start + i))));
         results[k]!.seconds += r.seconds;
         results[k]!.latencies.push(...r.latencies);
+        for (const [role, c] of Object.entries(cores) as Array<[ProcessRole, number]>) cpu[k]!.set(role, (cpu[k]!.get(role) ?? 0) + c * seconds);
       }
     }
+    const cpuMs = (k: number, role: ProcessRole) => ((cpu[k]!.get(role) ?? 0) * 1000) / decisions;
+    const cpuRoles: ProcessRole[] = ['load generator', 'Temporal', 'PostgreSQL'];
     for (const r of results) r.latencies.sort((a, b) => a - b);
     const after = await decisionHistogram(stack.api.url);
     const coreAfter = await coreLatencies();
@@ -127,6 +132,13 @@ run(async () => {
         table(
           ['path', 'decisions/s', 'p50 ms', 'p99 ms', 'mean ms'],
           results.map((r, k) => [paths[k]!.name, (decisions / r.seconds).toFixed(0), pct(r.latencies, 0.5).toFixed(1), pct(r.latencies, 0.99).toFixed(1), mean(r.latencies).toFixed(1)]),
+        ),
+        '',
+        `CPU per decision, ms (the load generator runs the API, the worker and the clients; a phase's CPU counts everything that ran meanwhile):`,
+        '',
+        table(
+          ['path', ...cpuRoles, 'total'],
+          paths.map((p, k) => [p.name, ...cpuRoles.map((role) => cpuMs(k, role).toFixed(1)), cpuRoles.reduce((sum, role) => sum + cpuMs(k, role), 0).toFixed(1)]),
         ),
         '',
         `Of Firebreak's mean ${mean(firebreak.latencies).toFixed(1)} ms, the API waited ${insideUpdateMs.toFixed(1)} ms on the workflow's update (its firebreak_decision_duration_seconds histogram).`,

@@ -726,21 +726,18 @@ export function coresLine(cores: Record<ProcessRole, number>): string {
 export type Histograms = Map<string, { buckets: Map<number, number>; sum: number; count: number }>;
 
 /**
- * The core's latency histograms from its Prometheus page (installQuietRuntime serves it when
- * FIREBREAK_BENCH_CORE_METRICS names a host:port), by series; undefined when it is not served.
- * Labels that name the process rather than the work (namespace, service name) are left out.
+ * The histograms of a Prometheus text page whose name `keep` accepts, by series (the name and its
+ * labels but `le` and those in `ignored`).
  */
-export async function coreLatencies(): Promise<Histograms | undefined> {
-  const at = process.env.FIREBREAK_BENCH_CORE_METRICS;
-  if (!at) return undefined;
+export function parseHistograms(text: string, keep: (name: string) => boolean, ignored: readonly string[] = []): Histograms {
   const histograms: Histograms = new Map();
-  for (const line of (await (await fetch(`http://${at}/metrics`)).text()).split('\n')) {
+  for (const line of text.split('\n')) {
     const m = /^(\w+?)_(bucket|sum|count)\{(.*)\} (\S+)$/.exec(line);
-    if (!m || !m[1]!.endsWith('latency')) continue;
+    if (!m || !keep(m[1]!)) continue;
     const [, name, part, labelText, value] = m as unknown as [string, string, string, string, string];
     const labels = [...labelText.matchAll(/(\w+)="([^"]*)"/g)];
     const series = `${name}{${labels
-      .filter(([, k]) => k !== 'le' && k !== 'namespace' && k !== 'service_name')
+      .filter(([, k]) => k !== 'le' && !ignored.includes(k!))
       .map(([, k, v]) => `${k}=${v}`)
       .join(',')}}`;
     const h = histograms.get(series) ?? { buckets: new Map(), sum: 0, count: 0 };
@@ -751,6 +748,17 @@ export async function coreLatencies(): Promise<Histograms | undefined> {
     } else h[part as 'sum' | 'count'] = Number(value);
   }
   return histograms;
+}
+
+/**
+ * The core's latency histograms from its Prometheus page (installQuietRuntime serves it when
+ * FIREBREAK_BENCH_CORE_METRICS names a host:port), by series; undefined when it is not served.
+ * Labels that name the process rather than the work (namespace, service name) are left out.
+ */
+export async function coreLatencies(): Promise<Histograms | undefined> {
+  const at = process.env.FIREBREAK_BENCH_CORE_METRICS;
+  if (!at) return undefined;
+  return parseHistograms(await (await fetch(`http://${at}/metrics`)).text(), (name) => name.endsWith('latency'), ['namespace', 'service_name']);
 }
 
 /**

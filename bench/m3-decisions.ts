@@ -12,7 +12,7 @@ import type { Decided } from '../src/domain/decisions';
 import type { Principal } from '../src/domain/principal';
 import { workflowIdFor } from '../src/temporal/contract';
 import { acknowledgeUpdate } from '../src/workflows/messages';
-import { coreLatencies, coreLatencyTable, machine, numericArgs, pct, phase, post, ratio, run, sendAlert, startStack, stopEventRelay, table, timed, waitForIncidents, withCpu, type ProcessRole, type Timed } from './harness';
+import { coreLatencies, coreLatencyTable, machine, numericArgs, parseHistograms, pct, phase, post, ratio, run, sendAlert, startStack, stopEventRelay, table, timed, waitForIncidents, withCpu, type ProcessRole, type Timed } from './harness';
 import { bumpUpdate, bumpWithActivityUpdate, bumpWithLocalActivityUpdate, trivialWorkflow } from './workflows/trivial';
 
 const [decisions = 500, concurrency = 1, rounds = 5] = numericArgs(500, 1, 5);
@@ -27,15 +27,10 @@ const SLOW_MS = 100;
  * update), and how many waited longer than SLOW_MS (one of its bucket bounds).
  */
 async function decisionHistogram(apiUrl: string): Promise<{ sum: number; count: number; slow: number }> {
-  const text = await (await fetch(`${apiUrl}/metrics`)).text();
-  const read = (suffix: string, label = '') => {
-    const line = text
-      .split('\n')
-      .find((l) => l.startsWith(`firebreak_decision_duration_seconds_${suffix}{`) && l.includes('decision="acknowledge"') && l.includes('outcome="applied"') && l.includes(label));
-    return line ? Number(line.split(' ').at(-1)) : 0;
-  };
-  const count = read('count');
-  return { sum: read('sum'), count, slow: count - read('bucket', `le="${SLOW_MS / 1000}"`) };
+  const histograms = parseHistograms(await (await fetch(`${apiUrl}/metrics`)).text(), (name) => name === 'firebreak_decision_duration_seconds');
+  const h = [...histograms].find(([series]) => series.includes('decision=acknowledge') && series.includes('outcome=applied'))?.[1];
+  if (!h) return { sum: 0, count: 0, slow: 0 };
+  return { sum: h.sum, count: h.count, slow: h.count - (h.buckets.get(SLOW_MS / 1000) ?? 0) };
 }
 
 run(async () => {

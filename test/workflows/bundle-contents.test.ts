@@ -16,7 +16,7 @@ describe('the workflow bundle', () => {
   });
 
   // Every module not shared is evaluated again in each workflow the worker creates or rebuilds:
-  // sharing the domain's took a parked incident's workflow-thread heap from 360 to 237 KiB (bench M6).
+  // sharing the domain's took a parked incident's workflow-thread heap from 360 to 240 KiB (bench M6).
   it('loads the shared modules once per workflow thread, and every domain module the workflows use is one of them', async () => {
     const { code } = await incidentWorkflowBundle();
     expect(code).toMatch(/exports\.preloadModules = function preloadModules\(\) \{\s*__webpack_require__\([^)]*"\.\/shared-modules\.ts"\)/);

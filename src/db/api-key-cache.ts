@@ -18,9 +18,11 @@ export type CacheTicket = number;
  * each read its key from PostgreSQL. Every decision is still made on the row (secret compared,
  * revocation and expiry checked against the clock on every request); what the cache must never do is
  * keep a row that has changed. So it keeps rows only while its own LISTEN connection is in place:
- * a change made through any replica reaches every replica as a notification at commit and drops the
- * key here; while the connection is down nothing is kept and every request reads PostgreSQL, as it
- * did before. A read that a notification (or a lost connection) overtook is not kept.
+ * a change made through any replica reaches every replica as a notification sent at commit and drops
+ * the key here; while the connection is down nothing is kept and every request reads PostgreSQL, as
+ * it did before. A read that a notification (or a lost connection) overtook is not kept. The
+ * notification arrives a moment after the commit, so a request in that moment can still pass on
+ * another replica; the replica that revoked a key forgets it at commit (ApiKeyStore.revoke).
  */
 export class ApiKeyCache<Row = unknown> {
   private readonly rows = new Map<string, { row: Row; until: number }>();
@@ -92,7 +94,8 @@ export class ApiKeyCache<Row = unknown> {
     await this.listener?.close();
   }
 
-  private forget(keyId: string): void {
+  /** Drops a key (every key for '*'), and keeps no read that began before. */
+  forget(keyId: string): void {
     this.epoch += 1;
     if (keyId === '*') this.rows.clear();
     else this.rows.delete(keyId);

@@ -144,9 +144,13 @@ export class ApiKeyStore {
     return row;
   }
 
-  /** Revokes a usable key; the last usable admin key is refused, so administration is never locked out. */
+  /**
+   * Revokes a usable key; the last usable admin key is refused, so administration is never locked out.
+   * This process forgets the key as soon as the revocation commits; the other replicas when they
+   * hear PostgreSQL's notification of it.
+   */
   async revoke(keyId: string, revokedBy: AdminActor = { name: 'system', role: 'system' }): Promise<{ revoked: true } | { revoked: false; why: RevocationRefusal }> {
-    return inTransaction(this.pool, async (client) => {
+    const result = await inTransaction(this.pool, async (client) => {
       const { rows } = await client.query(`SELECT role FROM api_keys WHERE key_id = $1 AND revoked_at IS NULL FOR UPDATE`, [keyId]);
       if (!rows[0]) return { revoked: false, why: 'unknown' as const };
       if (rows[0].role === 'admin') {
@@ -158,6 +162,8 @@ export class ApiKeyStore {
       await this.audit?.record('revoke_key', keyId, revokedBy, { revoked: { keyId, role: rows[0].role } });
       return { revoked: true as const };
     });
+    if (result.revoked) this.cache?.forget(keyId);
+    return result;
   }
 
   async count(): Promise<number> {

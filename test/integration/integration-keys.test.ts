@@ -202,7 +202,7 @@ describe('constrained integration keys', () => {
         10,
       );
 
-    it('refuses a key revoked through one replica on the other replica’s next request', async () => {
+    it('refuses a key revoked through one replica there at once, and on the other as soon as it hears', async () => {
       const replica = await stack.startReplica();
       const feed = await issue({ sources: ['edr'] });
       // Both replicas have authenticated (and so keep) the key.

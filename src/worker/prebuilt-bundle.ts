@@ -59,21 +59,19 @@ const quietBundler = { log: () => undefined, trace: () => undefined, debug: () =
 export async function buildPrebuiltBundle(options: { workflowsPath: string; directory: string; logger?: BundleOptions['logger'] }): Promise<BundleManifest> {
   let read: string[] = [];
   const placeholderHook = trustingDecisionKeys();
-  const { code } = await bundleWorkflowCode({
-    ...incidentBundleOptions(options.workflowsPath),
-    logger: options.logger ?? quietBundler,
-    webpackConfigHook: (config) => {
-      const configured = placeholderHook(config);
-      const recordInputs = {
-        apply(compiler: { hooks: { done: { tap(name: string, f: (stats: { compilation: { modules: Iterable<{ resource?: string }> } }) => void): void } } }) {
-          compiler.hooks.done.tap('FirebreakBundleManifest', (stats) => {
-            read = [...stats.compilation.modules].flatMap((m) => (m.resource ? [m.resource.split('?')[0]!] : []));
-          });
-        },
-      } as unknown as NonNullable<typeof config.plugins>[number];
-      return { ...configured, plugins: [...(configured.plugins ?? []), recordInputs] };
-    },
-  });
+  // The placeholder's hook, and a plugin that records which files webpack read, for the manifest.
+  const recordingInputs: NonNullable<BundleOptions['webpackConfigHook']> = (config) => {
+    const configured = placeholderHook(config);
+    const recordInputs = {
+      apply(compiler: { hooks: { done: { tap(name: string, f: (stats: { compilation: { modules: Iterable<{ resource?: string }> } }) => void): void } } }) {
+        compiler.hooks.done.tap('FirebreakBundleManifest', (stats) => {
+          read = [...stats.compilation.modules].flatMap((m) => (m.resource ? [m.resource.split('?')[0]!] : []));
+        });
+      },
+    } as unknown as NonNullable<typeof config.plugins>[number];
+    return { ...configured, plugins: [...(configured.plugins ?? []), recordInputs] };
+  };
+  const { code } = await bundleWorkflowCode({ ...incidentBundleOptions(options.workflowsPath, recordingInputs), logger: options.logger ?? quietBundler });
   withTrustedKeys(code, {}); // fails unless the placeholder is there exactly once
   const directory = path.resolve(options.directory);
   const sources: Record<string, string> = {};

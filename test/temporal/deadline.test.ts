@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { Client, Connection, isGrpcServiceError } from '@temporalio/client';
 import { unavailableDependency } from '../../src/api/dependency-errors';
+import { errorCauses } from '../../src/error-causes';
 import { TemporalDeadlineError, withinDeadline } from '../../src/temporal/deadline';
 
 /**
@@ -44,7 +45,7 @@ describe('a Temporal call that reaches its deadline', () => {
   it('stays the cancelled call it was before the deadline', async () => {
     const err = await withinDeadline(client, 5_000, query).catch((e: unknown) => e);
     expect(err).not.toBeInstanceOf(TemporalDeadlineError);
-    const grpc = [err, (err as { cause?: unknown }).cause].find(isGrpcServiceError);
+    const grpc = errorCauses(err).find(isGrpcServiceError);
     expect(grpc?.code).toBe(1); // CANCELLED
     expect(unavailableDependency(err)).toBeUndefined();
   });

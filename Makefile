@@ -31,6 +31,13 @@ $(TOOLS_VENV)/.installed: tools-requirements.txt
 	$(TOOLS_VENV)/bin/pip install --quiet --disable-pip-version-check -r tools-requirements.txt
 	@touch $@
 
+# Shell for a recipe run as root: installs Debian package $(1), which $(2) need, updating the
+# package index only when the install fails without it.
+debian-install = echo "Installing Debian's $(1) for $(2)"; \
+  export DEBIAN_FRONTEND=noninteractive; \
+  apt-get install -y --no-install-recommends $(1) \
+    || { apt-get update && apt-get install -y --no-install-recommends $(1); }
+
 # The browser tests drive Debian's Chromium through playwright-core (no browser download);
 # FIREBREAK_CHROMIUM names another Chromium or Chrome executable.
 CHROMIUM := $(or $(FIREBREAK_CHROMIUM),/usr/bin/chromium)
@@ -39,11 +46,7 @@ chromium:
 	@if [ -x "$(CHROMIUM)" ]; then exit 0; \
 	elif [ -n "$(FIREBREAK_CHROMIUM)" ]; then \
 	  echo "FIREBREAK_CHROMIUM=$(FIREBREAK_CHROMIUM) is not an executable: point it at Chromium or Chrome." >&2; exit 1; \
-	elif [ "$$(id -u)" = 0 ]; then \
-	  echo "Installing Debian's chromium for the browser tests"; \
-	  export DEBIAN_FRONTEND=noninteractive; \
-	  apt-get install -y --no-install-recommends chromium \
-	    || { apt-get update && apt-get install -y --no-install-recommends chromium; }; \
+	elif [ "$$(id -u)" = 0 ]; then $(call debian-install,chromium,the browser tests); \
 	else \
 	  echo "The browser tests need Chromium: install Debian's package 'chromium' (sudo apt-get install chromium)," >&2; \
 	  echo "or set FIREBREAK_CHROMIUM to a Chromium or Chrome executable." >&2; exit 1; \
@@ -53,11 +56,7 @@ chromium:
 # needs no Docker engine).
 docker-compose:
 	@if command -v docker-compose >/dev/null 2>&1; then exit 0; \
-	elif [ "$$(id -u)" = 0 ]; then \
-	  echo "Installing Debian's docker-compose for the deploy tests"; \
-	  export DEBIAN_FRONTEND=noninteractive; \
-	  apt-get install -y --no-install-recommends docker-compose \
-	    || { apt-get update && apt-get install -y --no-install-recommends docker-compose; }; \
+	elif [ "$$(id -u)" = 0 ]; then $(call debian-install,docker-compose,the deploy tests); \
 	else \
 	  echo "The deploy tests need docker-compose: install Debian's package 'docker-compose' (sudo apt-get install docker-compose)." >&2; exit 1; \
 	fi

@@ -1,8 +1,8 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createPrivateKey, createPublicKey, randomBytes, randomUUID, sign, type KeyObject } from 'node:crypto';
 import type { WorkflowClientInterceptor } from '@temporalio/client';
 import type { Decided } from './domain/decisions';
 import { assertKeyId, parseKeyEntry, parseKeyList } from './key-entries';
-import { publicKeyFor, signDecision, type DecisionKeyring, type DecisionSignature } from './domain/decision-signature';
+import { decisionSigningBytes, type DecisionKeyring, type DecisionSignature } from './domain/decision-signature';
 
 /** The API's signing key (the variable holds `<keyId>:<base64 of the 32-byte private key>`). */
 export const SIGNING_KEY_ENV = 'FIREBREAK_DECISION_SIGNING_KEY';
@@ -14,15 +14,34 @@ export function parseKeyring(text: string, what = VERIFY_KEYS_ENV): DecisionKeyr
   return Object.fromEntries(parseKeyList(text, what, (bytes) => bytes.toString('hex')));
 }
 
-/** Signs the API's decisions with one key; `now` is when each is issued. */
+/** PKCS #8's wrapping of a 32-byte Ed25519 private key (RFC 8410): what node:crypto reads. */
+const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
+
+/** An Ed25519 private key (32 bytes, hex) as node:crypto holds it. */
+function ed25519PrivateKey(privateKeyHex: string): KeyObject {
+  return createPrivateKey({ key: Buffer.concat([ED25519_PKCS8_PREFIX, Buffer.from(privateKeyHex, 'hex')]), format: 'der', type: 'pkcs8' });
+}
+
+/** The public key (32 bytes, hex) of an Ed25519 private key. */
+function publicKeyFor(privateKey: KeyObject): string {
+  const { x } = createPublicKey(privateKey).export({ format: 'jwk' });
+  return Buffer.from(x!, 'base64url').toString('hex');
+}
+
+/**
+ * Signs the API's decisions with one key; `now` is when each is issued. node:crypto signs (about
+ * 0.04 ms, against 0.3 ms for @noble/curves, which the workflow needs to verify in its sandbox).
+ */
 export class DecisionSigner {
   readonly publicKey: string;
+  private readonly privateKey: KeyObject;
   constructor(
     readonly keyId: string,
     private readonly privateKeyHex: string,
     private readonly now: () => Promise<number> | number = () => Date.now(),
   ) {
-    this.publicKey = publicKeyFor(privateKeyHex);
+    this.privateKey = ed25519PrivateKey(privateKeyHex);
+    this.publicKey = publicKeyFor(this.privateKey);
   }
 
   static fromEntry(entry: string, what = SIGNING_KEY_ENV): DecisionSigner {
@@ -50,7 +69,8 @@ export class DecisionSigner {
     const issuedAt = new Date(await this.now()).toISOString();
     // What the workflow sees is the JSON of what was sent: sign that (undefined fields dropped).
     const decision: unknown = JSON.parse(JSON.stringify(decided.decision ?? {}));
-    return signDecision({ incidentId, update, updateId, principal: decided.principal, decision, issuedAt }, this.keyId, this.privateKeyHex);
+    const bytes = decisionSigningBytes({ incidentId, update, updateId, principal: decided.principal, decision, issuedAt });
+    return { keyId: this.keyId, issuedAt, value: sign(null, bytes, this.privateKey).toString('hex') };
   }
 }
 
@@ -64,7 +84,7 @@ export function keyringFromEnvironment(env: NodeJS.ProcessEnv = process.env): De
 export function newDecisionKeyPair(keyId: string): { signingKey: string; verifyKey: string } {
   assertKeyId(keyId);
   const privateKey = randomBytes(32);
-  const publicKey = Buffer.from(publicKeyFor(privateKey.toString('hex')), 'hex');
+  const publicKey = Buffer.from(publicKeyFor(ed25519PrivateKey(privateKey.toString('hex'))), 'hex');
   return { signingKey: `${keyId}:${privateKey.toString('base64')}`, verifyKey: `${keyId}:${publicKey.toString('base64')}` };
 }
 

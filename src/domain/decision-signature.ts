@@ -1,11 +1,12 @@
 /**
  * Decisions signed by the API and verified inside the workflow (Ed25519 over canonical JSON), so a
- * decision that reaches Temporal by any other way is refused. Pure: it runs in the API, in the
- * workflow sandbox (no node:crypto there, hence the audited @noble/curves) and in tests.
+ * decision that reaches Temporal by any other way is refused. Pure: it runs in the workflow sandbox
+ * (no node:crypto there, hence the audited @noble/curves) and in tests. The API signs with
+ * node:crypto (src/decision-keys.ts): Ed25519 is deterministic, so the signature is the same.
  */
-import { ed25519 } from '@noble/curves/ed25519';
-import { bytesToHex, hexToBytes, utf8ToBytes } from '@noble/curves/utils';
+import { hexToBytes, utf8ToBytes } from '@noble/curves/utils';
 import canonicalize from 'canonicalize';
+import { verifyEd25519 } from './ed25519-verify';
 import type { Principal } from './principal';
 
 /** How old a decision may be when the workflow judges it: the API's deadline is 30 s, clocks drift. */
@@ -45,15 +46,6 @@ export function decisionSigningBytes(signed: SignedDecision): Uint8Array {
   return utf8ToBytes(canonical);
 }
 
-/** Signs with a 32-byte Ed25519 private key (hex); the API's half. */
-export function signDecision(signed: SignedDecision, keyId: string, privateKeyHex: string): DecisionSignature {
-  return { keyId, issuedAt: signed.issuedAt, value: bytesToHex(ed25519.sign(decisionSigningBytes(signed), hexToBytes(privateKeyHex))) };
-}
-
-export function publicKeyFor(privateKeyHex: string): string {
-  return bytesToHex(ed25519.getPublicKey(hexToBytes(privateKeyHex)));
-}
-
 /**
  * Why a signed decision must be refused, or undefined when it holds: unsigned, signed with a key the
  * worker does not trust, a signature that does not verify over what the workflow itself knows (its
@@ -72,7 +64,7 @@ export function decisionSignatureRejection(
   if (!publicKey) return `the decision is signed with key ${keyId}, which this worker does not trust`;
   let valid = false;
   try {
-    valid = ed25519.verify(hexToBytes(value), decisionSigningBytes({ ...known, issuedAt }), hexToBytes(publicKey));
+    valid = verifyEd25519(hexToBytes(value), decisionSigningBytes({ ...known, issuedAt }), publicKey);
   } catch {
     valid = false;
   }

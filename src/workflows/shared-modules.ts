@@ -16,6 +16,7 @@ import '../domain/containment-plan-digest';
 import '../domain/decision-roles';
 import '../domain/decision-signature';
 import '../domain/duration';
+import '../domain/ed25519-verify';
 import '../domain/escalation';
 import '../domain/follow-up';
 import '../domain/incident';

@@ -1,6 +1,8 @@
 import { DecisionSigner, newDecisionKeyPair, parseKeyring } from '../../src/decision-keys';
 import { DECISION_ROLES, decisionRoleRejection } from '../../src/domain/decision-roles';
-import { decisionSignatureRejection } from '../../src/domain/decision-signature';
+import { decisionSignatureRejection, decisionSigningBytes } from '../../src/domain/decision-signature';
+import { ed25519 } from '@noble/curves/ed25519';
+import { bytesToHex } from '@noble/curves/utils';
 import { ROUTES } from '../../src/api/route-table';
 import { decisionKeyCli } from '../../src/cli/decision-key';
 import { maria } from '../support/principals';
@@ -17,6 +19,15 @@ describe('decision signatures', () => {
     const signature = await signer.sign(known.incidentId, known.update, known.updateId, { principal: maria, decision: { summary: 'done', resolution: 'resolved' } });
     expect(signature).toMatchObject({ keyId: 'k-2026-12', issuedAt: '2026-12-03T10:00:00.000Z' });
     expect(decisionSignatureRejection(signature, known, keyring, NOW + 1_000)).toBeUndefined();
+  });
+
+  it('signs with node:crypto exactly what @noble/curves would sign (Ed25519 is deterministic), under the key it names', async () => {
+    const secret = Buffer.from(signingKey.slice(signingKey.indexOf(':') + 1), 'base64');
+    expect(signer.publicKey).toBe(bytesToHex(ed25519.getPublicKey(secret)));
+    expect(keyring['k-2026-12']).toBe(signer.publicKey);
+    const signature = await signer.sign(known.incidentId, known.update, known.updateId, { principal: maria, decision: known.decision });
+    const bytes = decisionSigningBytes({ ...known, issuedAt: signature.issuedAt });
+    expect(signature.value).toBe(bytesToHex(ed25519.sign(bytes, secret)));
   });
 
   it('signs what the workflow will see: fields left undefined are not part of it', async () => {

@@ -48,9 +48,7 @@ export function createActivities(deps: ActivityDependencies): IncidentActivities
   const poll = deps.patchPoll ?? DEFAULT_PATCH_POLL;
   return {
     async recordIncident(state, audit) {
-      const head = await deps.auditLog.append(state.incidentId, audit);
-      await deps.incidents.upsert(state);
-      return head;
+      return deps.incidents.record(state, audit);
     },
 
     async recordFollowUps(state, audit) {

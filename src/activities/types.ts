@@ -44,9 +44,10 @@ export interface PatchVerificationRequest {
 /** The activities the incident workflow schedules; implemented in this folder. */
 export interface IncidentActivities {
   /**
-   * Upserts the incident's read-model row (older snapshots never overwrite newer ones) and appends
-   * the audit entries since the last call (each once, by its key). Answers the audit chain's head
-   * after them, which the workflow keeps in its state (before 0.5.0 it answered nothing).
+   * Appends the audit entries since the last call (each once, by its key) and upserts the
+   * incident's read-model row (older snapshots never overwrite newer ones), in one transaction.
+   * Answers the audit chain's head after them, which the workflow keeps in its state (before 0.5.0
+   * it answered nothing).
    */
   recordIncident(state: IncidentState, audit: AuditEntryInput[]): Promise<ChainHead>;
   /**

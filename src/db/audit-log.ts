@@ -22,22 +22,34 @@ export class AuditLog {
   /** Appends the entries not yet stored; answers the chain's head after them (seq 0: an empty chain). */
   async append(incidentId: string, entries: readonly AuditEntryInput[]): Promise<ChainHead> {
     if (entries.length === 0) return this.head(incidentId);
-    return inTransaction(this.pool, async (client) => {
-      await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 7))', [incidentId]);
-      const { added, head } = await this.appendLocked(client, incidentId, entries);
-      await EventOutbox.appendLocked(client, incidentId, lifecycleEventsOf(incidentId, added));
-      return head;
-    });
+    return inTransaction(this.pool, (client) => AuditLog.appendWithin(client, incidentId, entries));
+  }
+
+  /**
+   * `append` within the caller's transaction, which then commits the entries with whatever else it
+   * writes (the read model's row: one commit, one wait for the disk). Holds the incident's lock
+   * until that transaction ends.
+   */
+  static async appendWithin(client: PoolClient, incidentId: string, entries: readonly AuditEntryInput[]): Promise<ChainHead> {
+    if (entries.length === 0) return AuditLog.headOn(client, incidentId);
+    await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 7))', [incidentId]);
+    const { added, head } = await AuditLog.appendLocked(client, incidentId, entries);
+    await EventOutbox.appendLocked(client, incidentId, lifecycleEventsOf(incidentId, added));
+    return head;
   }
 
   /** The last entry's seq and hash: what an anchor holds. */
   async head(incidentId: string): Promise<ChainHead> {
-    const { rows } = await this.pool.query('SELECT seq, hash FROM audit_log WHERE incident_id = $1 ORDER BY seq DESC LIMIT 1', [incidentId]);
+    return AuditLog.headOn(this.pool, incidentId);
+  }
+
+  private static async headOn(db: Pool | PoolClient, incidentId: string): Promise<ChainHead> {
+    const { rows } = await db.query('SELECT seq, hash FROM audit_log WHERE incident_id = $1 ORDER BY seq DESC LIMIT 1', [incidentId]);
     return { seq: rows[0]?.seq ?? 0, hash: rows[0]?.hash ?? GENESIS_HASH };
   }
 
   /** Appends within the caller's transaction; the caller must hold the incident's advisory lock. */
-  private async appendLocked(client: PoolClient, incidentId: string, entries: readonly AuditEntryInput[]): Promise<{ added: AuditEntryInput[]; head: ChainHead }> {
+  private static async appendLocked(client: PoolClient, incidentId: string, entries: readonly AuditEntryInput[]): Promise<{ added: AuditEntryInput[]; head: ChainHead }> {
     const { rows } = await client.query('SELECT seq, hash FROM audit_log WHERE incident_id = $1 ORDER BY seq DESC LIMIT 1', [incidentId]);
     let seq: number = rows[0]?.seq ?? 0;
     let prevHash: string = rows[0]?.hash ?? GENESIS_HASH;

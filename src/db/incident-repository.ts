@@ -1,5 +1,7 @@
 import type { Pool, PoolClient } from 'pg';
+import type { AuditEntryInput, ChainHead } from '../domain/audit-chain';
 import type { IncidentState, Phase } from '../domain/incident';
+import { AuditLog } from './audit-log';
 import type { DeadlineKind } from '../domain/policy';
 import { OPEN_PHASES } from '../domain/phase';
 import type { Severity } from '../domain/severity';
@@ -44,11 +46,26 @@ export class IncidentRepository {
    * tasks reach theirs in the same transaction, so the to-do list never disagrees with the incident.
    */
   async upsert(state: IncidentState): Promise<void> {
-    await inTransaction(this.pool, async (client) => {
-      await this.observables.recordAdded(client, state.incidentId, (state.observables ?? []).filter((o) => o.addedBy !== undefined));
-      await this.upsertRow(client, state);
-      await this.tasks.record(client, state.incidentId, state.version, state.tasks ?? []);
+    await inTransaction(this.pool, (client) => this.upsertWithin(client, state));
+  }
+
+  /**
+   * What a publish writes: the audit entries since the last one, then the snapshot they led to, in
+   * one transaction. One commit, so one wait for the disk where there were two, and the read model
+   * never shows a state whose entries the chain does not hold yet. Answers the chain's head.
+   */
+  async record(state: IncidentState, audit: readonly AuditEntryInput[]): Promise<ChainHead> {
+    return inTransaction(this.pool, async (client) => {
+      const head = await AuditLog.appendWithin(client, state.incidentId, audit);
+      await this.upsertWithin(client, state);
+      return head;
     });
+  }
+
+  private async upsertWithin(client: PoolClient, state: IncidentState): Promise<void> {
+    await this.observables.recordAdded(client, state.incidentId, (state.observables ?? []).filter((o) => o.addedBy !== undefined));
+    await this.upsertRow(client, state);
+    await this.tasks.record(client, state.incidentId, state.version, state.tasks ?? []);
   }
 
   /** Task rows written apart from the incident's row: a closed incident's follow-ups. */

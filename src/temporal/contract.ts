@@ -26,3 +26,10 @@ export function workflowIdFor(incidentId: string): string {
 export function followUpWorkflowIdFor(incidentId: string): string {
   return `follow-ups-${incidentId}`;
 }
+
+/**
+ * The one patch a run of the incident workflow started from 0.6.0 on records: it stands for every
+ * patch before it (each of those recorded a marker and a TemporalChangeVersion upsert of its own).
+ * A later change that needs versioning takes a patch of its own, after this one.
+ */
+export const CURRENT_RUNS_PATCH = 'firebreak-0.6.0';

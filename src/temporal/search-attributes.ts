@@ -1,4 +1,5 @@
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineSearchAttributeKey, SearchAttributeType, type SearchAttributePair } from '@temporalio/common';
+import type { IncidentState } from '../domain/incident';
 
 /**
  * Custom search attributes that make incidents findable in the Temporal UI. Every server
@@ -21,4 +22,23 @@ const CLI_TYPE_NAMES: Record<string, string> = {
 /** `Name=Type` pairs for `temporal server start-dev --search-attribute`. */
 export function searchAttributeCliFlags(): string[] {
   return Object.values(SEARCH_ATTRIBUTES).flatMap((key) => ['--search-attribute', `${key.name}=${CLI_TYPE_NAMES[key.type]}`]);
+}
+
+/** An incident's search attributes, as its workflow upserts them. */
+export function incidentSearchAttributes(state: IncidentState): SearchAttributePair[] {
+  return [
+    { key: SEARCH_ATTRIBUTES.phase, value: state.phase },
+    { key: SEARCH_ATTRIBUTES.severity, value: state.severity },
+    { key: SEARCH_ATTRIBUTES.source, value: state.source },
+    { key: SEARCH_ATTRIBUTES.escalationLevel, value: state.escalationLevel },
+    { key: SEARCH_ATTRIBUTES.commander, value: state.roles.commander?.person ?? '' },
+  ];
+}
+
+/**
+ * The pairs whose value differs from the one last upserted, by attribute name (every pair when
+ * nothing was). Each upsert is a write to Temporal's visibility store, however little it changes.
+ */
+export function changedSearchAttributes(pairs: readonly SearchAttributePair[], lastUpserted: ReadonlyMap<string, unknown>): SearchAttributePair[] {
+  return pairs.filter(({ key, value }) => !lastUpserted.has(key.name) || lastUpserted.get(key.name) !== value);
 }

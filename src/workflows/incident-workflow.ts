@@ -68,8 +68,8 @@ import { followUpsOf } from '../domain/follow-up';
 import { STEP_ACTIONS } from '../domain/timeline-steps';
 import { chainFor } from '../domain/policy';
 import { affectedCountsOf, clocksRejection, filingRejection, settleClocks } from '../domain/regulatory';
-import { CONTINUE_AS_NEW_AFTER_EVENTS, followUpWorkflowIdFor, QUIET_BEFORE_CONTINUE_AS_NEW_MS } from '../temporal/contract';
-import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
+import { CONTINUE_AS_NEW_AFTER_EVENTS, CURRENT_RUNS_PATCH, followUpWorkflowIdFor, QUIET_BEFORE_CONTINUE_AS_NEW_MS } from '../temporal/contract';
+import { changedSearchAttributes, incidentSearchAttributes } from '../temporal/search-attributes';
 import {
   acknowledgeUpdate,
   addNoteUpdate,
@@ -111,10 +111,16 @@ import { notify, recordIncident, recordIncidentLocally } from './activity-proxie
  */
 export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<IncidentState> {
   const policy = input.policy;
+  // A run started from 0.6.0 on takes every earlier patch with this one marker. Core adds a
+  // TemporalChangeVersion upsert to each patch marker, each a write to Temporal's visibility store:
+  // a new run made six of each before it did anything (pitfall 54). Such a run also upserts only the
+  // search attributes that changed. Older runs replay by their own markers.
+  const current = patched(CURRENT_RUNS_PATCH);
+  const since = (patchId: string) => current || patched(patchId);
   // Incidents started before 0.3.0 replay under the rules they ran with: past the top of the chain
   // nothing more was paged, and a stage's SLA was only judged once the stage had finished.
-  const escalationRule = { legacy: !patched('escalation-never-silent') };
-  const stageSlaTimers = patched('stage-sla-timers');
+  const escalationRule = { legacy: !since('escalation-never-silent') };
+  const stageSlaTimers = since('stage-sla-timers');
   let state: IncidentState = input.carried?.state ?? openIncident(input, policy, new Date());
   const appliedUpdateIds = new Set(input.carried?.appliedUpdateIds ?? []);
 
@@ -130,7 +136,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   // the next task replays it from the first event, longer each time (pitfall 35). From 0.4.0 a run
   // past its threshold waits for a quiet moment with no alert; the lifecycle and its watchers run
   // on meanwhile, and Temporal's own suggestion still ends the run in a storm that never pauses.
-  const continueWhenQuiet = patched('continue-when-quiet');
+  const continueWhenQuiet = since('continue-when-quiet');
   let alertsReceived = 0;
   let quietPastThreshold = false;
   const shouldContinueAsNew = () => workflowInfo().continueAsNewSuggested || (pastThreshold() && (!continueWhenQuiet || quietPastThreshold));
@@ -149,12 +155,14 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   // audit chain in either order, and under load an acknowledgement's entries came before the
   // opening's (pitfall 36). A publish asked for while another waits to start is that one: it reads
   // the state when it starts, so it carries both changes.
-  const publishInOrder = patched('publish-in-order');
+  const publishInOrder = since('publish-in-order');
   // From 0.5.0 a publish runs as a local activity, so a decision waits for no activity task
   // (bench M3). Not one that carries a playbook's step or task entries: the timeline reads those
   // from the activity's input in history, and a local activity's marker keeps only its result.
-  const publishLocally = patched('publish-locally');
+  const publishLocally = since('publish-locally');
   let publishing: Promise<void> = Promise.resolve();
+  // What this run last upserted, by attribute name: a publish upserts only what changed (0.6.0).
+  const upserted = new Map<string, unknown>();
   let waiting: Promise<void> | undefined;
   function publish(): Promise<void> {
     if (!publishInOrder) return publishNow();
@@ -177,13 +185,10 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
       audit({ entryKey: `sla-breach:${breach.deadline}:${breach.phase}`, action: 'sla_breach', details: { ...breach } });
     }
     auditedBreaches = state.slaBreaches.length;
-    upsertSearchAttributes([
-      { key: SEARCH_ATTRIBUTES.phase, value: state.phase },
-      { key: SEARCH_ATTRIBUTES.severity, value: state.severity },
-      { key: SEARCH_ATTRIBUTES.source, value: state.source },
-      { key: SEARCH_ATTRIBUTES.escalationLevel, value: state.escalationLevel },
-      { key: SEARCH_ATTRIBUTES.commander, value: state.roles.commander?.person ?? '' },
-    ]);
+    const attributes = incidentSearchAttributes(state);
+    const changed = current ? changedSearchAttributes(attributes, upserted) : attributes;
+    if (changed.length > 0) upsertSearchAttributes(changed);
+    for (const { key, value } of changed) upserted.set(key.name, value);
     // The chain's head comes back in the activity's result, so history holds it and replay gives
     // it back: no command changes. Results from before 0.5.0 are empty and leave the state as it is.
     const local = publishLocally && !pendingAudit.some((entry) => STEP_ACTIONS.has(entry.action));
@@ -263,7 +268,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   // deadline, though the signal may have landed, and the sender's retry sends it again, often after
   // more than the recent alerts recordAlert looks at. 0.4.0 remembers every alert id of the run and
   // hands the latest ones to the next run.
-  const alertIdsRemembered = patched('alert-ids-remembered');
+  const alertIdsRemembered = since('alert-ids-remembered');
   const seenAlertIds = new Set(input.carried?.alertIds ?? state.recentAlerts.map((a) => a.alertId));
   setHandler(alertSignal, (alert) => {
     alertsReceived += 1;
@@ -345,7 +350,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   });
   decision(declareRegimeUpdate, ({ decision: d }) => regimeRejection(state, d.regime) ?? clocksRejection(d.regime, d.clocks, affectedCountsOf(d)), ({ decision: d }) => {
     // Since 0.3.0 a regime's stages may depend on the affected counts (HIPAA), settled here.
-    state = startClocks(state, patched('regulatory-corrections') ? settleClocks(d.clocks, affectedCountsOf(d)) : d.clocks);
+    state = startClocks(state, since('regulatory-corrections') ? settleClocks(d.clocks, affectedCountsOf(d)) : d.clocks);
     clocksChanged += 1;
   });
   decision(determineMaterialityUpdate, () => materialityRejection(state), ({ decision: d, principal }) => {
@@ -401,7 +406,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   // coroutine runs only after this one in the same activation. 0.4.0 waits them out; the marker
   // appears only in runs where it happened, so other histories replay unchanged.
   const quiet = () => settled() && !watchers.some((w) => w.due());
-  while (!quiet() && patched('settle-before-end')) {
+  while (!quiet() && since('settle-before-end')) {
     await condition(quiet);
     await publish();
   }
@@ -414,7 +419,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     });
     // The review's action items outlive the incident (0.4.0): a workflow of their own tracks them.
     const followUps = followUpsOf(state, policy);
-    if (followUps && patched('follow-ups')) {
+    if (followUps && since('follow-ups')) {
       await startChild(followUpWorkflow, {
         workflowId: followUpWorkflowIdFor(state.incidentId),
         args: [{ initial: followUps, continueAsNewAfterEvents: CONTINUE_AS_NEW_AFTER_EVENTS }],

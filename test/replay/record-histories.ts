@@ -51,7 +51,7 @@ import {
 import { alice, maria } from '../support/principals';
 import { createTestWorker, createTimeSkippingEnv, RecordingActivities, withIncident } from '../support/time-skipping';
 
-export const FIXTURE_VERSION = '0.5.0';
+export const FIXTURE_VERSION = '0.6.0';
 export const FIXTURE_DIR = path.join(__dirname, '..', 'fixtures', 'histories');
 const host: Asset = { kind: 'host', id: 'web-01' };
 

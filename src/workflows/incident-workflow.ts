@@ -115,8 +115,8 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   // TemporalChangeVersion upsert to each patch marker, each a write to Temporal's visibility store:
   // a new run made six of each before it did anything (pitfall 54). Such a run also upserts only the
   // search attributes that changed. Older runs replay by their own markers.
-  const current = patched(CURRENT_RUNS_PATCH);
-  const since = (patchId: string) => current || patched(patchId);
+  const startedOn060 = patched(CURRENT_RUNS_PATCH);
+  const since = (patchId: string) => startedOn060 || patched(patchId);
   // Incidents started before 0.3.0 replay under the rules they ran with: past the top of the chain
   // nothing more was paged, and a stage's SLA was only judged once the stage had finished.
   const escalationRule = { legacy: !since('escalation-never-silent') };
@@ -186,7 +186,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     }
     auditedBreaches = state.slaBreaches.length;
     const attributes = incidentSearchAttributes(state);
-    const changed = current ? changedSearchAttributes(attributes, upserted) : attributes;
+    const changed = startedOn060 ? changedSearchAttributes(attributes, upserted) : attributes;
     if (changed.length > 0) upsertSearchAttributes(changed);
     for (const { key, value } of changed) upserted.set(key.name, value);
     // The chain's head comes back in the activity's result, so history holds it and replay gives

@@ -15,7 +15,9 @@
  *   npm run build && node dist/bench/m5-recovery.js [incidents=1000] [concurrency=100]
  */
 import { machine, numericArgs, pct, post, ratio, run, sendAlert, sleep, startStack, table, timed, waitForIncidents, waitUntil, type BenchStack } from './harness';
+import { temporal } from '@temporalio/proto';
 import { eventRelayWorkflowId } from '../src/worker/incident-worker';
+import { workflowIdFor } from '../src/temporal/contract';
 import { bumpUpdate, countQuery, tickSignal, trivialWorkflow } from './workflows/trivial';
 
 const [incidents = 1_000, concurrency = 100] = numericArgs(1_000, 100);
@@ -58,6 +60,23 @@ async function settle(stack: BenchStack): Promise<void> {
     // stopped already
   }
   await stack.waitIdle();
+}
+
+/**
+ * Where each workflow's last workflow task went before the kill: to its worker's sticky queue (after
+ * a kill the server waits out the sticky schedule-to-start time-out, 10 s, before it sends the next
+ * task elsewhere) or to the shared queue, and how many had a workflow task time out.
+ */
+async function lastTaskQueues(client: BenchStack['client'], workflowIds: string[]): Promise<{ sticky: number; timedOut: number }> {
+  let sticky = 0;
+  let timedOut = 0;
+  await timed(workflowIds.length, 32, async (i) => {
+    const events = (await client.workflow.getHandle(workflowIds[i]!).fetchHistory()).events ?? [];
+    const scheduled = events.filter((e) => e.workflowTaskScheduledEventAttributes).at(-1);
+    if (scheduled?.workflowTaskScheduledEventAttributes?.taskQueue?.kind === temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_STICKY) sticky += 1;
+    if (events.some((e) => e.workflowTaskTimedOutEventAttributes)) timedOut += 1;
+  });
+  return { sticky, timedOut };
 }
 
 /** Binds every trivial workflow to the current worker with a signal (see below) and waits until each counted it. */
@@ -106,6 +125,7 @@ run(async () => {
     await waitForIncidents(stack.pool, 'm5-key-', incidents);
     await settle(stack);
     const before = await stack.workerLoad();
+    const incidentQueues = await lastTaskQueues(client, ids.map((id) => workflowIdFor(id)));
 
     // Firebreak: an acknowledge per incident. The API gives up on a workflow after 30 s with a 503;
     // a client retries, and a retry may find its first attempt applied after all (409, already
@@ -126,6 +146,7 @@ run(async () => {
     // leaves no trace in history, nor the worker it ran on, and the server keeps routing to the
     // first worker's queue, which it knows to be gone.
     await bindTrivial(stack, 1);
+    const trivialQueues = await lastTaskQueues(client, Array.from({ length: incidents }, (_, i) => `m5-trivial-${i}`));
     const raw = await recover(stack, 'SIGKILL', 'raw executeUpdate, trivial workflow', async (i) => {
       const count = await client.workflow.getHandle(`m5-trivial-${i}`).executeUpdate(bumpUpdate, { args: [{}] });
       if (count !== 2) throw new Error(`trivial workflow ${i} counted ${count}`);
@@ -164,6 +185,9 @@ run(async () => {
         '',
         `Seconds count from the signal; after a SIGTERM the new worker starts once the old one has exited. Before the SIGKILL the worker had ${before.cachedWorkflows} workflows cached, ${(before.rss / 1024 / 1024).toFixed(0)} MiB RSS; ` +
           `afterwards ${triage.n} of ${incidents} incidents showed phase triage in the read model, and after the SIGTERM ${noted.n} of ${incidents} showed both notes.`,
+        '',
+        `Before the SIGKILL, the last workflow task of ${incidentQueues.sticky} of ${incidents} incidents went to the worker's sticky queue (${incidentQueues.timedOut} had a workflow task time out), ` +
+          `of ${trivialQueues.sticky} of ${incidents} trivial workflows (${trivialQueues.timedOut}); before the sticky time-out (10 s) ${firebreak.done.filter((s) => s < 10).length} incidents and ${raw.done.filter((s) => s < 10).length} trivial workflows moved.`,
         '',
         `ratio (Firebreak / raw) after SIGKILL: ${ratios(firebreak, raw)}`,
         `ratio (Firebreak / raw) after SIGTERM: ${ratios(firebreakGraceful, rawGraceful)}`,

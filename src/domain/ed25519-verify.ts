@@ -1,8 +1,8 @@
 /**
  * Ed25519 verification against a trusted public key, with that key's table of multiples built
- * once. `@noble/curves` checks [S]B = R + [k]A as its `ed25519.verify` does (ZIP 215 rules, its
- * default), but that function parses A afresh on every call and multiplies it bit by bit: about
- * 1.4 ms of a workflow thread's CPU per decision. The workers trust one or two keys, so each is
+ * once. It checks [S]B = R + [k]A with `@noble/curves`' points, as `ed25519.verify` does (ZIP 215
+ * rules, its default); that function parses A afresh on every call and multiplies it bit by bit:
+ * about 1.4 ms of a workflow thread's CPU per decision. The workers trust one or two keys, so each is
  * parsed once and given a window-8 table, as the curve's base point has, and a check costs about
  * 0.3 ms. A test holds this to `ed25519.verify`'s answers, valid and forged
  * (test/domain/ed25519-verify).

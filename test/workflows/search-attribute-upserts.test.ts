@@ -1,3 +1,4 @@
+import { defaultPayloadConverter } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DEFAULT_POLICY } from '../../src/domain/policy';
 import { CURRENT_RUNS_PATCH } from '../../src/temporal/contract';
@@ -32,7 +33,7 @@ describe('search attribute upserts (time-skipping)', () => {
       const { events } = await handle.fetchHistory();
       const patches = events!
         .filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch')
-        .map((e) => JSON.parse(Buffer.from(e.markerRecordedEventAttributes!.details!['patch-data']!.payloads![0]!.data!).toString()).id);
+        .map((e) => defaultPayloadConverter.fromPayload<{ id: string }>(e.markerRecordedEventAttributes!.details!['patch-data']!.payloads![0]!).id);
       expect(patches).toEqual([CURRENT_RUNS_PATCH]);
 
       // Which attributes each upsert carried, in order, and which update each followed.

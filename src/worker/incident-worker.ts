@@ -20,6 +20,7 @@ import type { DecisionKeyring } from '../domain/decision-signature';
 import { TASK_QUEUE } from '../temporal/contract';
 import { incidentWorkflowCode, type WorkflowCodeLog } from './prebuilt-bundle';
 import { createReplayWorker, replayBundleOf, withReplayWorker } from './replay-worker';
+import { stickyTimeoutFromEnvironment } from './sticky-timeout';
 import type { EventRelayInput } from '../workflows/event-relay-workflow';
 
 export interface IncidentWorkerOptions {
@@ -44,6 +45,8 @@ export interface IncidentWorkerOptions {
   workflowCodeLog?: WorkflowCodeLog;
   /** How many workflows stay cached between tasks; by default the SDK's, which grows with the heap limit. */
   maxCachedWorkflows?: number;
+  /** How long a task waits on this worker's sticky queue before another worker may take it (FIREBREAK_STICKY_TIMEOUT_MS, default 3 s; see sticky-timeout.ts). */
+  stickyTimeoutMs?: number;
   /** Replays this process runs at once on the replay queue (FIREBREAK_REPLAY_CONCURRENCY, default 2); 0 serves none. */
   maxConcurrentReplays?: number;
   /** The lifecycle event relay: started (or joined) at worker creation unless `false`. */
@@ -122,6 +125,7 @@ export async function createIncidentWorker(options: IncidentWorkerOptions): Prom
     },
     workflowBundle,
     ...(options.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: options.maxCachedWorkflows } : {}),
+    stickyQueueScheduleToStartTimeout: options.stickyTimeoutMs ?? stickyTimeoutFromEnvironment(),
   });
   if (options.eventRelay !== false) await ensureEventRelay(client, taskQueue, options.eventRelay);
   if (options.maxConcurrentReplays === 0) return worker;

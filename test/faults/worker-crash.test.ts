@@ -1,4 +1,8 @@
+import { temporal } from '@temporalio/proto';
+import { tsToMs } from '@temporalio/common/lib/time';
 import { seconds } from '../../src/domain/duration';
+import { workflowIdFor } from '../../src/temporal/contract';
+import { DEFAULT_STICKY_TIMEOUT_MS } from '../../src/worker/sticky-timeout';
 import { DEFAULT_POLICY, type PolicyTable } from '../../src/domain/policy';
 import { waitFor } from '../../src/net';
 import { uniqueKey } from '../support/stack';
@@ -77,6 +81,45 @@ describe('worker crashes', () => {
     const closed = await post(`/v1/incidents/${id}/close`, stack.keys.manager, { resolution: 'resolved', summary: 'contained and restored' });
     expect(closed.status).toBe(200);
     expect(closed.body.phase).toBe('closed');
+  });
+
+  it("SIGKILL of the worker holding an incident: the next alert waits on the dead worker's sticky queue for Firebreak's sticky time-out, not the SDK's 10 s, and is counted once", async () => {
+    const dedupKey = uniqueKey('sticky');
+    const alert = (n: number) => ({ source: 'ids', sourceRef: uniqueKey(`evt${n}`), title: 'Beaconing to a known C2 domain', severity: 'medium', dedupKey });
+    const opened = await post('/v1/alerts', stack.keys.integration, alert(1));
+    const id = opened.body.incidentId;
+    // The acknowledge leaves the incident cached in this worker, its next task bound to the worker's sticky queue.
+    expect((await post(`/v1/incidents/${id}/acknowledge`, stack.keys.manager, {})).status).toBe(200);
+    // Killed idle: a task the worker had started would wait out the workflow task time-out instead.
+    await waitFor('the incident idle', async () => {
+      const { raw } = await stack.temporal.workflow.getHandle(workflowIdFor(id)).describe();
+      if (raw.pendingWorkflowTask || raw.pendingActivities?.length) throw new Error('a task or activity pending');
+    }, 20_000, 100);
+
+    await worker.kill('SIGKILL');
+    // Temporal takes the signal with no worker up; its workflow task goes to the dead worker's queue.
+    const second = await post('/v1/alerts', stack.keys.integration, alert(2));
+    expect(second.status).toBe(202);
+    expect(second.body).toMatchObject({ incidentId: id, deduplicated: true });
+    worker = await stack.startWorker();
+    const counted = await waitFor('the second alert counted', async () => {
+      const s = await state(id);
+      if (s.alertCount !== 2) throw new Error(`alertCount ${s.alertCount}`);
+      return s;
+    }, 60_000, 250);
+    expect(counted).toMatchObject({ phase: 'triage', alertCount: 2 });
+
+    // The history shows the wait: a task scheduled on the sticky queue, timed out before it started.
+    const events = (await stack.temporal.workflow.getHandle(workflowIdFor(id)).fetchHistory()).events ?? [];
+    const byId = new Map(events.map((e) => [Number(e.eventId), e]));
+    const timedOut = events.filter((e) => e.workflowTaskTimedOutEventAttributes?.timeoutType === temporal.api.enums.v1.TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START);
+    expect(timedOut).toHaveLength(1);
+    const scheduled = byId.get(Number(timedOut[0]!.workflowTaskTimedOutEventAttributes!.scheduledEventId))!;
+    expect(scheduled.workflowTaskScheduledEventAttributes?.taskQueue?.kind).toBe(temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_STICKY);
+    const waitedMs = tsToMs(timedOut[0]!.eventTime) - tsToMs(scheduled.eventTime);
+    expect(waitedMs).toBeGreaterThanOrEqual(DEFAULT_STICKY_TIMEOUT_MS - 100);
+    expect(waitedMs).toBeLessThan(DEFAULT_STICKY_TIMEOUT_MS + 3_000);
+    console.info(`the task waited ${waitedMs} ms on the dead worker's sticky queue`);
   });
 
   it('all workers down past an escalation deadline: it fires once soon after a worker starts, and a second restart does not repeat it', async () => {

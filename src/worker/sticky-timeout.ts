@@ -1,0 +1,19 @@
+/**
+ * How long a workflow task may wait on a worker's sticky queue before the server hands it to the
+ * shared queue, where any worker replays the history and takes it. After a worker dies without a
+ * word (SIGKILL, OOM, a lost node), every incident it had cached waits this long before it moves
+ * again: its next decision, alert or timer. The SDK's default is 10 s; Firebreak's is 3 s, so an
+ * escalation due on a dead worker is late by 3 s, not 10. The price: a task that waits longer than
+ * this on a worker that is alive but busy is replayed from its whole history by whichever worker
+ * takes it (bench/RESULTS.md measures both).
+ */
+export const DEFAULT_STICKY_TIMEOUT_MS = 3_000;
+
+export function stickyTimeoutFromEnvironment(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.FIREBREAK_STICKY_TIMEOUT_MS;
+  if (raw === undefined || raw === '') return DEFAULT_STICKY_TIMEOUT_MS;
+  const ms = Number(raw);
+  // Under a second, a worker that is merely busy would lose most of its tasks to replays.
+  if (!Number.isInteger(ms) || ms < 1_000) throw new Error(`FIREBREAK_STICKY_TIMEOUT_MS: a whole number of milliseconds, at least 1000, not ${raw}`);
+  return ms;
+}

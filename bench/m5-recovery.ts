@@ -14,11 +14,12 @@
  *
  *   npm run build && node dist/bench/m5-recovery.js [incidents=1000] [concurrency=100]
  */
-import { machine, numericArgs, pct, post, ratio, run, sendAlert, sleep, startStack, table, timed, waitForIncidents, waitUntil, type BenchStack } from './harness';
+import { machine, numericArgs, pct, phase, post, ratio, run, sendAlert, sleep, startStack, table, timed, waitForIncidents, waitUntil, withCpu, type BenchStack, type ProcessRole } from './harness';
 import { temporal } from '@temporalio/proto';
 import { eventRelayWorkflowId } from '../src/worker/incident-worker';
 import { workflowIdFor } from '../src/temporal/contract';
 import { stateQuery } from '../src/workflows/messages';
+import { stickyTimeoutFromEnvironment } from '../src/worker/sticky-timeout';
 import { bumpUpdate, countQuery, tickSignal, trivialWorkflow } from './workflows/trivial';
 
 const [incidents = 1_000, concurrency = 100] = numericArgs(1_000, 100);
@@ -33,28 +34,35 @@ interface Recovery {
   /** Seconds from the kill until each workflow had answered, sorted. */
   done: number[];
   retries: number;
+  /** CPU seconds each role used from the signal until the last workflow answered (the new worker's included). */
+  cpu: Record<ProcessRole, number>;
 }
 
 /**
  * Stops the worker (SIGKILL or SIGTERM), starts another, and runs `progress` on every workflow, timing
  * from the signal. Just before, `ping` has the worker answer a query: after a SIGKILL the server
- * waits out the sticky time-out (10 s) for a worker's sticky queue only if that queue saw a poll in
- * the last 10 s, and treats an older one as gone at once (pitfall 55). Both populations are killed
+ * waits out a worker's sticky time-out for its sticky queue only if that queue saw a poll in the
+ * last 10 s, and treats an older one as gone at once (pitfall 55). Both populations are killed
  * as a busy worker would be, whatever the setup's last task left behind.
  */
 async function recover(stack: BenchStack, stop: Stop, name: string, ping: () => Promise<unknown>, progress: (i: number) => Promise<number>): Promise<Recovery> {
   await ping();
-  const killed = performance.now();
-  const stopped = stop === 'SIGKILL' ? stack.workerProcess!.kill() : stack.workerProcess!.terminate();
-  const restarting = stopped.then(() => stack.startWorkerProcess()).then(() => (performance.now() - killed) / 1000);
   const done: number[] = [];
   let retries = 0;
-  await timed(incidents, concurrency, async (i) => {
-    retries += await progress(i);
-    done.push((performance.now() - killed) / 1000);
-  });
+  let restarting!: Promise<number>;
+  // Under --cpu-prof the phase is named for profile-summary's --phase: sigkill-firebreak, sigterm-raw.
+  const { cores, seconds } = await withCpu(() => phase(`${stop.toLowerCase()}-${name.startsWith('Firebreak') ? 'firebreak' : 'raw'}`, async () => {
+    const killed = performance.now();
+    const stopped = stop === 'SIGKILL' ? stack.workerProcess!.kill() : stack.workerProcess!.terminate();
+    restarting = stopped.then(() => stack.startWorkerProcess()).then(() => (performance.now() - killed) / 1000);
+    await timed(incidents, concurrency, async (i) => {
+      retries += await progress(i);
+      done.push((performance.now() - killed) / 1000);
+    });
+  }));
   const workerReady = await restarting;
-  return { name, stop, workerReady, done: done.sort((a, b) => a - b), retries };
+  const cpu = Object.fromEntries(Object.entries(cores).map(([role, c]) => [role, c * seconds])) as Record<ProcessRole, number>;
+  return { name, stop, workerReady, done: done.sort((a, b) => a - b), retries, cpu };
 }
 
 /**
@@ -72,8 +80,8 @@ async function settle(stack: BenchStack): Promise<void> {
 
 /**
  * Where each workflow's last workflow task went before the kill: to its worker's sticky queue (after
- * a kill the server waits out the sticky schedule-to-start time-out, 10 s, before it sends the next
- * task elsewhere) or to the shared queue, and how many had a workflow task time out.
+ * a kill the server waits out the worker's sticky schedule-to-start time-out before it sends the
+ * next task elsewhere) or to the shared queue, and how many had a workflow task time out.
  */
 async function lastTaskQueues(client: BenchStack['client'], workflowIds: string[]): Promise<{ sticky: number; timedOut: number }> {
   let sticky = 0;
@@ -182,7 +190,12 @@ run(async () => {
     await settle(stack);
     const { rows: [noted] } = await stack.pool.query(`SELECT count(*)::int AS n FROM incidents WHERE dedup_key LIKE 'm5-key-%' AND (state->>'noteCount')::int = 2`);
 
+    const incidentSticky = stickyTimeoutFromEnvironment() / 1000;
     const row = (r: Recovery) => [r.stop, r.name, r.workerReady.toFixed(1), r.done[0]!.toFixed(1), pct(r.done, 0.5).toFixed(1), pct(r.done, 0.99).toFixed(1), r.done.at(-1)!.toFixed(1), r.retries];
+    // Where the recovery's work ran: CPU per workflow moved, by process. The API runs in the load generator.
+    const cpuRoles: ProcessRole[] = ['load generator', 'worker', 'Temporal', 'PostgreSQL'];
+    const cpuMs = (r: Recovery, role: ProcessRole) => (r.cpu[role] * 1000) / incidents;
+    const cpuRow = (r: Recovery) => [r.stop, r.name, ...cpuRoles.map((role) => cpuMs(r, role).toFixed(1)), cpuRoles.reduce((sum, role) => sum + cpuMs(r, role), 0).toFixed(1)];
     const ratios = (f: Recovery, r: Recovery) => `all moved ${ratio(f.done.at(-1)!, r.done.at(-1)!)}, half moved ${ratio(pct(f.done, 0.5), pct(r.done, 0.5))}`;
     console.log(
       [
@@ -193,11 +206,17 @@ run(async () => {
           [row(firebreak), row(raw), row(firebreakGraceful), row(rawGraceful)],
         ),
         '',
+        'CPU per workflow moved, ms, from the signal until the last one answered (the load generator runs the API and the clients):',
+        '',
+        table(['worker stopped by', 'path', ...cpuRoles, 'total'], [cpuRow(firebreak), cpuRow(raw), cpuRow(firebreakGraceful), cpuRow(rawGraceful)]),
+        '',
         `Seconds count from the signal; after a SIGTERM the new worker starts once the old one has exited. Before the SIGKILL the worker had ${before.cachedWorkflows} workflows cached, ${(before.rss / 1024 / 1024).toFixed(0)} MiB RSS; ` +
           `afterwards ${triage.n} of ${incidents} incidents showed phase triage in the read model, and after the SIGTERM ${noted.n} of ${incidents} showed both notes.`,
         '',
         `Before the SIGKILL, the last workflow task of ${incidentQueues.sticky} of ${incidents} incidents went to the worker's sticky queue (${incidentQueues.timedOut} had a workflow task time out), ` +
-          `of ${trivialQueues.sticky} of ${incidents} trivial workflows (${trivialQueues.timedOut}); before the sticky time-out (10 s) ${firebreak.done.filter((s) => s < 10).length} incidents and ${raw.done.filter((s) => s < 10).length} trivial workflows moved.`,
+          `of ${trivialQueues.sticky} of ${incidents} trivial workflows (${trivialQueues.timedOut}). ` +
+          `The incidents' worker has Firebreak's sticky time-out (${incidentSticky} s, FIREBREAK_STICKY_TIMEOUT_MS), the trivial workflows' the SDK's default (10 s): ` +
+          `${firebreak.done.filter((s) => s < incidentSticky).length} incidents and ${raw.done.filter((s) => s < 10).length} trivial workflows moved before their time-out.`,
         '',
         `ratio (Firebreak / raw) after SIGKILL: ${ratios(firebreak, raw)}`,
         `ratio (Firebreak / raw) after SIGTERM: ${ratios(firebreakGraceful, rawGraceful)}`,

@@ -9,7 +9,9 @@
  * The domain's rules, the message and search attribute definitions, the retry policies, the
  * trusted keys and the libraries they use are. Modules that proxy activities or hold a run's state
  * (src/workflows/*-phase, incident-run, watchers) are not. Loading order does not matter to
- * replay: none of these modules issues a command.
+ * replay: none of these modules issues a command. One module is here for its effect, not its
+ * exports: stack-trace-limit sets the sandbox's `Error.stackTraceLimit`, which only a module loaded
+ * before the worker freezes the sandbox's globals can.
  */
 import '../domain/asset';
 import '../domain/containment-plan-digest';
@@ -35,4 +37,5 @@ import '../temporal/contract';
 import '../temporal/search-attributes';
 import './messages';
 import './retry-policies';
+import './stack-trace-limit';
 import './trusted-decision-keys';

@@ -3,9 +3,10 @@
  * shared queue, where any worker replays the history and takes it. After a worker dies without a
  * word (SIGKILL, OOM, a lost node), every incident it had cached waits this long before it moves
  * again: its next decision, alert or timer. The SDK's default is 10 s; Firebreak's is 3 s, so an
- * escalation due on a dead worker is late by 3 s, not 10. The price: a task that waits longer than
- * this on a worker that is alive but busy is replayed from its whole history by whichever worker
- * takes it (bench/RESULTS.md measures both).
+ * escalation due on a dead worker is late by up to 3 s, not 10 (a task the worker had started
+ * waits for the workflow task time-out instead: docs/temporal-pitfalls.md, 56). The price: a task
+ * that waits longer than this on a worker that is alive but busy is replayed from its whole history
+ * by whichever worker takes it (bench/RESULTS.md measures both).
  */
 export const DEFAULT_STICKY_TIMEOUT_MS = 3_000;
 

@@ -7,8 +7,9 @@ import { createTimeSkippingEnv, withIncident } from '../support/time-skipping';
 
 /**
  * The workflow sandbox keeps five frames of every stack it captures (src/workflows/stack-trace-limit.ts):
- * the SDK captures one for each promise a workflow makes, and ten made that a third of a rebuilt
- * incident's cost. The stack-trace query must still say where an incident waits.
+ * the SDK captures one for each promise a workflow makes, and with ten that took about a third of
+ * the workflow thread while a new worker rebuilt incidents from their histories. The stack-trace
+ * query must still say where an incident waits.
  */
 describe('stack traces in the workflow sandbox (time-skipping)', () => {
   let env: TestWorkflowEnvironment;

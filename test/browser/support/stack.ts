@@ -13,6 +13,8 @@ export interface BrowserStack {
   keys: Record<DevKeyRole, string>;
   /** Everything the stack printed so far. */
   output(): string;
+  /** The error and fatal lines of its log so far (pino's levels 50 and 60), for a failure's message. */
+  loggedErrors(): string[];
   /** A call to the API with one of the stack's keys, as an integration or a script makes it. */
   api(method: string, route: string, key: DevKeyRole, body?: unknown): Promise<{ status: number; body: any }>;
   /** Ctrl-C, as a user stops `make up`; the data folder goes with it. */
@@ -42,6 +44,7 @@ export async function startBrowserStack(): Promise<BrowserStack> {
     oidcUrl,
     keys,
     output: () => stack.output,
+    loggedErrors: () => stack.output.split('\n').filter((line) => /"level":(50|60)\b/.test(line)),
     async api(method, route, key, body) {
       const res = await fetch(`${url}${route}`, {
         method,

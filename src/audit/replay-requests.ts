@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import type { TemporalGate } from '../temporal/reachability';
+import { wholeNumberSetting } from '../whole-number-setting';
 import type { replayAuditWorkflow } from '../workflows/audit-workflows';
 
 /** Replays run on a task queue of their own, next to the incidents' one, so they never hold up an incident. */
@@ -29,11 +30,7 @@ export interface ReplayRequestOptions {
 }
 
 function answerWithinFromEnvironment(): number {
-  const raw = process.env.FIREBREAK_REPLAY_ANSWER_WITHIN_MS;
-  if (raw === undefined || raw === '') return DEFAULT_ANSWER_WITHIN_MS;
-  const ms = Number(raw);
-  if (!Number.isInteger(ms) || ms < 0) throw new Error(`FIREBREAK_REPLAY_ANSWER_WITHIN_MS: a whole number of milliseconds, not ${raw}`);
-  return ms;
+  return wholeNumberSetting(process.env, 'FIREBREAK_REPLAY_ANSWER_WITHIN_MS', DEFAULT_ANSWER_WITHIN_MS, { unit: 'milliseconds' });
 }
 
 /**

@@ -8,16 +8,13 @@ import { HistorySource } from '../audit/history-source';
 import { createReplayActivities } from '../audit/replay-activity';
 import { replayTaskQueueFor } from '../audit/replay-requests';
 import { incidentWorkflowCode } from './prebuilt-bundle';
+import { wholeNumberSetting } from '../whole-number-setting';
 
 /** How many replays one worker runs at once unless FIREBREAK_REPLAY_CONCURRENCY says otherwise. */
 export const DEFAULT_REPLAY_CONCURRENCY = 2;
 
 export function replayConcurrencyFromEnvironment(env: NodeJS.ProcessEnv = process.env): number {
-  const raw = env.FIREBREAK_REPLAY_CONCURRENCY;
-  if (raw === undefined || raw === '') return DEFAULT_REPLAY_CONCURRENCY;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`FIREBREAK_REPLAY_CONCURRENCY: a whole number of at least 1, not ${raw}`);
-  return n;
+  return wholeNumberSetting(env, 'FIREBREAK_REPLAY_CONCURRENCY', DEFAULT_REPLAY_CONCURRENCY, { min: 1 });
 }
 
 export interface ReplayWorkerOptions {

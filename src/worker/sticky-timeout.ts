@@ -1,3 +1,5 @@
+import { wholeNumberSetting } from '../whole-number-setting';
+
 /**
  * How long a workflow task may wait on a worker's sticky queue before the server hands it to the
  * shared queue, where any worker replays the history and takes it. After a worker dies without a
@@ -11,10 +13,6 @@
 export const DEFAULT_STICKY_TIMEOUT_MS = 3_000;
 
 export function stickyTimeoutFromEnvironment(env: NodeJS.ProcessEnv = process.env): number {
-  const raw = env.FIREBREAK_STICKY_TIMEOUT_MS;
-  if (raw === undefined || raw === '') return DEFAULT_STICKY_TIMEOUT_MS;
-  const ms = Number(raw);
   // Under a second, a worker that is merely busy would lose most of its tasks to replays.
-  if (!Number.isInteger(ms) || ms < 1_000) throw new Error(`FIREBREAK_STICKY_TIMEOUT_MS: a whole number of milliseconds, at least 1000, not ${raw}`);
-  return ms;
+  return wholeNumberSetting(env, 'FIREBREAK_STICKY_TIMEOUT_MS', DEFAULT_STICKY_TIMEOUT_MS, { min: 1_000, unit: 'milliseconds' });
 }

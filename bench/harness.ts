@@ -699,10 +699,11 @@ export function machineBusySeconds(): number {
 }
 
 /**
- * Runs `measure`, and says how many cores each role of the process tree used meanwhile, and how
- * many the whole machine was busy (other processes than the benchmark's included).
+ * Runs `measure`, and says how many cores each role of the process tree used meanwhile (and the CPU
+ * seconds that makes), and how many the whole machine was busy (other processes than the
+ * benchmark's included).
  */
-export async function withCpu<T>(measure: () => Promise<T>): Promise<{ result: T; seconds: number; cores: Record<ProcessRole, number>; machineCores: number; perProcess: Array<{ pid: number; role: ProcessRole; cores: number }> }> {
+export async function withCpu<T>(measure: () => Promise<T>): Promise<{ result: T; seconds: number; cores: Record<ProcessRole, number>; cpuSeconds: Record<ProcessRole, number>; machineCores: number; perProcess: Array<{ pid: number; role: ProcessRole; cores: number }> }> {
   const before = processTreeCpu();
   const busyBefore = machineBusySeconds();
   const started = performance.now();
@@ -712,7 +713,7 @@ export async function withCpu<T>(measure: () => Promise<T>): Promise<{ result: T
   const machineCores = (machineBusySeconds() - busyBefore) / seconds;
   const was = new Map(before.map((p) => [p.pid, p.seconds]));
   const perProcess = after.map((p) => ({ pid: p.pid, role: p.role, cores: (p.seconds - (was.get(p.pid) ?? 0)) / seconds }));
-  return { result, seconds, cores: coresByRole(before, after, seconds), machineCores, perProcess };
+  return { result, seconds, cores: coresByRole(before, after, seconds), cpuSeconds: coresByRole(before, after, 1), machineCores, perProcess };
 }
 
 /** The roles' cores as one line: `API 0.62, worker 0.41, …, total 1.93 of 2`. */

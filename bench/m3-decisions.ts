@@ -105,10 +105,10 @@ run(async () => {
     for (let start = 0; start < decisions; start += chunk) {
       const n = Math.min(chunk, decisions - start);
       for (const [k, p] of paths.entries()) {
-        const { result: r, cores, seconds } = await withCpu(() => phase(p.name, () => timed(n, concurrency, (i) => p.task(p.offset + WARMUP + start + i))));
+        const { result: r, cpuSeconds } = await withCpu(() => phase(p.name, () => timed(n, concurrency, (i) => p.task(p.offset + WARMUP + start + i))));
         results[k]!.seconds += r.seconds;
         results[k]!.latencies.push(...r.latencies);
-        for (const [role, c] of Object.entries(cores) as Array<[ProcessRole, number]>) cpu[k]!.set(role, (cpu[k]!.get(role) ?? 0) + c * seconds);
+        for (const [role, s] of Object.entries(cpuSeconds) as Array<[ProcessRole, number]>) cpu[k]!.set(role, (cpu[k]!.get(role) ?? 0) + s);
       }
     }
     const cpuMs = (k: number, role: ProcessRole) => ((cpu[k]!.get(role) ?? 0) * 1000) / decisions;

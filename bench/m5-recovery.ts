@@ -51,7 +51,7 @@ async function recover(stack: BenchStack, stop: Stop, name: string, ping: () => 
   let retries = 0;
   let restarting!: Promise<number>;
   // Under --cpu-prof the phase is named for profile-summary's --phase: sigkill-firebreak, sigterm-raw.
-  const { cores, seconds } = await withCpu(() => phase(`${stop.toLowerCase()}-${name.startsWith('Firebreak') ? 'firebreak' : 'raw'}`, async () => {
+  const { cpuSeconds: cpu } = await withCpu(() => phase(`${stop.toLowerCase()}-${name.startsWith('Firebreak') ? 'firebreak' : 'raw'}`, async () => {
     const killed = performance.now();
     const stopped = stop === 'SIGKILL' ? stack.workerProcess!.kill() : stack.workerProcess!.terminate();
     restarting = stopped.then(() => stack.startWorkerProcess()).then(() => (performance.now() - killed) / 1000);
@@ -61,7 +61,6 @@ async function recover(stack: BenchStack, stop: Stop, name: string, ping: () => 
     });
   }));
   const workerReady = await restarting;
-  const cpu = Object.fromEntries(Object.entries(cores).map(([role, c]) => [role, c * seconds])) as Record<ProcessRole, number>;
   return { name, stop, workerReady, done: done.sort((a, b) => a - b), retries, cpu };
 }
 

@@ -12,12 +12,16 @@ import type { Decided } from '../src/domain/decisions';
 import type { Principal } from '../src/domain/principal';
 import { workflowIdFor } from '../src/temporal/contract';
 import { acknowledgeUpdate } from '../src/workflows/messages';
-import { coreLatencies, coreLatencyTable, machine, numericArgs, parseHistograms, pct, phase, post, ratio, run, sendAlert, startStack, stopEventRelay, table, timed, waitForIncidents, withCpu, type ProcessRole, type Timed } from './harness';
+import { coreLatencies, coreLatencyTable, machine, type BenchStack, numericArgs, parseHistograms, pct, phase, post, ratio, run, sendAlert, startStack, stopEventRelay, table, timed, waitForIncidents, withCpu, type ProcessRole, type Timed } from './harness';
+import { meanParts, slowest, UPDATE_PARTS, updateTimes, wallMs, type HistoryEvent, type TimedUpdate } from './update-timeline';
 import { bumpUpdate, bumpWithActivityUpdate, bumpWithLocalActivityUpdate, trivialWorkflow } from './workflows/trivial';
 
 const [decisions = 500, concurrency = 1, rounds = 5] = numericArgs(500, 1, 5);
 /** Decisions per path before the clock starts (connections, JIT, the first workflow tasks). */
 const WARMUP = 20;
+
+/** The share of each path's decisions whose histories say where the tail waited. */
+const TAIL_SHARE = 0.01;
 
 /** The tail's threshold: decisions slower than this are counted apart, through the API and inside its update. */
 const SLOW_MS = 100;
@@ -31,6 +35,31 @@ async function decisionHistogram(apiUrl: string): Promise<{ sum: number; count: 
   const h = [...histograms].find(([series]) => series.includes('decision=acknowledge') && series.includes('outcome=applied'))?.[1];
   if (!h) return { sum: 0, count: 0, slow: 0 };
   return { sum: h.sum, count: h.count, slow: h.count - (h.buckets.get(SLOW_MS / 1000) ?? 0) };
+}
+
+/** Each call with its update's times from its workflow's history (read once per workflow), after the clock has stopped. */
+async function splitByHistory(
+  client: BenchStack['client'],
+  paths: Array<{ update: string }>,
+  calls: Array<Array<{ workflowId: string; sentMs: number; doneMs: number }>>,
+): Promise<{ timed: TimedUpdate[][]; missing: number }> {
+  const histories = new Map<string, Promise<HistoryEvent[]>>();
+  const history = (workflowId: string) => {
+    if (!histories.has(workflowId)) histories.set(workflowId, client.workflow.getHandle(workflowId).fetchHistory().then((h) => h.events ?? []));
+    return histories.get(workflowId)!;
+  };
+  let missing = 0;
+  const timedUpdates = paths.map(() => [] as TimedUpdate[]);
+  for (const [k, p] of paths.entries()) {
+    const list = calls[k]!;
+    await timed(list.length, 32, async (j) => {
+      const call = list[j]!;
+      const times = updateTimes(await history(call.workflowId), p.update);
+      if (times) timedUpdates[k]!.push({ ...call, ...times });
+      else missing += 1;
+    });
+  }
+  return { timed: timedUpdates, missing };
 }
 
 run(async () => {
@@ -55,10 +84,15 @@ run(async () => {
 
     const principal: Principal = { keyId: '0000000000000000', name: 'bench-manager', role: 'manager' };
     const decided: Decided<Record<string, never>> = { principal, decision: {} };
-    const paths: Array<{ name: string; offset: number; task: (i: number) => Promise<void> }> = [
+    const incidentWorkflow = (i: number) => workflowIdFor(incidents[i]!);
+    const trivial = (i: number) => `m3-trivial-${i}`;
+    // Each path's workflow for decision i, and the update it sends there (a trivial workflow takes one of each raw update).
+    const paths: Array<{ name: string; offset: number; workflowId: (i: number) => string; update: string; task: (i: number) => Promise<void> }> = [
       {
         name: 'Firebreak POST /v1/incidents/:id/acknowledge',
         offset: 0,
+        workflowId: incidentWorkflow,
+        update: acknowledgeUpdate.name,
         task: async (i) => {
           const res = await post(`${stack.api.url}/v1/incidents/${incidents[i]}/acknowledge`, manager, {});
           if (res.status !== 200 || res.body.phase !== 'triage') throw new Error(`acknowledge answered ${res.status}: ${JSON.stringify(res.body)}`);
@@ -67,6 +101,8 @@ run(async () => {
       {
         name: 'executeUpdate acknowledge on the incident workflow (no API)',
         offset: each,
+        workflowId: incidentWorkflow,
+        update: acknowledgeUpdate.name,
         task: async (i) => {
           const state = await client.workflow.getHandle(workflowIdFor(incidents[i]!)).executeUpdate(acknowledgeUpdate, { args: [decided] });
           if (state.phase !== 'triage') throw new Error(`incident ${incidents[i]} is in ${state.phase}`);
@@ -75,6 +111,8 @@ run(async () => {
       {
         name: 'raw executeUpdate, trivial workflow',
         offset: 0,
+        workflowId: trivial,
+        update: bumpUpdate.name,
         task: async (i) => {
           await client.workflow.getHandle(`m3-trivial-${i}`).executeUpdate(bumpUpdate, { args: [decided] });
         },
@@ -82,6 +120,8 @@ run(async () => {
       {
         name: 'raw executeUpdate + 1 no-op activity, trivial workflow',
         offset: 0,
+        workflowId: trivial,
+        update: bumpWithActivityUpdate.name,
         task: async (i) => {
           await client.workflow.getHandle(`m3-trivial-${i}`).executeUpdate(bumpWithActivityUpdate, { args: [decided] });
         },
@@ -89,6 +129,8 @@ run(async () => {
       {
         name: 'raw executeUpdate + 1 no-op local activity, trivial workflow',
         offset: 0,
+        workflowId: trivial,
+        update: bumpWithLocalActivityUpdate.name,
         task: async (i) => {
           await client.workflow.getHandle(`m3-trivial-${i}`).executeUpdate(bumpWithLocalActivityUpdate, { args: [decided] });
         },
@@ -101,11 +143,22 @@ run(async () => {
     const results: Timed[] = paths.map(() => ({ seconds: 0, latencies: [] }));
     // CPU seconds each path cost, by role: where a decision's work lands on the shared cores.
     const cpu = paths.map(() => new Map<ProcessRole, number>());
+    // Each measured call's workflow and the caller's clock readings, for the histories' split below.
+    const calls = paths.map(() => [] as Array<{ workflowId: string; sentMs: number; doneMs: number }>);
     const chunk = Math.ceil(decisions / rounds);
     for (let start = 0; start < decisions; start += chunk) {
       const n = Math.min(chunk, decisions - start);
       for (const [k, p] of paths.entries()) {
-        const { result: r, cpuSeconds } = await withCpu(() => phase(p.name, () => timed(n, concurrency, (i) => p.task(p.offset + WARMUP + start + i))));
+        const { result: r, cpuSeconds } = await withCpu(() =>
+          phase(p.name, () =>
+            timed(n, concurrency, async (i) => {
+              const index = p.offset + WARMUP + start + i;
+              const sentMs = wallMs();
+              await p.task(index);
+              calls[k]!.push({ workflowId: p.workflowId(index), sentMs, doneMs: wallMs() });
+            }),
+          ),
+        );
         results[k]!.seconds += r.seconds;
         results[k]!.latencies.push(...r.latencies);
         for (const [role, s] of Object.entries(cpuSeconds) as Array<[ProcessRole, number]>) cpu[k]!.set(role, (cpu[k]!.get(role) ?? 0) + s);
@@ -117,6 +170,7 @@ run(async () => {
     const after = await decisionHistogram(stack.api.url);
     const coreAfter = await coreLatencies();
     const insideUpdateMs = ((after.sum - before.sum) / Math.max(after.count - before.count, 1)) * 1000;
+    const split = await splitByHistory(client, paths, calls);
 
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     const [firebreak, direct, raw, rawActivity, rawLocal] = results as [Timed, Timed, Timed, Timed, Timed];
@@ -143,6 +197,25 @@ run(async () => {
         `ratio (Firebreak / raw executeUpdate + 1 activity): p50 ${ratio(pct(firebreak.latencies, 0.5), pct(rawActivity.latencies, 0.5))}, p99 ${ratio(pct(firebreak.latencies, 0.99), pct(rawActivity.latencies, 0.99))}`,
         `ratio (Firebreak / raw executeUpdate + 1 local activity): p50 ${ratio(pct(firebreak.latencies, 0.5), pct(rawLocal.latencies, 0.5))}, p99 ${ratio(pct(firebreak.latencies, 0.99), pct(rawLocal.latencies, 0.99))}`,
         `ratio (Firebreak / the same update without the API): p50 ${ratio(pct(firebreak.latencies, 0.5), pct(direct.latencies, 0.5))}, p99 ${ratio(pct(firebreak.latencies, 0.99), pct(direct.latencies, 0.99))}`,
+        '',
+        `Where the time went, from each update's history (ms, means; the slowest ${TAIL_SHARE * 100}% of each path by its caller's latency; ${split.missing} calls without a completed update in their history):`,
+        '',
+        table(
+          ['path', 'decisions', 'latency', ...UPDATE_PARTS],
+          paths.flatMap((p, k) =>
+            (
+              [
+                ['all', split.timed[k]!],
+                [`slowest ${TAIL_SHARE * 100}%`, slowest(split.timed[k]!, TAIL_SHARE)],
+              ] as const
+            ).map(([which, updates]) => [
+              `${p.name}, ${which}`,
+              String(updates.length),
+              (updates.reduce((sum, u) => sum + u.doneMs - u.sentMs, 0) / Math.max(updates.length, 1)).toFixed(1),
+              ...meanParts(updates).map((ms) => ms.toFixed(1)),
+            ]),
+          ),
+        ),
         ...(coreBefore && coreAfter ? ['', `The core's own latencies over the measured decisions of every path (FIREBREAK_BENCH_CORE_METRICS):`, '', coreLatencyTable(coreBefore, coreAfter)] : []),
       ].join('\n'),
     );

@@ -34,6 +34,7 @@ import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { msToTs } from '@temporalio/common/lib/time';
+import { eventMs, type HistoryEvent } from './update-timeline';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DEFAULT_POLICY } from '../src/domain/policy';
 import { validatePlaybook } from '../src/domain/playbook';
@@ -90,7 +91,6 @@ const PARKED_TASK = `b${BRANCHES - 1}-${DEPTH}`;
 const BASELINE_QUEUE = 'bench-m6-raw';
 
 const EventType = temporal.api.enums.v1.EventType;
-type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 
 /**
  * Ten branches of four steps, `b<branch>-<step>`, each step needing the one before it. The first
@@ -138,7 +138,6 @@ async function runChain(client: Client, workflowId: string, firstRunId: string):
   return chain;
 }
 
-const eventMs = (e: HistoryEvent) => Number(e.eventTime?.seconds ?? 0) * 1000 + (e.eventTime?.nanos ?? 0) / 1e6;
 const firstArg = (e: HistoryEvent): Record<string, unknown> | undefined => {
   const data = e.activityTaskScheduledEventAttributes?.input?.payloads?.[0]?.data;
   return data ? JSON.parse(Buffer.from(data).toString('utf8')) : undefined;

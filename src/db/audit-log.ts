@@ -48,28 +48,55 @@ export class AuditLog {
     return { seq: rows[0]?.seq ?? 0, hash: rows[0]?.hash ?? GENESIS_HASH };
   }
 
-  /** Appends within the caller's transaction; the caller must hold the incident's advisory lock. */
+  /**
+   * Appends within the caller's transaction; the caller must hold the incident's advisory lock. Two
+   * statements whatever the number of entries: the chain's head with the keys stored already, then
+   * every new entry in one insert, in chain order (so the global sequence follows it too).
+   */
   private static async appendLocked(client: PoolClient, incidentId: string, entries: readonly AuditEntryInput[]): Promise<{ added: AuditEntryInput[]; head: ChainHead }> {
-    const { rows } = await client.query('SELECT seq, hash FROM audit_log WHERE incident_id = $1 ORDER BY seq DESC LIMIT 1', [incidentId]);
+    const keys = entries.map((e) => e.entryKey);
+    const { rows } = await client.query(
+      `SELECT head.seq, head.hash, ARRAY(SELECT entry_key FROM audit_log WHERE incident_id = $1 AND entry_key = ANY($2)) AS existing
+         FROM (SELECT 1) AS one
+         LEFT JOIN LATERAL (SELECT seq, hash FROM audit_log WHERE incident_id = $1 ORDER BY seq DESC LIMIT 1) AS head ON true`,
+      [incidentId, keys],
+    );
     let seq: number = rows[0]?.seq ?? 0;
     let prevHash: string = rows[0]?.hash ?? GENESIS_HASH;
-    const keys = entries.map((e) => e.entryKey);
-    const existing = await client.query('SELECT entry_key FROM audit_log WHERE incident_id = $1 AND entry_key = ANY($2)', [incidentId, keys]);
-    const seen = new Set<string>(existing.rows.map((r) => r.entry_key));
+    const seen = new Set<string>(rows[0]?.existing ?? []);
     const added: AuditEntryInput[] = [];
+    const stored: Array<{ input: AuditEntryInput; seq: number; prevHash: string; hash: string }> = [];
     for (const input of entries) {
       if (seen.has(input.entryKey)) continue;
       seen.add(input.entryKey);
       seq += 1;
-      const entry = { ...input, incidentId, seq, prevHash };
-      const hash = auditHash(entry);
-      await client.query(
-        `INSERT INTO audit_log (incident_id, seq, entry_key, at, actor, actor_role, action, outcome, details, prev_hash, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-        [incidentId, seq, input.entryKey, input.at, input.actor, input.actorRole, input.action, input.outcome, JSON.stringify(input.details), prevHash, hash],
-      );
+      const hash = auditHash({ ...input, incidentId, seq, prevHash });
+      stored.push({ input, seq, prevHash, hash });
       prevHash = hash;
       added.push(input);
+    }
+    if (stored.length > 0) {
+      const column = <T>(f: (e: (typeof stored)[number]) => T) => stored.map(f);
+      await client.query(
+        `INSERT INTO audit_log (incident_id, seq, entry_key, at, actor, actor_role, action, outcome, details, prev_hash, hash)
+         SELECT $1, seq, entry_key, at, actor, actor_role, action, outcome, details::jsonb, prev_hash, hash
+           FROM unnest($2::int[], $3::text[], $4::timestamptz[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])
+             AS e(seq, entry_key, at, actor, actor_role, action, outcome, details, prev_hash, hash)
+          ORDER BY seq`,
+        [
+          incidentId,
+          column((e) => e.seq),
+          column((e) => e.input.entryKey),
+          column((e) => e.input.at),
+          column((e) => e.input.actor),
+          column((e) => e.input.actorRole),
+          column((e) => e.input.action),
+          column((e) => e.input.outcome),
+          column((e) => JSON.stringify(e.input.details)),
+          column((e) => e.prevHash),
+          column((e) => e.hash),
+        ],
+      );
     }
     return { added, head: { seq, hash: prevHash } };
   }

@@ -26,22 +26,31 @@ export class EventOutbox {
   /**
    * Numbers and stores new events within the caller's transaction, which must hold the incident's
    * advisory lock (the audit log's): the numbers then follow each other with no gap. An event id
-   * already stored is not stored again.
+   * already stored, or repeated, is not stored again. One statement: the numbering, the insert, and
+   * the notification, which PostgreSQL delivers at commit, and only then: the relay never wakes for
+   * a row it cannot see yet.
    */
   static async appendLocked(client: PoolClient, incidentId: string, events: readonly LifecycleEvent[]): Promise<void> {
     if (events.length === 0) return;
-    const { rows } = await client.query('SELECT COALESCE(MAX(sequence), 0) AS last FROM lifecycle_event_outbox WHERE incident_id = $1', [incidentId]);
-    let sequence = Number(rows[0].last);
-    for (const event of events) {
-      const inserted = await client.query(
-        `INSERT INTO lifecycle_event_outbox (event_id, incident_id, sequence, type, entry_key, occurred_at, data)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (event_id) DO NOTHING`,
-        [event.id, incidentId, sequence + 1, event.type, event.entryKey, event.time, JSON.stringify(event.data)],
-      );
-      if (inserted.rowCount === 1) sequence += 1;
-    }
-    // Delivered at commit, and only then: the relay never wakes for a row it cannot see yet.
-    await client.query('SELECT pg_notify($1, $2)', [LIFECYCLE_EVENTS_CHANNEL, incidentId]);
+    const column = <T>(f: (e: LifecycleEvent) => T) => events.map(f);
+    await client.query(
+      `WITH sent AS (
+         SELECT DISTINCT ON (event_id) * FROM unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[]) WITH ORDINALITY
+           AS e(event_id, type, entry_key, occurred_at, data, n)
+          ORDER BY event_id, n
+       ), fresh AS (
+         SELECT sent.*, row_number() OVER (ORDER BY n) AS k FROM sent
+          WHERE NOT EXISTS (SELECT 1 FROM lifecycle_event_outbox o WHERE o.event_id = sent.event_id)
+       ), stored AS (
+         INSERT INTO lifecycle_event_outbox (event_id, incident_id, sequence, type, entry_key, occurred_at, data)
+         SELECT event_id, $1, (SELECT COALESCE(MAX(sequence), 0) FROM lifecycle_event_outbox WHERE incident_id = $1) + k, type, entry_key, occurred_at, data::jsonb
+           FROM fresh ORDER BY k
+         ON CONFLICT (event_id) DO NOTHING
+         RETURNING 1
+       )
+       SELECT pg_notify($7, $1) FROM (SELECT count(*) FROM stored) AS done`,
+      [incidentId, column((e) => e.id), column((e) => e.type), column((e) => e.entryKey), column((e) => e.time), column((e) => JSON.stringify(e.data)), LIFECYCLE_EVENTS_CHANNEL],
+    );
   }
 
   /** Pending events in order of arrival; within an incident that is sequence order. */

@@ -55,6 +55,33 @@ describe('a publish: the audit entries and the read model in one transaction', (
     expect(await outboxCount(state.incidentId)).toBe(events);
   });
 
+  it('appends a batch that repeats keys once each, in chain order, with its events numbered without a gap', async () => {
+    const state = opened();
+    const id = state.incidentId;
+    await incidents.record(state, [entry('opened', 'open')]);
+    const acknowledged = { ...entry('decision:1', 'acknowledge'), outcome: 'applied' };
+    const paged = { ...entry('page:1', 'escalate'), details: { level: 1, target: 'on-call', cause: 'sla' } };
+    const head = await auditLog.append(id, [entry('opened', 'open'), acknowledged, acknowledged, entry('note:1', 'note'), paged]);
+
+    const { entries, verification } = await auditLog.verified(id);
+    expect(entries.map((e) => [e.seq, e.entryKey])).toEqual([
+      [1, 'opened'],
+      [2, 'decision:1'],
+      [3, 'note:1'],
+      [4, 'page:1'],
+    ]);
+    expect(verification).toEqual({ valid: true, entries: 4 });
+    expect(head).toEqual({ seq: 4, hash: entries[3]!.hash });
+    const byGlobalOrder = await db.pool.query('SELECT seq FROM audit_log WHERE incident_id = $1 ORDER BY global_seq', [id]);
+    expect(byGlobalOrder.rows.map((r) => r.seq)).toEqual([1, 2, 3, 4]);
+    const outbox = await db.pool.query('SELECT sequence, entry_key FROM lifecycle_event_outbox WHERE incident_id = $1 ORDER BY id', [id]);
+    expect(outbox.rows.map((r) => [r.sequence, r.entry_key])).toEqual([
+      [1, 'opened'],
+      [2, 'decision:1'],
+      [3, 'page:1'],
+    ]);
+  });
+
   it('answers the head without entries, and keeps the newer snapshot when an older one arrives late', async () => {
     const state = opened();
     const head = await incidents.record(state, [entry('opened', 'open')]);

@@ -4,7 +4,8 @@
  * and a raw `executeUpdate` on a trivial workflow on its own task queue of the same server, with
  * and without one no-op activity (scheduled, or local) before it answers. Every incident and every trivial workflow is
  * open, cached and idle before the clock starts; each takes one decision. The paths take turns in
- * rounds, so a noisy neighbour on the machine weighs on all of them alike.
+ * rounds, so a noisy neighbour on the machine weighs on all of them alike. Afterwards each decision's
+ * latency is split by its update's history (bench/update-timeline.ts), for all and for the slowest 1 %.
  *
  *   npm run build && node dist/bench/m3-decisions.js [decisions=500] [concurrency=1] [rounds=5]
  */

@@ -73,11 +73,13 @@ run(async () => {
 
     // Two incidents per decision: one acknowledged over HTTP, one by an update sent straight to it.
     const incidents: string[] = [];
+    const incidentWorkflow = (i: number) => workflowIdFor(incidents[i]!);
+    const trivial = (i: number) => `m3-trivial-${i}`;
     await timed(2 * each, 32, async (i) => {
       incidents[i] = (await sendAlert(stack.api.url, integration, 'm3-', i, `m3-key-${i}`)).incidentId;
     });
     await timed(each, 32, async (i) => {
-      await client.workflow.start(trivialWorkflow, { workflowId: `m3-trivial-${i}`, taskQueue: stack.trivialQueue, args: [] });
+      await client.workflow.start(trivialWorkflow, { workflowId: trivial(i), taskQueue: stack.trivialQueue, args: [] });
     });
     await waitForIncidents(stack.pool, 'm3-key-', 2 * each);
     // The event relay's endless activity would keep the worker from ever looking idle.
@@ -85,8 +87,6 @@ run(async () => {
 
     const principal: Principal = { keyId: '0000000000000000', name: 'bench-manager', role: 'manager' };
     const decided: Decided<Record<string, never>> = { principal, decision: {} };
-    const incidentWorkflow = (i: number) => workflowIdFor(incidents[i]!);
-    const trivial = (i: number) => `m3-trivial-${i}`;
     // Each path's workflow for decision i, and the update it sends there (a trivial workflow takes one of each raw update).
     const paths: Array<{ name: string; offset: number; workflowId: (i: number) => string; update: string; task: (i: number) => Promise<void> }> = [
       {
@@ -105,7 +105,7 @@ run(async () => {
         workflowId: incidentWorkflow,
         update: acknowledgeUpdate.name,
         task: async (i) => {
-          const state = await client.workflow.getHandle(workflowIdFor(incidents[i]!)).executeUpdate(acknowledgeUpdate, { args: [decided] });
+          const state = await client.workflow.getHandle(incidentWorkflow(i)).executeUpdate(acknowledgeUpdate, { args: [decided] });
           if (state.phase !== 'triage') throw new Error(`incident ${incidents[i]} is in ${state.phase}`);
         },
       },
@@ -115,7 +115,7 @@ run(async () => {
         workflowId: trivial,
         update: bumpUpdate.name,
         task: async (i) => {
-          await client.workflow.getHandle(`m3-trivial-${i}`).executeUpdate(bumpUpdate, { args: [decided] });
+          await client.workflow.getHandle(trivial(i)).executeUpdate(bumpUpdate, { args: [decided] });
         },
       },
       {
@@ -124,7 +124,7 @@ run(async () => {
         workflowId: trivial,
         update: bumpWithActivityUpdate.name,
         task: async (i) => {
-          await client.workflow.getHandle(`m3-trivial-${i}`).executeUpdate(bumpWithActivityUpdate, { args: [decided] });
+          await client.workflow.getHandle(trivial(i)).executeUpdate(bumpWithActivityUpdate, { args: [decided] });
         },
       },
       {
@@ -133,7 +133,7 @@ run(async () => {
         workflowId: trivial,
         update: bumpWithLocalActivityUpdate.name,
         task: async (i) => {
-          await client.workflow.getHandle(`m3-trivial-${i}`).executeUpdate(bumpWithLocalActivityUpdate, { args: [decided] });
+          await client.workflow.getHandle(trivial(i)).executeUpdate(bumpWithLocalActivityUpdate, { args: [decided] });
         },
       },
     ];

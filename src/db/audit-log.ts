@@ -64,7 +64,6 @@ export class AuditLog {
     let seq: number = rows[0]?.seq ?? 0;
     let prevHash: string = rows[0]?.hash ?? GENESIS_HASH;
     const seen = new Set<string>(rows[0]?.existing ?? []);
-    const added: AuditEntryInput[] = [];
     const stored: Array<{ input: AuditEntryInput; seq: number; prevHash: string; hash: string }> = [];
     for (const input of entries) {
       if (seen.has(input.entryKey)) continue;
@@ -73,7 +72,6 @@ export class AuditLog {
       const hash = auditHash({ ...input, incidentId, seq, prevHash });
       stored.push({ input, seq, prevHash, hash });
       prevHash = hash;
-      added.push(input);
     }
     if (stored.length > 0) {
       const column = <T>(f: (e: (typeof stored)[number]) => T) => stored.map(f);
@@ -98,7 +96,7 @@ export class AuditLog {
         ],
       );
     }
-    return { added, head: { seq, hash: prevHash } };
+    return { added: stored.map((e) => e.input), head: { seq, hash: prevHash } };
   }
 
   async entries(incidentId: string): Promise<StoredAuditEntry[]> {

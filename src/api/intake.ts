@@ -49,7 +49,8 @@ const TEMPORAL_CALL_MS = 10_000;
 
 /**
  * Turns an alert into an incident: `signalWithStart`s the incident workflow whose id derives from
- * the dedup key, so a storm of duplicates becomes one incident, and records the alert once.
+ * the dedup key when the alert opens it, and signals it otherwise, so a storm of duplicates becomes
+ * one incident, and records the alert once.
  * A key whose incident has closed opens a new one. A `resolved` alert (Alertmanager) is recorded
  * on the key's incident without starting or closing anything.
  *
@@ -107,7 +108,11 @@ export class Intake {
       receivedAt: summary.receivedAt,
     };
     const outcome = await this.alerts.register(record, { reopen: status === 'firing' }, async (target) => {
-      const delivery = status === 'firing' ? await this.startOrSignal(target, dedupKey, alert, summary) : await this.signalOnly(target, summary);
+      // Only an alert that opens its incident starts the workflow. Every other alert's incident was
+      // started before its key's row was committed, so a plain signal does: it sends neither the
+      // workflow's input nor its search attributes again, and a closed (or, after retention, deleted)
+      // incident answers 'incident-closed' either way, never a new workflow under the old id.
+      const delivery = status === 'firing' && target.opensIncident ? await this.startOrSignal(target, dedupKey, alert, summary) : await this.signalOnly(target, summary);
       if (delivery === 'delivered') await this.relate(target, alertId, summary.receivedAt);
       return delivery;
     });

@@ -85,6 +85,30 @@ describe('intake', () => {
     expect((await stack.request('GET', `/v1/incidents/${id}`, { key: stack.keys.manager })).body.phase).toBe('dismissed');
   });
 
+  it('never starts a workflow again under an incident id Temporal no longer holds: the next alert opens a new incident', async () => {
+    const dedupKey = uniqueKey('retained');
+    const first = await send({ source: 'ids', sourceRef: uniqueKey('a'), title: 'Beaconing', severity: 'low', dedupKey });
+    const id = first.body.incidentId;
+    const workflowId = workflowIdFor(id);
+    // Temporal forgets the workflow, as retention does once an incident has closed (deleting a running one ends it first).
+    await stack.temporal.workflowService.deleteWorkflowExecution({ namespace: stack.temporal.options.namespace, workflowExecution: { workflowId } });
+    await waitFor('Temporal to forget the workflow', async () => {
+      const gone = await stack.temporal.workflow.getHandle(workflowId).describe().then((d) => `still described: ${d.status.name}`, (err) => err?.name === 'WorkflowNotFoundError' || `${err?.name}: ${err?.message}`);
+      if (gone !== true) throw new Error(String(gone));
+    }, 10_000, 100);
+
+    const next = await send({ source: 'ids', sourceRef: uniqueKey('b'), title: 'Beaconing', severity: 'low', dedupKey });
+    expect(next.status).toBe(202);
+    expect(next.body).toMatchObject({ deduplicated: false });
+    expect(next.body.incidentId).not.toBe(id);
+    // The old id stays without a workflow; the alert went to the new incident's.
+    await expect(stack.temporal.workflow.getHandle(workflowId).describe()).rejects.toMatchObject({ name: 'WorkflowNotFoundError' });
+    const state = await stack.temporal.workflow.getHandle(workflowIdFor(next.body.incidentId)).query<{ alertCount: number }>('state');
+    expect(state.alertCount).toBe(1);
+    const stored = await stack.db.pool.query('SELECT incident_id FROM alerts WHERE alert_id = $1', [next.body.alertId]);
+    expect(stored.rows.map((r) => r.incident_id)).toEqual([next.body.incidentId]);
+  });
+
   it('takes an Alertmanager v4 payload: firing alerts open incidents by fingerprint, resolved ones are recorded', async () => {
     const fingerprint = uniqueKey('fp').replace(/-/g, '');
     const payload = (status: 'firing' | 'resolved') => ({

@@ -2,6 +2,7 @@ import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'exp
 import type { Pool } from 'pg';
 import { RateLimiterMemory, RateLimiterPostgres, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import ipaddr from 'ipaddr.js';
+import { Batched } from '../batched';
 import { ROLES, type Role } from '../domain/principal';
 import { principalOf } from './auth';
 import { HttpProblem } from './problem';
@@ -43,7 +44,7 @@ const WINDOW_SECONDS = 60;
  * the request then fails on the key lookup with the usual 503 anyway.
  */
 export class RateLimiters {
-  private readonly perKey: Record<Role, RateLimiterPostgres>;
+  private readonly perKey: Record<Role, GroupedConsumer>;
   private readonly perAddress: RateLimiterMemory;
   private readonly failedPerAddress: RateLimiterPostgres;
 
@@ -68,7 +69,7 @@ export class RateLimiters {
         inMemoryBlockOnConsumed: blockInMemoryAt,
         insuranceLimiter: new RateLimiterMemory({ keyPrefix, points, duration: WINDOW_SECONDS }),
       });
-    this.perKey = Object.fromEntries(ROLES.map((role) => [role, shared(`key-${role}`, keyLimits[role])])) as Record<Role, RateLimiterPostgres>;
+    this.perKey = Object.fromEntries(ROLES.map((role) => [role, new GroupedConsumer(shared(`key-${role}`, keyLimits[role]), keyLimits[role])])) as Record<Role, GroupedConsumer>;
     this.perAddress = new RateLimiterMemory({ keyPrefix: 'address', points: addressLimits.requests, duration: WINDOW_SECONDS });
     // A replica blocks an address in memory once the shared count of its failures reaches the budget.
     this.failedPerAddress = shared('address-401', addressLimits.failedAuthentications, { clearExpired: true, blockInMemoryAt: addressLimits.failedAuthentications });
@@ -98,7 +99,7 @@ export class RateLimiters {
   readonly limitPerKey: RequestHandler = async (req, res, next) => {
     const principal = principalOf(req);
     const limit = this.keyLimits[principal.role];
-    const used = await consume(this.perKey[principal.role], principal.keyId);
+    const used = await this.perKey[principal.role].consume(principal.keyId);
     if ('refused' in used) throw tooMany(used.res, `this key may make ${limit} requests a minute`);
     setRateLimitHeaders(res, 'key', limit, used);
     next();
@@ -115,13 +116,65 @@ function clientAddress(req: Request): string {
   return req.ip ?? req.socket.remoteAddress ?? 'unknown';
 }
 
-/** A point consumed, or the refusal with when to retry; a store failure the insurance could not absorb is thrown. */
-async function consume(limiter: RateLimiterAbstract, key: string): Promise<RateLimiterRes | { refused: true; res: RateLimiterRes }> {
+type Consumed = RateLimiterRes | { refused: true; res: RateLimiterRes };
+
+/** Points consumed, or the refusal with when to retry; a store failure the insurance could not absorb is thrown. */
+async function consume(limiter: RateLimiterAbstract, key: string, points = 1): Promise<Consumed> {
   try {
-    return await limiter.consume(key);
+    return await limiter.consume(key, points);
   } catch (outcome) {
     if (outcome instanceof RateLimiterRes) return { refused: true, res: outcome };
     throw outcome;
+  }
+}
+
+/**
+ * What one request of a group gets when the group consumed its points together: `after` is the
+ * count once the whole group was added, so the group began at `after - size`, and the request at
+ * `position` (0 first, in arrival order) took the point after its predecessors'. The same answer
+ * each would have had consuming alone, one after the other.
+ */
+export function shareOfGroup(limit: number, after: RateLimiterRes, size: number, position: number): Consumed {
+  const consumed = after.consumedPoints - size + position + 1;
+  const res = new RateLimiterRes(Math.max(0, limit - consumed), after.msBeforeNext, consumed, after.isFirstInDuration && position === 0);
+  return consumed <= limit ? res : { refused: true, res };
+}
+
+/**
+ * A shared limiter whose concurrent requests of one key consume together: the requests an API
+ * process takes in at once (an integration's storm, nearly all from one key) cost its key's row one
+ * upsert and one commit, where each cost its own, and wait on that row's lock once. The stored count
+ * and every answer are those of one consume per request (shareOfGroup).
+ */
+class GroupedConsumer {
+  private readonly batched = new Batched<string, Consumed>((keys) => this.consumeGroups(keys));
+
+  constructor(
+    private readonly limiter: RateLimiterAbstract,
+    private readonly limit: number,
+  ) {}
+
+  consume(key: string): Promise<Consumed> {
+    return this.batched.add(key);
+  }
+
+  private async consumeGroups(keys: string[]): Promise<Consumed[]> {
+    const positions = new Map<string, number[]>();
+    for (const [at, key] of keys.entries()) {
+      const ats = positions.get(key);
+      if (ats) ats.push(at);
+      else positions.set(key, [at]);
+    }
+    const answers: Consumed[] = [];
+    await Promise.all(
+      [...positions].map(async ([key, ats]) => {
+        const used = await consume(this.limiter, key, ats.length);
+        // A refusal that counted nothing (a block held in memory) refuses the whole group.
+        const uncounted = 'refused' in used && used.res.consumedPoints < ats.length;
+        ats.forEach((at, position) => (answers[at] = uncounted ? used : shareOfGroup(this.limit, 'refused' in used ? used.res : used, ats.length, position)));
+      }),
+    );
+    return answers;
   }
 }
 

@@ -1,5 +1,6 @@
 import { Client as PgClient } from 'pg';
 import { waitFor } from '../../src/net';
+import { ApiKeyStore } from '../../src/db/api-key-store';
 import { AuditLog } from '../../src/db/audit-log';
 import { DenialRegister } from '../../src/db/denial-register';
 import { testEnv } from '../support/servers';
@@ -68,6 +69,20 @@ describe('rate limits shared across replicas, and per client address before the 
     expect((await httpRequest(replica.url, 'GET', '/v1/incidents', { key: stack.keys.manager, headers: from })).status).toBe(200);
     const { rows } = await stack.db.pool.query(`SELECT points FROM rate_limits WHERE key = 'key-auditor:' || $1`, [stack.keys.auditor.split('_')[1]]);
     expect(rows[0].points).toBe(7);
+  });
+
+  it("counts a key's burst of concurrent requests exactly: its budget answered, the rest refused, each counted once", async () => {
+    const { token } = await new ApiKeyStore(stack.db.pool).create(uniqueKey('burst-auditor'), 'auditor');
+    // Twelve at once, each from an address of its own so that only the key's budget (5) refuses.
+    const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => httpRequest(stack.api.url, 'GET', '/v1/incidents', { key: token, headers: client(`198.51.100.${i + 1}`) })));
+    const passed = answers.filter((a) => a.status === 200);
+    expect(passed).toHaveLength(5);
+    expect(answers.filter((a) => a.status === 429)).toHaveLength(7);
+    // Each passed request was told what was left after it: 4, 3, 2, 1, 0 in some order.
+    const left = passed.map((a) => Number(/r=(\d+)/.exec(a.headers.get('ratelimit') ?? '')?.[1])).sort();
+    expect(left).toEqual([0, 1, 2, 3, 4]);
+    const { rows } = await stack.db.pool.query(`SELECT points FROM rate_limits WHERE key = 'key-auditor:' || $1`, [token.split('_')[1]]);
+    expect(rows[0].points).toBe(12);
   });
 
   it('limits each client address before authentication, whatever key it sends', async () => {

@@ -1,6 +1,6 @@
-import { Batched } from '../../src/db/alert-register';
+import { Batched } from '../../src/batched';
 
-/** Intake's shared lookups and inserts: the calls made while the event loop is busy go as one. */
+/** Intake's shared lookups and inserts, and the per-key rate limits: the calls made while the event loop is busy go as one. */
 describe('Batched', () => {
   it('runs the calls of one turn as one batch, answering each its own result', async () => {
     const runs: number[][] = [];

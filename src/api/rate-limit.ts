@@ -146,29 +146,38 @@ export function shareOfGroup(limit: number, after: RateLimiterRes, size: number,
  * upsert and one commit, where each cost its own, and wait on that row's lock once. The stored count
  * and every answer are those of one consume per request (shareOfGroup).
  */
-class GroupedConsumer {
-  private readonly batched = new Batched<string, Consumed>((keys) => this.consumeGroups(keys));
+export class GroupedConsumer {
+  private readonly batched = new Batched<string, Consumed | { failed: unknown }>((keys) => this.consumeGroups(keys));
 
   constructor(
     private readonly limiter: RateLimiterAbstract,
     private readonly limit: number,
   ) {}
 
-  consume(key: string): Promise<Consumed> {
-    return this.batched.add(key);
+  async consume(key: string): Promise<Consumed> {
+    const outcome = await this.batched.add(key);
+    if ('failed' in outcome) throw outcome.failed;
+    return outcome;
   }
 
-  private async consumeGroups(keys: string[]): Promise<Consumed[]> {
+  /** A key whose consume failed fails its own requests only, as each request's own consume did. */
+  private async consumeGroups(keys: string[]): Promise<Array<Consumed | { failed: unknown }>> {
     const positions = new Map<string, number[]>();
     for (const [at, key] of keys.entries()) {
       const ats = positions.get(key);
       if (ats) ats.push(at);
       else positions.set(key, [at]);
     }
-    const answers: Consumed[] = [];
+    const answers: Array<Consumed | { failed: unknown }> = [];
     await Promise.all(
       [...positions].map(async ([key, ats]) => {
-        const used = await consume(this.limiter, key, ats.length);
+        let used: Consumed;
+        try {
+          used = await consume(this.limiter, key, ats.length);
+        } catch (failed) {
+          for (const at of ats) answers[at] = { failed };
+          return;
+        }
         // A refusal that counted nothing (a block held in memory) refuses the whole group.
         const uncounted = 'refused' in used && used.res.consumedPoints < ats.length;
         ats.forEach((at, position) => (answers[at] = uncounted ? used : shareOfGroup(this.limit, 'refused' in used ? used.res : used, ats.length, position)));

@@ -1,5 +1,5 @@
-import { RateLimiterRes } from 'rate-limiter-flexible';
-import { shareOfGroup } from '../../src/api/rate-limit';
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { GroupedConsumer, shareOfGroup } from '../../src/api/rate-limit';
 
 /** A key's requests of one turn consume together; each must get what consuming alone, in turn, would have given it. */
 describe('shareOfGroup', () => {
@@ -29,5 +29,39 @@ describe('shareOfGroup', () => {
 
   it('answers a group of one as a consume of one', () => {
     expect(answers(600, 1, 1)).toEqual([{ left: 599, consumed: 1, ms: 42_000 }]);
+  });
+});
+
+/** The grouping itself, on rate-limiter-flexible's in-memory limiter (the insurance every shared limiter has). */
+describe('GroupedConsumer', () => {
+  const outcome = (c: Awaited<ReturnType<GroupedConsumer['consume']>>) => ('refused' in c ? 'refused' : c.remainingPoints);
+
+  it('counts one turn of requests as one consume per key, answering each in arrival order', async () => {
+    const limiter = new RateLimiterMemory({ points: 3, duration: 60 });
+    const calls: Array<[string, number]> = [];
+    const consume = limiter.consume.bind(limiter);
+    limiter.consume = (key, points) => {
+      calls.push([String(key), points ?? 1]);
+      return consume(key, points);
+    };
+    const grouped = new GroupedConsumer(limiter, 3);
+    const answers = await Promise.all(['a', 'b', 'a', 'a', 'a', 'b'].map((key) => grouped.consume(key)));
+    expect(answers.map(outcome)).toEqual([2, 2, 1, 0, 'refused', 1]);
+    expect(calls).toEqual([
+      ['a', 4],
+      ['b', 2],
+    ]);
+    // The next turn goes on from the stored count.
+    expect(outcome(await grouped.consume('b'))).toBe(0);
+    expect(outcome(await grouped.consume('b'))).toBe('refused');
+  });
+
+  it("fails a key's own requests when its store fails, and answers the other keys of the turn", async () => {
+    const limiter = new RateLimiterMemory({ points: 10, duration: 60 });
+    const consume = limiter.consume.bind(limiter);
+    limiter.consume = (key, points) => (key === 'broken' ? Promise.reject(new Error('store unreachable')) : consume(key, points));
+    const grouped = new GroupedConsumer(limiter, 10);
+    const settled = await Promise.allSettled(['ok', 'broken', 'ok', 'broken'].map((key) => grouped.consume(key)));
+    expect(settled.map((s) => (s.status === 'fulfilled' ? outcome(s.value) : (s.reason as Error).message))).toEqual([9, 'store unreachable', 8, 'store unreachable']);
   });
 });

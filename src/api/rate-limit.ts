@@ -178,9 +178,10 @@ export class GroupedConsumer {
           for (const at of ats) answers[at] = { failed };
           return;
         }
+        const after = 'refused' in used ? used.res : used;
         // A refusal that counted nothing (a block held in memory) refuses the whole group.
-        const uncounted = 'refused' in used && used.res.consumedPoints < ats.length;
-        ats.forEach((at, position) => (answers[at] = uncounted ? used : shareOfGroup(this.limit, 'refused' in used ? used.res : used, ats.length, position)));
+        const uncounted = 'refused' in used && after.consumedPoints < ats.length;
+        ats.forEach((at, position) => (answers[at] = uncounted ? used : shareOfGroup(this.limit, after, ats.length, position)));
       }),
     );
     return answers;

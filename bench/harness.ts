@@ -30,6 +30,7 @@ import { startDevServer } from '../src/temporal/dev-server';
 import { freeServerPort, startTemporalServer, TEMPORAL_LABELS, temporalKind } from '../src/temporal/temporal-server';
 import { createIncidentWorker, eventRelayWorkflowId, incidentWorkflowsPath } from '../src/worker/incident-worker';
 import { alertSignal } from '../src/workflows/messages';
+import { coresByRole, machineBusySeconds, processTreeCpu, type ProcessRole } from './process-cpu';
 import { installQuietRuntime } from './quiet-runtime';
 import type { FromChild, ToChild, WorkerProcessSettings } from './worker-process';
 import type { TrivialActivities } from './workflows/trivial';
@@ -618,85 +619,7 @@ export async function startApiProcess(stack: BenchStack, env: NodeJS.ProcessEnv 
   return { url, pid: child.pid!, stop };
 }
 
-/** What a process of the benchmark's tree is, by its command line. */
-export type ProcessRole = 'load generator' | 'API' | 'worker' | 'Temporal' | 'PostgreSQL' | 'other';
-
-export interface ProcessCpu {
-  pid: number;
-  role: ProcessRole;
-  /** CPU seconds (user + system, all threads, and the children it has reaped). */
-  seconds: number;
-}
-
-const CLOCK_TICKS = 100;
-
-/**
- * CPU seconds used so far by this process and every process below it (from /proc: Linux only),
- * each named by its role: this process is the load generator (and whatever runs in it), the
- * Temporal server, PostgreSQL's server and its backends, worker processes, API processes. A child
- * that has exited is counted in the parent that reaped it (PostgreSQL's backends in its postmaster).
- */
-export function processTreeCpu(root = process.pid): ProcessCpu[] {
-  const { readdirSync, readFileSync } = require('node:fs') as typeof import('node:fs');
-  const stats = new Map<number, { ppid: number; comm: string; ticks: number; reaped: number }>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const text = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const close = text.lastIndexOf(')');
-      const comm = text.slice(text.indexOf('(') + 1, close);
-      const fields = text.slice(close + 2).split(' ');
-      // After the name: state, ppid, …; utime, stime, cutime, cstime are fields 14–17 of the line.
-      stats.set(Number(entry), { ppid: Number(fields[1]), comm, ticks: Number(fields[11]) + Number(fields[12]), reaped: Number(fields[13]) + Number(fields[14]) });
-    } catch {
-      // gone meanwhile
-    }
-  }
-  const inTree = (pid: number): boolean => {
-    for (let p = pid, hops = 0; p > 1 && hops < 64; hops++) {
-      if (p === root) return true;
-      p = stats.get(p)?.ppid ?? 0;
-    }
-    return false;
-  };
-  const roleOf = (pid: number, comm: string): ProcessRole => {
-    if (pid === root) return 'load generator';
-    let cmdline = '';
-    try {
-      cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
-    } catch {
-      // gone meanwhile
-    }
-    if (cmdline.includes('worker-process')) return 'worker';
-    if (cmdline.includes('api/server')) return 'API';
-    if (comm.startsWith('postgres')) return 'PostgreSQL';
-    if (comm.startsWith('temporal') || cmdline.includes('temporal')) return 'Temporal';
-    if (cmdline.includes('postgres')) return 'PostgreSQL';
-    return 'other';
-  };
-  const out: ProcessCpu[] = [];
-  for (const [pid, s] of stats) {
-    if (!inTree(pid)) continue;
-    // This process's reaped children are earlier benchmark processes, not its own work.
-    out.push({ pid, role: roleOf(pid, s.comm), seconds: (s.ticks + (pid === root ? 0 : s.reaped)) / CLOCK_TICKS });
-  }
-  return out;
-}
-
-/** CPU used between two `processTreeCpu` readings, per role, in cores (CPU seconds per second of `wallSeconds`). */
-export function coresByRole(before: ProcessCpu[], after: ProcessCpu[], wallSeconds: number): Record<ProcessRole, number> {
-  const was = new Map(before.map((p) => [p.pid, p.seconds]));
-  const cores: Record<ProcessRole, number> = { 'load generator': 0, API: 0, worker: 0, Temporal: 0, PostgreSQL: 0, other: 0 };
-  for (const p of after) cores[p.role] += (p.seconds - (was.get(p.pid) ?? 0)) / wallSeconds;
-  return cores;
-}
-
-/** CPU seconds the whole machine has been busy (not idle, not waiting on I/O), every process's, from /proc/stat. */
-export function machineBusySeconds(): number {
-  const { readFileSync } = require('node:fs') as typeof import('node:fs');
-  const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number) as number[];
-  return (user! + nice! + system! + irq! + softirq! + steal!) / CLOCK_TICKS;
-}
+export { coresByRole, machineBusySeconds, processTreeCpu, type ProcessCpu, type ProcessRole } from './process-cpu';
 
 /**
  * Runs `measure`, and says how many cores each role of the process tree used meanwhile (and the CPU

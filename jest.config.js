@@ -13,6 +13,10 @@ module.exports = {
   setupFiles: ['<rootDir>/test/support/quiet-runtime.ts', '<rootDir>/test/support/decision-key-env.ts'],
   // Server-backed suites share those servers and two cores: run them one at a time.
   maxWorkers: 1,
+  // In one process for the whole run (jest's default with one worker), what each suite leaves on
+  // the heap added up until the run died at V8's 4 GB limit. With a limit, jest runs the suites in
+  // a worker process and replaces it whenever a suite leaves it above the limit.
+  workerIdleMemoryLimit: '1GB',
   testTimeout: 60_000,
   // A suite that fails mid-way can leave a worker or replay polling a server; the run must still end.
   forceExit: true,

@@ -18,6 +18,28 @@ export interface ProcessCpu {
 
 const CLOCK_TICKS = 100;
 
+export interface ProcStat {
+  ppid: number;
+  comm: string;
+  /** Its own CPU, user and system, in clock ticks. */
+  ticks: number;
+  /** The CPU of the children it has reaped, in clock ticks. */
+  reaped: number;
+}
+
+/** A process's `/proc/<pid>/stat`; undefined once it is gone. */
+export function readProcStat(pid: number): ProcStat | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const close = text.lastIndexOf(')');
+    const fields = text.slice(close + 2).split(' ');
+    // After the name: state, ppid, …; utime, stime, cutime, cstime are fields 14–17 of the line.
+    return { ppid: Number(fields[1]), comm: text.slice(text.indexOf('(') + 1, close), ticks: Number(fields[11]) + Number(fields[12]), reaped: Number(fields[13]) + Number(fields[14]) };
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * CPU seconds used so far by this process and every process below it (from /proc: Linux only),
  * each named by its role: this process is the load generator (and whatever runs in it), the
@@ -25,19 +47,11 @@ const CLOCK_TICKS = 100;
  * that has exited is counted in the parent that reaped it (PostgreSQL's backends in its postmaster).
  */
 export function processTreeCpu(root = process.pid): ProcessCpu[] {
-  const stats = new Map<number, { ppid: number; comm: string; ticks: number; reaped: number }>();
+  const stats = new Map<number, ProcStat>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
-    try {
-      const text = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const close = text.lastIndexOf(')');
-      const comm = text.slice(text.indexOf('(') + 1, close);
-      const fields = text.slice(close + 2).split(' ');
-      // After the name: state, ppid, …; utime, stime, cutime, cstime are fields 14–17 of the line.
-      stats.set(Number(entry), { ppid: Number(fields[1]), comm, ticks: Number(fields[11]) + Number(fields[12]), reaped: Number(fields[13]) + Number(fields[14]) });
-    } catch {
-      // gone meanwhile
-    }
+    const stat = readProcStat(Number(entry));
+    if (stat) stats.set(Number(entry), stat);
   }
   const inTree = (pid: number): boolean => {
     for (let p = pid, hops = 0; p > 1 && hops < 64; hops++) {

@@ -1,15 +1,7 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { coresByRole, processTreeCpu, type ProcessCpu } from '../../bench/process-cpu';
+import { coresByRole, processTreeCpu, readProcStat, type ProcessCpu } from '../../bench/process-cpu';
 
-const parentOf = (pid: number): number | undefined => {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-  } catch {
-    return undefined;
-  }
-};
+const parentOf = (pid: number): number | undefined => readProcStat(pid)?.ppid;
 const postmaster = (seconds: number): ProcessCpu => ({ pid: 100, role: 'PostgreSQL', seconds, reapedInto: 'other' });
 const backend = (pid: number, seconds: number): ProcessCpu => ({ pid, role: 'PostgreSQL', seconds, reapedInto: 'PostgreSQL' });
 

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Express } from 'express';
-import { Client, Connection, type TLSConfig } from '@temporalio/client';
+import { Client, type TLSConfig } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
 import type { Logger } from 'pino';
 import type { Pool } from 'pg';
@@ -20,7 +20,8 @@ import { ReportRepository } from '../db/report-repository';
 import { PlaybookStore } from '../db/playbook-store';
 import { Roster } from '../db/roster';
 import { TASK_QUEUE } from '../temporal/contract';
-import { QUICK_RECONNECT, TemporalReachability } from '../temporal/reachability';
+import { TemporalReachability } from '../temporal/reachability';
+import { LazyNativeConnection } from '../temporal/lazy-native-connection';
 import { dataConverterFor } from '../temporal/payload-codec';
 import { ReplayRequests } from '../audit/replay-requests';
 import { IncidentRepository } from '../db/incident-repository';
@@ -91,9 +92,10 @@ export interface RunningApi {
 
 /** Wires the Express app to Temporal and PostgreSQL and listens; `close` drains in-flight requests. */
 export async function startApi(options: ApiServiceOptions): Promise<RunningApi> {
-  // Lazy: the API starts (and /readyz says why it is not ready) while Temporal is still down.
+  // Lazy: the API starts (and /readyz says why it is not ready) while Temporal is still down. On the
+  // SDK's core, as the worker's: half the client's CPU per call of the grpc-js connection.
   const tls = options.temporalTls ? { tls: options.temporalTls } : {};
-  const connection = Connection.lazy({ address: options.temporalAddress, channelArgs: QUICK_RECONNECT, ...tls });
+  const connection = new LazyNativeConnection({ address: options.temporalAddress, ...tls });
   const reachability = TemporalReachability.watch(options.temporalAddress, tls);
   const dataConverter = dataConverterFor(options.payloadCodec);
   const signer = options.decisionSigner ?? DecisionSigner.fromEnvironment();

@@ -1,0 +1,124 @@
+import { mkdtempSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { once } from 'node:events';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, isGrpcServiceError, WorkflowNotFoundError } from '@temporalio/client';
+import { unavailableDependency } from '../../src/api/dependency-errors';
+import { freePort } from '../../src/net';
+import { temporalCliPath } from '../../src/temporal/binaries';
+import { startDevServer, type DevServer } from '../../src/temporal/dev-server';
+import { LazyNativeConnection } from '../../src/temporal/lazy-native-connection';
+import { testEnv } from '../support/servers';
+
+const GRPC_CANCELLED = 1;
+const GRPC_DEADLINE_EXCEEDED = 4;
+const GRPC_UNAVAILABLE = 14;
+
+/** What a call ended with, and after how many ms. */
+async function outcome(call: () => Promise<unknown>): Promise<{ ms: number; error?: unknown }> {
+  const start = Date.now();
+  try {
+    await call();
+    return { ms: Date.now() - start };
+  } catch (error) {
+    return { ms: Date.now() - start, error };
+  }
+}
+
+const grpcCode = (error: unknown) => (isGrpcServiceError(error) ? error.code : `not a gRPC error: ${String(error)}`);
+
+/** A TCP listener that accepts and never answers: a hung Temporal. */
+async function silentListener(): Promise<{ address: string; close(): void }> {
+  const sockets: Socket[] = [];
+  const server: Server = createServer((socket) => sockets.push(socket));
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    address: `127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}`,
+    close: () => {
+      sockets.forEach((s) => s.destroy());
+      server.close();
+    },
+  };
+}
+
+describe("the API's connection to Temporal on the SDK's core, made on first use", () => {
+  jest.setTimeout(120_000);
+  const connections: LazyNativeConnection[] = [];
+  const lazy = (address: string) => {
+    const c = new LazyNativeConnection({ address });
+    connections.push(c);
+    return c;
+  };
+  afterAll(async () => {
+    await Promise.all(connections.map((c) => c.close()));
+  });
+
+  it('carries a client’s calls, and the server’s errors reach the client as its own', async () => {
+    const connection = lazy(testEnv('temporalAddress'));
+    const info = await connection.withDeadline(Date.now() + 5_000, () => connection.workflowService.getSystemInfo({}));
+    expect(info.capabilities?.signalAndQueryHeader).toBe(true);
+    const client = new Client({ connection, namespace: 'default' });
+    await expect(client.workflow.getHandle('no-such-incident-workflow').describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+  });
+
+  it('is created while nothing listens, fails each call as unavailable, and connects once the server is there; a deadline bounds a call to a server gone since', async () => {
+    const port = await freePort();
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'lazy-native-'));
+    const start = () => startDevServer({ cliPath: temporalCliPath(), port, dbFile: path.join(dir, 't.sqlite'), fastSqlite: true });
+    const connection = lazy(`127.0.0.1:${port}`);
+    const systemInfo = (ms: number) => connection.withDeadline(Date.now() + ms, () => connection.workflowService.getSystemInfo({}));
+
+    const refused = await outcome(() => systemInfo(5_000));
+    expect(grpcCode(refused.error)).toBe(GRPC_UNAVAILABLE);
+    expect(unavailableDependency(refused.error)).toBe('Temporal');
+    expect(refused.ms).toBeLessThan(2_000);
+
+    let server: DevServer = await start();
+    try {
+      expect((await outcome(() => systemInfo(5_000))).error).toBeUndefined();
+
+      // The core alone retries an unavailable server for about 10 s whatever the deadline.
+      server.process.kill('SIGKILL');
+      await once(server.process, 'exit');
+      const gone = await outcome(() => systemInfo(1_000));
+      expect(grpcCode(gone.error)).toBe(GRPC_DEADLINE_EXCEEDED);
+      expect(unavailableDependency(gone.error)).toBe('Temporal');
+      expect(gone.ms).toBeGreaterThanOrEqual(950);
+      expect(gone.ms).toBeLessThan(3_000);
+
+      // The same connection reaches the server restarted on its port.
+      server = await start();
+      expect((await outcome(() => systemInfo(10_000))).error).toBeUndefined();
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('ends a call to a server that never answers at its deadline, and one whose signal aborts as cancelled', async () => {
+    const hung = await silentListener();
+    try {
+      const connection = lazy(hung.address);
+      const late = await outcome(() => connection.withDeadline(Date.now() + 300, () => connection.workflowService.getSystemInfo({})));
+      expect(grpcCode(late.error)).toBe(GRPC_DEADLINE_EXCEEDED);
+      expect(late.ms).toBeLessThan(2_000);
+
+      const abort = new AbortController();
+      setTimeout(() => abort.abort(), 200);
+      const aborted = await outcome(() => connection.withAbortSignal(abort.signal, () => connection.workflowService.getSystemInfo({})));
+      expect(grpcCode(aborted.error)).toBe(GRPC_CANCELLED);
+      expect(aborted.ms).toBeLessThan(2_000);
+    } finally {
+      hung.close();
+    }
+  });
+
+  it('refuses calls once closed', async () => {
+    const connection = lazy(testEnv('temporalAddress'));
+    await connection.ensureConnected();
+    await connection.close();
+    const closed = await outcome(() => connection.workflowService.getSystemInfo({}));
+    expect(grpcCode(closed.error)).toBe(GRPC_UNAVAILABLE);
+  });
+});

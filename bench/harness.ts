@@ -41,7 +41,19 @@ export const SDK_VERSION: string = require('@temporalio/client/package.json').ve
 export const benchTemporal = () => temporalKind(process.env.FIREBREAK_BENCH_TEMPORAL, 'FIREBREAK_BENCH_TEMPORAL');
 
 /** The header every result carries: the machine, the versions and the Temporal server that produced it. */
-export const machine = () => `${os.cpus().length} cores, Node ${process.version}, @temporalio ${SDK_VERSION}, ${os.platform()}, ${TEMPORAL_LABELS[benchTemporal()]}`;
+/**
+ * The raw path's client connection: the SDK's grpc-js `Connection` by default, as its documentation
+ * shows a client; FIREBREAK_BENCH_RAW_CONNECTION=native puts it on the core's `NativeConnection`, as
+ * the API's (LazyNativeConnection), to compare the two paths on the same kind of connection.
+ */
+export function benchRawConnection(env: NodeJS.ProcessEnv = process.env): 'grpc-js' | 'native' {
+  const kind = env.FIREBREAK_BENCH_RAW_CONNECTION ?? 'grpc-js';
+  if (kind !== 'grpc-js' && kind !== 'native') throw new Error(`FIREBREAK_BENCH_RAW_CONNECTION must be grpc-js or native, not ${JSON.stringify(kind)}`);
+  return kind;
+}
+
+export const machine = () =>
+  `${os.cpus().length} cores, Node ${process.version}, @temporalio ${SDK_VERSION}, ${os.platform()}, ${TEMPORAL_LABELS[benchTemporal()]}, raw client on ${benchRawConnection() === 'native' ? 'NativeConnection' : 'grpc-js Connection'}`;
 
 /** Positional numeric arguments, each falling back to its default. */
 export function numericArgs(...defaults: number[]): number[] {
@@ -281,7 +293,10 @@ export interface StackOptions {
 }
 
 export interface BenchStack {
+  /** The raw path's client (benchRawConnection says on which connection). */
   client: Client;
+  /** Where the stack's Temporal listens. */
+  temporalAddress: string;
   pool: Pool;
   api: RunningApi;
   taskQueue: string;
@@ -403,7 +418,8 @@ export async function startStack(options: StackOptions = {}): Promise<BenchStack
     const api = await startApi({ pool, temporalAddress: temporal.address, temporalNamespace: 'default', host: '127.0.0.1', port: 0, logger: options.apiLogger ?? pino({ level: 'silent' }), taskQueue, rateLimits });
     started(() => api.close());
     // Signs decisions as the API does: the raw executeUpdate of M3 is a decision like any other.
-    const client = new Client({ connection: await Connection.connect({ address: temporal.address }), interceptors: { workflow: [decisionSigningInterceptor(benchDecisionKeys().signer)] } });
+    const rawConnection = benchRawConnection() === 'native' ? await NativeConnection.connect({ address: temporal.address }) : await Connection.connect({ address: temporal.address });
+    const client = new Client({ connection: rawConnection, interceptors: { workflow: [decisionSigningInterceptor(benchDecisionKeys().signer)] } });
     started(() => client.connection.close());
 
     const workerLoad = async (): Promise<WorkerLoad> => {
@@ -420,6 +436,7 @@ export async function startStack(options: StackOptions = {}): Promise<BenchStack
     const keyStore = new ApiKeyStore(pool);
     return {
       client,
+      temporalAddress: temporal.address,
       pool,
       api,
       taskQueue,
@@ -528,7 +545,7 @@ export function memoryPerCachedWorkflow(before: WorkerLoad, after: WorkerLoad): 
 export async function startBaselineWorkerProcess(stack: BenchStack, options: { incidentBundle: string; baselineBundle: string; queue: string; maxCachedWorkflows?: number }): Promise<WorkerProcess> {
   const idleQueue = `${options.queue}-no-incidents`;
   const worker = await WorkerProcess.start({
-    temporalAddress: (stack.client.connection as Connection).options.address,
+    temporalAddress: stack.temporalAddress,
     databaseUrl: String(stack.pool.options.connectionString),
     taskQueue: idleQueue,
     incidentBundle: options.incidentBundle,

@@ -16,7 +16,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { runChain } from '../src/audit/history-source';
 import { ApiKeyStore } from '../src/db/api-key-store';
 import type { Decided } from '../src/domain/decisions';
@@ -127,7 +127,7 @@ run(async () => {
       trivial: await bundleToFile(trivialWorkflowsPath(), path.join(folder, 'trivial-bundle.js')),
     };
     const workerSettings = {
-      temporalAddress: (client.connection as Connection).options.address,
+      temporalAddress: stack.temporalAddress,
       databaseUrl: String(stack.pool.options.connectionString),
       taskQueue: stack.taskQueue,
       incidentBundle: bundles.incident,

@@ -108,7 +108,13 @@ export class LazyNativeConnection implements ConnectionLike {
     return (method, requestData, callback) => {
       const context = this.calls.getStore() ?? {};
       const done = settleOnce(callback, context);
-      const send = (c: NativeConnection) => c.callContextStorage.run(context, () => service(c).rpcImpl?.(method, requestData, done));
+      const send = (c: NativeConnection) => {
+        try {
+          c.callContextStorage.run(context, () => service(c).rpcImpl?.(method, requestData, done));
+        } catch (err) {
+          done(err as Error, null); // a request the core refuses outright (the SDK throws for an unknown method)
+        }
+      };
       if (this.connected) send(this.connected);
       else this.connection().then(send, (err: unknown) => done(err as Error, null));
     };

@@ -10,12 +10,21 @@ const GRPC_DEADLINE_EXCEEDED = 4;
 const GRPC_UNAVAILABLE = 14;
 /** setTimeout's longest delay; a deadline further away than that is left to the server. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/**
+ * The core gets each call's deadline this much later, so the call's own timer always ends it first,
+ * as DEADLINE_EXCEEDED. With the same deadline, the core's timer now and then fired a hair before,
+ * and ended the call as CANCELLED, which reads as neither a deadline nor an unavailable server.
+ */
+const CORE_DEADLINE_GRACE_MS = 1_000;
 
-/** Shaped as a gRPC `ServiceError` (`isGrpcServiceError`), so the client and the API read it as one. */
+/**
+ * Shaped as a gRPC `ServiceError` (`isGrpcServiceError`), so the client and the API read it as one.
+ * The client looks up status details in its metadata (`metadata.get`), of which it has none.
+ */
 export class ConnectionCallError extends Error {
   override readonly name = 'ConnectionCallError';
   readonly details: string;
-  readonly metadata: Record<string, never> = {};
+  readonly metadata = { get: (_key: string): Array<string | Buffer> => [] };
 
   constructor(
     readonly code: number,
@@ -36,7 +45,8 @@ export class ConnectionCallError extends Error {
  * Measured against the client's grpc-js `Connection`, it costs the caller about half the CPU per
  * call (bench/RESULTS.md). Two things the core's connection does differently are made good here:
  * - a deadline bounds each attempt there, and the core retries an unavailable server for about
- *   10 s whatever the deadline. Here the deadline ends the call (DEADLINE_EXCEEDED), as gRPC's own;
+ *   10 s whatever the deadline. Here the deadline ends the call (DEADLINE_EXCEEDED), as gRPC's own
+ *   (and the core's attempt a second later);
  * - it ignores an abort signal. Here an abort ends the call (CANCELLED).
  * In both cases the request may still reach the server afterwards, as with any call whose answer
  * did not arrive; its answer is dropped.
@@ -108,9 +118,10 @@ export class LazyNativeConnection implements ConnectionLike {
     return (method, requestData, callback) => {
       const context = this.calls.getStore() ?? {};
       const done = settleOnce(callback, context);
+      const coreContext = context.deadline === undefined ? context : { ...context, deadline: epochMs(context.deadline) + CORE_DEADLINE_GRACE_MS };
       const send = (c: NativeConnection) => {
         try {
-          c.callContextStorage.run(context, () => service(c).rpcImpl?.(method, requestData, done));
+          c.callContextStorage.run(coreContext, () => service(c).rpcImpl?.(method, requestData, done));
         } catch (err) {
           done(err as Error, null); // a request the core refuses outright (the SDK throws for an unknown method)
         }
@@ -133,7 +144,7 @@ function settleOnce(callback: RpcCallback, { deadline, abortSignal }: CallContex
     abortSignal?.removeEventListener('abort', onAbort);
     callback(err, response);
   };
-  const ms = deadline === undefined ? undefined : (deadline instanceof Date ? deadline.getTime() : deadline) - Date.now();
+  const ms = deadline === undefined ? undefined : epochMs(deadline) - Date.now();
   if (ms !== undefined && ms <= MAX_TIMER_MS) {
     timer = setTimeout(() => settle(new ConnectionCallError(GRPC_DEADLINE_EXCEEDED, 'Deadline exceeded'), null), Math.max(ms, 0));
   }
@@ -141,3 +152,5 @@ function settleOnce(callback: RpcCallback, { deadline, abortSignal }: CallContex
   else abortSignal?.addEventListener('abort', onAbort, { once: true });
   return settle;
 }
+
+const epochMs = (deadline: number | Date) => (deadline instanceof Date ? deadline.getTime() : deadline);

@@ -5,8 +5,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, isGrpcServiceError, WorkflowNotFoundError } from '@temporalio/client';
 import { unavailableDependency } from '../../src/api/dependency-errors';
+import { errorCauses } from '../../src/error-causes';
 import { freePort } from '../../src/net';
 import { temporalCliPath } from '../../src/temporal/binaries';
+import { withinDeadline } from '../../src/temporal/deadline';
 import { startDevServer, type DevServer } from '../../src/temporal/dev-server';
 import { LazyNativeConnection } from '../../src/temporal/lazy-native-connection';
 import { testEnv } from '../support/servers';
@@ -26,7 +28,11 @@ async function outcome(call: () => Promise<unknown>): Promise<{ ms: number; erro
   }
 }
 
-const grpcCode = (error: unknown) => (isGrpcServiceError(error) ? error.code : `not a gRPC error: ${String(error)}`);
+/** The gRPC status of the error or of the first cause that has one (the client wraps some in its own errors). */
+const grpcCode = (error: unknown) => {
+  const grpc = errorCauses(error).find(isGrpcServiceError);
+  return grpc ? grpc.code : `not a gRPC error: ${String(error)}`;
+};
 
 /** A TCP listener that accepts and never answers: a hung Temporal. */
 async function silentListener(): Promise<{ address: string; close(): void }> {
@@ -61,6 +67,21 @@ describe("the API's connection to Temporal on the SDK's core, made on first use"
     expect(info.capabilities?.signalAndQueryHeader).toBe(true);
     const client = new Client({ connection, namespace: 'default' });
     await expect(client.workflow.getHandle('no-such-incident-workflow').describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+  });
+
+  it('ends a query no worker answers at its deadline as Temporal unavailable, through the client', async () => {
+    const connection = lazy(testEnv('temporalAddress'));
+    const client = new Client({ connection, namespace: 'default' });
+    // A task queue no worker polls: the query waits for one, as it does while every worker is down.
+    const handle = await client.workflow.start('noWorkerPollsThis', { taskQueue: `unpolled-${Date.now()}`, workflowId: `unpolled-${Date.now()}` });
+    try {
+      const query = await outcome(() => withinDeadline(client, 500, () => handle.query('state')));
+      expect(grpcCode(query.error)).toBe(GRPC_DEADLINE_EXCEEDED);
+      expect(unavailableDependency(query.error)).toBe('Temporal');
+      expect(query.ms).toBeLessThan(2_000);
+    } finally {
+      await handle.terminate();
+    }
   });
 
   it('is created while nothing listens, fails each call as unavailable, and connects once the server is there; a deadline bounds a call to a server gone since', async () => {

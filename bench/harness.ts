@@ -40,7 +40,6 @@ export const SDK_VERSION: string = require('@temporalio/client/package.json').ve
 /** Which Temporal startStack runs: FIREBREAK_BENCH_TEMPORAL=dev (the default) or server (`make temporal-server`). */
 export const benchTemporal = () => temporalKind(process.env.FIREBREAK_BENCH_TEMPORAL, 'FIREBREAK_BENCH_TEMPORAL');
 
-/** The header every result carries: the machine, the versions and the Temporal server that produced it. */
 /**
  * The raw path's client connection: the SDK's grpc-js `Connection` by default, as its documentation
  * shows a client; FIREBREAK_BENCH_RAW_CONNECTION=native puts it on the core's `NativeConnection`, as
@@ -52,6 +51,7 @@ export function benchRawConnection(env: NodeJS.ProcessEnv = process.env): 'grpc-
   return kind;
 }
 
+/** The header every result carries: the machine, the versions, the Temporal server that produced it and the raw client's connection. */
 export const machine = () =>
   `${os.cpus().length} cores, Node ${process.version}, @temporalio ${SDK_VERSION}, ${os.platform()}, ${TEMPORAL_LABELS[benchTemporal()]}, raw client on ${benchRawConnection() === 'native' ? 'NativeConnection' : 'grpc-js Connection'}`;
 

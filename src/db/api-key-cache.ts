@@ -22,7 +22,9 @@ export type CacheTicket = number;
  * the key here; while the connection is down nothing is kept and every request reads PostgreSQL, as
  * it did before. A read that a notification (or a lost connection) overtook is not kept. The
  * notification arrives a moment after the commit, so a request in that moment can still pass on
- * another replica; the replica that revoked a key forgets it at commit (ApiKeyStore.revoke).
+ * another replica; the replica that revoked a key forgets it at commit (ApiKeyStore.revoke). In the
+ * same way a lost connection is known here only once its end reaches this process: a change
+ * committed in that moment is not heard, and a request before the loss is known can still pass.
  */
 export class ApiKeyCache<Row = unknown> {
   private readonly rows = new Map<string, { row: Row; until: number }>();

@@ -227,9 +227,16 @@ describe('constrained integration keys', () => {
       const feed = await issue({ sources: ['edr'] });
       expect((await send(stack.api.url, feed.token)).status).toBe(202);
       const listeners = await stack.db.ownerPool.query(
-        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query = 'LISTEN firebreak_api_key_changed'`,
+        `SELECT pid, pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query = 'LISTEN firebreak_api_key_changed'`,
       );
       expect(listeners.rowCount).toBeGreaterThan(0);
+      // pg_terminate_backend only signals the backend: once it has gone, the API has been sent the end
+      // of its connection. Revoked before that, the key would fall in the moment the API cannot know.
+      const terminated = listeners.rows.map((r) => r.pid as number);
+      await waitFor('the terminated listeners gone', async () => {
+        const { rows } = await stack.db.ownerPool.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = ANY($1)', [terminated]);
+        if (rows[0].n > 0) throw new Error(`${rows[0].n} still there`);
+      }, 10_000, 20);
       // Revoked while no replica listens: nothing announces it to the API.
       await stack.db.ownerPool.query('UPDATE api_keys SET revoked_at = now() WHERE key_id = $1', [feed.keyId]);
       expect((await send(stack.api.url, feed.token)).status).toBe(401);

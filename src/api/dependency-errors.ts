@@ -1,10 +1,11 @@
 import { isGrpcServiceError, ServiceError } from '@temporalio/client';
 import { errorCauses } from '../error-causes';
 import { TemporalDeadlineError } from '../temporal/deadline';
+import { GRPC_STATUS } from '../temporal/grpc-status';
 import { TemporalUnreachableError } from '../temporal/reachability';
 
 /** gRPC status codes that mean "the server is not there right now", not "your call was wrong". */
-const UNAVAILABLE_GRPC_CODES = new Set([4 /* DEADLINE_EXCEEDED */, 14 /* UNAVAILABLE */]);
+const UNAVAILABLE_GRPC_CODES = new Set<number>([GRPC_STATUS.DEADLINE_EXCEEDED, GRPC_STATUS.UNAVAILABLE]);
 
 /** Node and PostgreSQL error codes that mean the database cannot be reached or is shutting down. */
 const UNAVAILABLE_PG_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', '57P01', '57P02', '57P03', '53300']);

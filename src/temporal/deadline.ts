@@ -1,7 +1,7 @@
 import { isGrpcServiceError } from '@temporalio/client';
 import { errorCauses } from '../error-causes';
+import { GRPC_STATUS } from './grpc-status';
 
-const GRPC_CANCELLED = 1;
 
 /** A Temporal call that had no answer by its deadline, however gRPC reported the end of it. */
 export class TemporalDeadlineError extends Error {
@@ -16,7 +16,7 @@ export interface DeadlineScope {
   withDeadline<T>(deadline: number | Date, fn: () => Promise<T>): Promise<T>;
 }
 
-const cancelledCall = (err: unknown) => errorCauses(err).some((e) => isGrpcServiceError(e) && e.code === GRPC_CANCELLED);
+const cancelledCall = (err: unknown) => errorCauses(err).some((e) => isGrpcServiceError(e) && e.code === GRPC_STATUS.CANCELLED);
 
 /**
  * Runs `fn`'s Temporal calls with a deadline `ms` from now. When it passes, the client's own timer

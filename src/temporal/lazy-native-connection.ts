@@ -1,13 +1,11 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { OperatorService, WorkflowService, type CallContext, type ConnectionLike, type ConnectionPlugin, type Metadata } from '@temporalio/client';
 import { NativeConnection, type NativeConnectionOptions } from '@temporalio/worker';
+import { GRPC_STATUS } from './grpc-status';
 
 type RpcImpl = Parameters<typeof WorkflowService.create>[0];
 type RpcCallback = Parameters<RpcImpl>[2];
 
-const GRPC_CANCELLED = 1;
-const GRPC_DEADLINE_EXCEEDED = 4;
-const GRPC_UNAVAILABLE = 14;
 /** setTimeout's longest delay; a deadline further away than that is left to the server. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 /**
@@ -95,19 +93,19 @@ export class LazyNativeConnection implements ConnectionLike {
   }
 
   private connection(): Promise<NativeConnection> {
-    if (this.closed) return Promise.reject(new ConnectionCallError(GRPC_UNAVAILABLE, 'the connection to Temporal is closed'));
+    if (this.closed) return Promise.reject(new ConnectionCallError(GRPC_STATUS.UNAVAILABLE, 'the connection to Temporal is closed'));
     this.connecting ??= this.connect(this.options).then(
       (c) => {
         if (this.closed) {
           void c.close();
-          throw new ConnectionCallError(GRPC_UNAVAILABLE, 'the connection to Temporal is closed');
+          throw new ConnectionCallError(GRPC_STATUS.UNAVAILABLE, 'the connection to Temporal is closed');
         }
         this.connected = c;
         return c;
       },
       (err: unknown) => {
         this.connecting = undefined; // the next call tries again
-        throw new ConnectionCallError(GRPC_UNAVAILABLE, `Temporal cannot be reached: ${err instanceof Error ? err.message : String(err)}`, err);
+        throw new ConnectionCallError(GRPC_STATUS.UNAVAILABLE, `Temporal cannot be reached: ${err instanceof Error ? err.message : String(err)}`, err);
       },
     );
     return this.connecting;
@@ -136,7 +134,7 @@ export class LazyNativeConnection implements ConnectionLike {
 function settleOnce(callback: RpcCallback, { deadline, abortSignal }: CallContext): RpcCallback {
   let timer: NodeJS.Timeout | undefined;
   let settled = false;
-  const onAbort = () => settle(new ConnectionCallError(GRPC_CANCELLED, 'the call was cancelled'), null);
+  const onAbort = () => settle(new ConnectionCallError(GRPC_STATUS.CANCELLED, 'the call was cancelled'), null);
   const settle: RpcCallback = (err, response) => {
     if (settled) return;
     settled = true;
@@ -146,7 +144,7 @@ function settleOnce(callback: RpcCallback, { deadline, abortSignal }: CallContex
   };
   const ms = deadline === undefined ? undefined : epochMs(deadline) - Date.now();
   if (ms !== undefined && ms <= MAX_TIMER_MS) {
-    timer = setTimeout(() => settle(new ConnectionCallError(GRPC_DEADLINE_EXCEEDED, 'Deadline exceeded'), null), Math.max(ms, 0));
+    timer = setTimeout(() => settle(new ConnectionCallError(GRPC_STATUS.DEADLINE_EXCEEDED, 'Deadline exceeded'), null), Math.max(ms, 0));
   }
   if (abortSignal?.aborted) onAbort();
   else abortSignal?.addEventListener('abort', onAbort, { once: true });

@@ -1,7 +1,6 @@
 import { Connection, isGrpcServiceError, type TLSConfig } from '@temporalio/client';
+import { GRPC_STATUS } from './grpc-status';
 
-const GRPC_DEADLINE_EXCEEDED = 4;
-const GRPC_UNAVAILABLE = 14;
 
 /**
  * Channel settings for a connection that must notice a restarted server quickly: gRPC's default
@@ -83,8 +82,8 @@ export class TemporalReachability {
       await this.connection.withDeadline(Date.now() + this.timeoutMs, () => this.connection.workflowService.getSystemInfo({}));
       this.down = undefined;
     } catch (err) {
-      if (!isGrpcServiceError(err) || err.code === GRPC_DEADLINE_EXCEEDED) return; // inconclusive
-      if (err.code === GRPC_UNAVAILABLE) this.down ??= new Date();
+      if (!isGrpcServiceError(err) || err.code === GRPC_STATUS.DEADLINE_EXCEEDED) return; // inconclusive
+      if (err.code === GRPC_STATUS.UNAVAILABLE) this.down ??= new Date();
       else this.down = undefined; // it answered, if only with an error
     }
   }

@@ -1,5 +1,4 @@
 import { mkdtempSync } from 'node:fs';
-import { createServer, type Server, type Socket } from 'node:net';
 import { once } from 'node:events';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,13 +8,12 @@ import { errorCauses } from '../../src/error-causes';
 import { freePort } from '../../src/net';
 import { temporalCliPath } from '../../src/temporal/binaries';
 import { withinDeadline } from '../../src/temporal/deadline';
+import { GRPC_STATUS } from '../../src/temporal/grpc-status';
 import { startDevServer, type DevServer } from '../../src/temporal/dev-server';
 import { LazyNativeConnection } from '../../src/temporal/lazy-native-connection';
 import { testEnv } from '../support/servers';
+import { silentListener } from '../support/silent-listener';
 
-const GRPC_CANCELLED = 1;
-const GRPC_DEADLINE_EXCEEDED = 4;
-const GRPC_UNAVAILABLE = 14;
 
 /** What a call ended with, and after how many ms. */
 async function outcome(call: () => Promise<unknown>): Promise<{ ms: number; error?: unknown }> {
@@ -33,21 +31,6 @@ const grpcCode = (error: unknown) => {
   const grpc = errorCauses(error).find(isGrpcServiceError);
   return grpc ? grpc.code : `not a gRPC error: ${String(error)}`;
 };
-
-/** A TCP listener that accepts and never answers: a hung Temporal. */
-async function silentListener(): Promise<{ address: string; close(): void }> {
-  const sockets: Socket[] = [];
-  const server: Server = createServer((socket) => sockets.push(socket));
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return {
-    address: `127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}`,
-    close: () => {
-      sockets.forEach((s) => s.destroy());
-      server.close();
-    },
-  };
-}
 
 describe("the API's connection to Temporal on the SDK's core, made on first use", () => {
   jest.setTimeout(120_000);
@@ -76,7 +59,7 @@ describe("the API's connection to Temporal on the SDK's core, made on first use"
     const handle = await client.workflow.start('noWorkerPollsThis', { taskQueue: `unpolled-${Date.now()}`, workflowId: `unpolled-${Date.now()}` });
     try {
       const query = await outcome(() => withinDeadline(client, 500, () => handle.query('state')));
-      expect(grpcCode(query.error)).toBe(GRPC_DEADLINE_EXCEEDED);
+      expect(grpcCode(query.error)).toBe(GRPC_STATUS.DEADLINE_EXCEEDED);
       expect(unavailableDependency(query.error)).toBe('Temporal');
       expect(query.ms).toBeLessThan(2_000);
     } finally {
@@ -92,7 +75,7 @@ describe("the API's connection to Temporal on the SDK's core, made on first use"
     const systemInfo = (ms: number) => connection.withDeadline(Date.now() + ms, () => connection.workflowService.getSystemInfo({}));
 
     const refused = await outcome(() => systemInfo(5_000));
-    expect(grpcCode(refused.error)).toBe(GRPC_UNAVAILABLE);
+    expect(grpcCode(refused.error)).toBe(GRPC_STATUS.UNAVAILABLE);
     expect(unavailableDependency(refused.error)).toBe('Temporal');
     expect(refused.ms).toBeLessThan(2_000);
 
@@ -104,7 +87,7 @@ describe("the API's connection to Temporal on the SDK's core, made on first use"
       server.process.kill('SIGKILL');
       await once(server.process, 'exit');
       const gone = await outcome(() => systemInfo(1_000));
-      expect(grpcCode(gone.error)).toBe(GRPC_DEADLINE_EXCEEDED);
+      expect(grpcCode(gone.error)).toBe(GRPC_STATUS.DEADLINE_EXCEEDED);
       expect(unavailableDependency(gone.error)).toBe('Temporal');
       expect(gone.ms).toBeGreaterThanOrEqual(950);
       expect(gone.ms).toBeLessThan(3_000);
@@ -122,13 +105,13 @@ describe("the API's connection to Temporal on the SDK's core, made on first use"
     try {
       const connection = lazy(hung.address);
       const late = await outcome(() => connection.withDeadline(Date.now() + 300, () => connection.workflowService.getSystemInfo({})));
-      expect(grpcCode(late.error)).toBe(GRPC_DEADLINE_EXCEEDED);
+      expect(grpcCode(late.error)).toBe(GRPC_STATUS.DEADLINE_EXCEEDED);
       expect(late.ms).toBeLessThan(2_000);
 
       const abort = new AbortController();
       setTimeout(() => abort.abort(), 200);
       const aborted = await outcome(() => connection.withAbortSignal(abort.signal, () => connection.workflowService.getSystemInfo({})));
-      expect(grpcCode(aborted.error)).toBe(GRPC_CANCELLED);
+      expect(grpcCode(aborted.error)).toBe(GRPC_STATUS.CANCELLED);
       expect(aborted.ms).toBeLessThan(2_000);
     } finally {
       hung.close();
@@ -140,6 +123,6 @@ describe("the API's connection to Temporal on the SDK's core, made on first use"
     await connection.ensureConnected();
     await connection.close();
     const closed = await outcome(() => connection.workflowService.getSystemInfo({}));
-    expect(grpcCode(closed.error)).toBe(GRPC_UNAVAILABLE);
+    expect(grpcCode(closed.error)).toBe(GRPC_STATUS.UNAVAILABLE);
   });
 });

@@ -1,8 +1,7 @@
-import { createServer, type Server } from 'node:net';
-import { once } from 'node:events';
 import { freePort } from '../../src/net';
 import { TemporalReachability, TemporalUnreachableError } from '../../src/temporal/reachability';
 import { testEnv } from '../support/servers';
+import { silentListener } from '../support/silent-listener';
 
 describe('watching whether Temporal answers', () => {
   const watches: TemporalReachability[] = [];
@@ -40,18 +39,13 @@ describe('watching whether Temporal answers', () => {
 
   it('does not take a server that accepts but never answers for a dead one', async () => {
     // A listener that holds every connection open and says nothing: the probe runs out of time.
-    const sockets: import('node:net').Socket[] = [];
-    const silent: Server = createServer((socket) => sockets.push(socket));
-    silent.listen(0, '127.0.0.1');
-    await once(silent, 'listening');
-    const port = (silent.address() as import('node:net').AddressInfo).port;
+    const silent = await silentListener();
     try {
-      const w = TemporalReachability.watch(`127.0.0.1:${port}`, { intervalMs: 60_000, timeoutMs: 300 });
+      const w = TemporalReachability.watch(silent.address, { intervalMs: 60_000, timeoutMs: 300 });
       watches.push(w);
       await w.probe();
       expect(w.reachable).toBe(true);
     } finally {
-      sockets.forEach((s) => s.destroy());
       silent.close();
     }
   });

@@ -5,6 +5,7 @@ import { createLogger } from '../src/logger';
 import { loadSignerConfig } from '../src/signer/signer-config';
 import { checkpointTaskQueue, createSignerWorker } from '../src/signer/signer-worker';
 import { temporalConnectionOptions } from '../src/temporal/connection-options';
+import { installTemporalRuntimeLogging } from '../src/temporal/runtime-logging';
 import { ensureCheckpointSchedule } from '../src/temporal/schedules';
 
 /**
@@ -15,6 +16,7 @@ import { ensureCheckpointSchedule } from '../src/temporal/schedules';
 async function main(): Promise<void> {
   const config = loadSignerConfig();
   const logger = createLogger(config.logLevel, 'firebreak-signer');
+  installTemporalRuntimeLogging(logger, config.logLevel);
   const pool = createPool(config.databaseUrl);
   const connection = await NativeConnection.connect(temporalConnectionOptions(process.env, config.temporalAddress));
   const worker = await createSignerWorker({ connection, namespace: config.temporalNamespace, pool, key: config.key, taskQueue: config.taskQueue, exportDir: config.exportDir, logger });

@@ -6,12 +6,14 @@ import { createPool } from '../src/db/pool';
 import { createLogger } from '../src/logger';
 import { createIncidentWorker } from '../src/worker/incident-worker';
 import { temporalConnectionOptions } from '../src/temporal/connection-options';
+import { installTemporalRuntimeLogging } from '../src/temporal/runtime-logging';
 import { dataConverterFor, payloadCodecFromEnvironment } from '../src/temporal/payload-codec';
 
 /** Entry point of a worker process: `node dist/workers/incident-worker.js`. */
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel, 'firebreak-worker');
+  installTemporalRuntimeLogging(logger, config.logLevel);
   const pool = createPool(config.databaseUrl);
   const connectionOptions = temporalConnectionOptions(process.env, config.temporalAddress);
   const payloadCodec = payloadCodecFromEnvironment();

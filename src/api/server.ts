@@ -2,6 +2,7 @@ import { loadConfig } from '../config';
 import { createApiPools } from '../db/pool';
 import { createLogger } from '../logger';
 import { temporalTlsFromEnvironment } from '../temporal/connection-options';
+import { installTemporalRuntimeLogging } from '../temporal/runtime-logging';
 import { payloadCodecFromEnvironment } from '../temporal/payload-codec';
 import { startApi } from './api-service';
 import { trustProxyFromEnvironment } from './rate-limit';
@@ -13,6 +14,8 @@ import { oidcSettingsFromEnvironment } from './oidc-login';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel, 'firebreak-api');
+  // The API's Temporal client runs on the SDK's core: its lines are the API's JSON lines too.
+  installTemporalRuntimeLogging(logger, config.logLevel);
   const temporalTls = temporalTlsFromEnvironment();
   const payloadCodec = payloadCodecFromEnvironment();
   const metricsToken = metricsTokenFromEnvironment();

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
 import type { Logger as SdkLogger } from '@temporalio/common';
 import type { Logger } from 'pino';
 import { ensureWeeklyReportSchedule } from '../temporal/schedules';
@@ -11,7 +11,8 @@ import { ApiKeyStore } from '../db/api-key-store';
 import { AuditLog } from '../db/audit-log';
 import { prepareDatabase, type DatabaseUrls } from '../db/migrate';
 import { createPool } from '../db/pool';
-import { createLogger, logLevelFrom, sdkLogLevel } from '../logger';
+import { createLogger, logLevelFrom } from '../logger';
+import { installTemporalRuntimeLogging } from '../temporal/runtime-logging';
 import { temporalCliPath } from '../temporal/binaries';
 import { startDevServer, type DevServer } from '../temporal/dev-server';
 import { startTemporalServer, temporalKind, temporalServerInstall, temporalServerPortsFrom, TEMPORAL_LABELS } from '../temporal/temporal-server';
@@ -78,8 +79,8 @@ function bundlerLogger(logger: Logger): SdkLogger {
  */
 async function main(logger: Logger): Promise<void> {
   const level = logLevelFrom(env);
-  // Before anything creates the SDK's runtime: LOG_LEVEL sets its threshold too.
-  Runtime.install({ logger: new DefaultLogger(sdkLogLevel(level)) });
+  // Before anything creates the SDK's runtime: LOG_LEVEL sets its threshold too, and its lines are the stack's.
+  installTemporalRuntimeLogging(logger, level);
   // This process stops the servers itself on Ctrl-C, in order, and exits 0 when that went well.
   takeOverShutdownSignals();
   const dataDir = devDataDir(env);

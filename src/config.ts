@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { TASK_QUEUE } from './temporal/contract';
+import { LOG_LEVELS } from './logger';
 import { webhookUrlProblem } from './domain/webhook-url';
 import { webhookSecretsProblem } from './adapters/webhook-signing';
 
@@ -10,7 +11,7 @@ const EnvSchema = z.object({
   DATABASE_URL: z.string().min(1, 'DATABASE_URL is required (a postgres:// URL)'),
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   HOST: z.string().default('127.0.0.1'),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   EVENT_SINK_URL: z.url({ protocol: /^https?$/, error: 'EVENT_SINK_URL must be an http(s) URL' }).superRefine((url, ctx) => {
     const problem = webhookUrlProblem(url);
     if (problem) ctx.addIssue({ code: 'custom', message: `EVENT_SINK_URL ${problem}` });

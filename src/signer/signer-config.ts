@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { CHECKPOINT_SIGNING_KEY_ENV, parseSigningKey, type CheckpointSigningKey } from '../audit/checkpoints';
 import { parseEnvironment } from '../config';
 import { TASK_QUEUE } from '../temporal/contract';
+import { LOG_LEVELS } from '../logger';
 
 /** A variable that must be set, and not empty, with what to do about it. */
 const required = (message: string) => z.string({ error: message }).min(1, message);
@@ -14,7 +15,7 @@ const SignerEnvSchema = z.object({
   [CHECKPOINT_SIGNING_KEY_ENV]: required('is required (npm run checkpoints -- keygen <key id> makes a key pair)'),
   FIREBREAK_CHECKPOINT_EVERY: z.string().regex(/^\d+(s|m|h|d)$/, 'a whole number of s, m, h or d, e.g. 15m').default('15m'),
   FIREBREAK_CHECKPOINT_DIR: z.string().min(1).optional(),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
 });
 
 export interface SignerConfig {

@@ -37,7 +37,8 @@ function fieldsOf(meta: LogMetadata): Record<string, unknown> {
 /**
  * The level the SDK's Rust core logs at: LOG_LEVEL when it is warn or quieter, else warn. Below
  * warn the core reports its own machinery (each poll, each connection), which says nothing to an
- * operator; its warnings (a call retried, a poll that failed) and errors always come through.
+ * operator; its warnings (a call retried, a poll that failed) come through unless LOG_LEVEL is
+ * error or quieter.
  */
 export function coreLogLevel(level: LogLevel): SdkLogLevel {
   const sdk = sdkLogLevel(level);

@@ -52,8 +52,9 @@ export function coreLogLevel(level: LogLevel): SdkLogLevel {
  * create the default runtime, and then this throws).
  */
 export function installTemporalRuntimeLogging(logger: Logger, level: LogLevel): Runtime {
+  const core = coreLogLevel(level);
   return Runtime.install({
     logger: sdkLoggerOver(logger),
-    telemetryOptions: { logging: { forward: {}, filter: makeTelemetryFilterString({ core: coreLogLevel(level), other: coreLogLevel(level) }) } },
+    telemetryOptions: { logging: { forward: {}, filter: makeTelemetryFilterString({ core, other: core }) } },
   });
 }

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ApiKeyStore } from '../../src/db/api-key-store';
-import { freePort } from '../../src/net';
+import { freePort, waitFor } from '../../src/net';
 import { temporalCliPath } from '../../src/temporal/binaries';
 import { startDevServer, type DevServer } from '../../src/temporal/dev-server';
 import { spawnFromBuild, type NodeProcess } from '../faults/support/node-process';
@@ -22,11 +22,6 @@ function jsonLines(file: string): Array<Record<string, any>> {
         throw new Error(`${path.basename(file)} wrote a line that is not JSON: ${line}`);
       }
     });
-}
-
-async function until(done: () => boolean, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!done() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
 }
 
 /**
@@ -67,17 +62,18 @@ describe("the API's and the worker's logs, the Temporal SDK's lines included", (
     const alert = () => ({ source: 'edr', sourceRef: uniqueKey('ref'), title: 'Beacon to a known C2', severity: 'high', dedupKey: uniqueKey('key') });
 
     expect((await httpRequest(url, 'POST', '/v1/alerts', { key, body: alert() })).status).toBe(202);
-    await until(() => jsonLines(workerLog).some((line) => line.msg === 'Worker state changed' && line.state === 'RUNNING'), 10_000);
-    expect(jsonLines(workerLog)).toContainEqual(expect.objectContaining({ level: 30, name: 'firebreak-worker', component: 'temporal-sdk', sdkComponent: 'worker', msg: 'Worker state changed', state: 'RUNNING', taskQueue }));
+    await waitFor('the worker’s RUNNING line', async () => {
+      expect(jsonLines(workerLog)).toContainEqual(expect.objectContaining({ level: 30, name: 'firebreak-worker', component: 'temporal-sdk', sdkComponent: 'worker', msg: 'Worker state changed', state: 'RUNNING', taskQueue }));
+    }, 10_000);
 
     // Killed, and asked at once: the API's probe has not noticed yet, so the call goes to the core, which retries it.
     temporal.process.kill('SIGKILL');
     const refused = await httpRequest(url, 'POST', '/v1/alerts', { key, body: alert() });
     expect(refused.status).toBe(503);
-    const coreWarning = (file: string) => jsonLines(file).some((line) => line.sdkComponent === 'core' && line.level >= 40);
-    await until(() => coreWarning(apiLog) && coreWarning(workerLog), 30_000);
-    for (const [file, name] of [[apiLog, 'firebreak-api'], [workerLog, 'firebreak-worker']] as const) {
-      expect(jsonLines(file).filter((line) => line.sdkComponent === 'core')).toContainEqual(expect.objectContaining({ level: 40, name, component: 'temporal-sdk', msg: expect.any(String) }));
-    }
+    await waitFor('the core’s warnings in both logs', async () => {
+      for (const [file, name] of [[apiLog, 'firebreak-api'], [workerLog, 'firebreak-worker']] as const) {
+        expect(jsonLines(file).filter((line) => line.sdkComponent === 'core')).toContainEqual(expect.objectContaining({ level: 40, name, component: 'temporal-sdk', msg: expect.any(String) }));
+      }
+    }, 30_000);
   });
 });

@@ -8,6 +8,7 @@ import { incidentBundleOptions, trustingDecisionKeys } from '../src/worker/workf
 import { benchDecisionKeys } from './decision-keys';
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import http from 'node:http';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -154,12 +155,17 @@ export async function sendAlert(apiUrl: string, key: string, run: string, i: num
 
 /** The raw path: `signalWithStart` of incident workflow `raw-<id>` with alert `i` of `run`; no API, no PostgreSQL. */
 export async function rawSignalWithStart(client: Client, taskQueue: string, id: string, run: string, i: number): Promise<void> {
+  await signalWithStartRaw(client, taskQueue, id, alertSummary(run, i));
+}
+
+/** `signalWithStart` of incident workflow `raw-<id>` with `summary`, as the raw path sends every alert. */
+export async function signalWithStartRaw(client: Client, taskQueue: string, id: string, summary: AlertSummary): Promise<void> {
   await client.workflow.signalWithStart('incidentWorkflow', {
     workflowId: `raw-${id}`,
     taskQueue,
     args: [{ incidentId: `raw-${id}`, dedupKey: `raw-${id}`, title: 'Bench alert', source: 'bench', severity: 'low', policy: DEFAULT_POLICY }],
     signal: alertSignal,
-    signalArgs: [alertSummary(run, i)],
+    signalArgs: [summary],
   });
 }
 
@@ -471,17 +477,53 @@ export async function startStack(options: StackOptions = {}): Promise<BenchStack
   }
 }
 
-/** POSTs JSON with a bearer key; the status and the parsed answer. */
-export async function post(url: string, key: string, body: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  const text = await res.text();
-  let parsed: unknown = text;
+/**
+ * Connections the load generator keeps open between requests. The load generator shares the
+ * benchmark's cores with what it measures, so its own cost per request counts: `fetch` spent
+ * 0.40-0.45 ms of CPU per POST where `node:http` with a kept-alive connection spends 0.11-0.14
+ * (bench/RESULTS.md, 2026-12-06), as much as a third of the API's own.
+ */
+const keptAlive = new http.Agent({ keepAlive: true });
+
+/**
+ * POSTs JSON with a bearer key (and any other headers); the status and the parsed answer. A kept
+ * connection the server closed while idle fails the request before the server reads it: that
+ * request is sent once more, on a new connection.
+ */
+export async function post(url: string, key: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
+  const payload = JSON.stringify(body);
   try {
-    parsed = JSON.parse(text);
-  } catch {
-    // not JSON: keep the text for the error message
+    return await postOnce(url, key, payload, headers);
+  } catch (err) {
+    if ((err as { closedIdle?: boolean }).closedIdle) return postOnce(url, key, payload, headers);
+    throw err;
   }
-  return { status: res.status, body: parsed };
+}
+
+function postOnce(url: string, key: string, payload: string, headers: Record<string, string>): Promise<{ status: number; body: any }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      url,
+      { method: 'POST', agent: keptAlive, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), ...headers } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('error', reject);
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let parsed: unknown = text;
+          try {
+            parsed = JSON.parse(text);
+          } catch {
+            // not JSON: keep the text for the error message
+          }
+          resolve({ status: res.statusCode ?? 0, body: parsed });
+        });
+      },
+    );
+    req.on('error', (err: NodeJS.ErrnoException) => reject(Object.assign(err, { closedIdle: req.reusedSocket && err.code === 'ECONNRESET' })));
+    req.end(payload);
+  });
 }
 
 /** Runs `main`, printing its failure and exiting non-zero. */

@@ -112,12 +112,8 @@ async function bindTrivial(stack: BenchStack, count: number): Promise<void> {
 /** A note through the API, retried on 503 under one idempotency key (a retry may find it applied). */
 async function note(stack: BenchStack, key: string, id: string, text: string, idempotencyKey: string): Promise<number> {
   for (let attempt = 0; ; attempt++) {
-    const res = await fetch(`${stack.api.url}/v1/incidents/${id}/notes`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'idempotency-key': idempotencyKey },
-      body: JSON.stringify({ text }),
-    });
-    const body = (await res.json()) as { noteCount?: number };
+    const res = await post(`${stack.api.url}/v1/incidents/${id}/notes`, key, { text }, { 'idempotency-key': idempotencyKey });
+    const body = res.body as { noteCount?: number };
     if (res.status === 200 && (body.noteCount ?? 0) >= 1) return attempt;
     if (res.status !== 503 || attempt >= 20) throw new Error(`note answered ${res.status}: ${JSON.stringify(body)}`);
     await sleep(250);

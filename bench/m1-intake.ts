@@ -14,8 +14,8 @@
  * The load generator (HTTP client, Temporal client for raw), the API and the HTTP floor run in this
  * process. After an unmeasured warm-up of every path (which opens the incidents and workflows),
  * the paths take turns: each round runs every path once, in an order that moves on by one
- * each round, so over three rounds each path runs once in each place and the machine's drift
- * weighs on all of them alike. A phase starts once the workflows of the phase before have counted
+ * each round (over the default three rounds each path runs once in each place), so the machine's
+ * drift weighs on all of them alike. A phase starts once the workflows of the phase before have counted
  * every alert, so no path shares the worker with another's backlog. The ratios are the medians of
  * the rounds' ratios; a single run of one pair moved by 0.2 between runs of one build.
  */

@@ -30,6 +30,7 @@ export async function startHttpFloor(client: Client, taskQueue: string): Promise
     }
     const summary: AlertSummary = { alertId: sourceRef, source, sourceRef, title, severity: severity as AlertSummary['severity'], receivedAt: new Date().toISOString(), assets: [] };
     await signalWithStartRaw(client, taskQueue, `floor-${dedupKey}`, summary);
+    // In Firebreak's answer's shape; its incidentId is the workflow's id, which M1 polls until drained.
     res.status(202).json({ incidentId: `raw-floor-${dedupKey}`, alertId: sourceRef, deduplicated: true });
   });
   const server = app.listen(0, '127.0.0.1');

@@ -29,7 +29,7 @@ import { temporalCliPath } from '../src/temporal/binaries';
 import { startDevServer } from '../src/temporal/dev-server';
 import { freeServerPort, startTemporalServer, TEMPORAL_LABELS, temporalKind } from '../src/temporal/temporal-server';
 import { createIncidentWorker, eventRelayWorkflowId, incidentWorkflowsPath } from '../src/worker/incident-worker';
-import { alertSignal } from '../src/workflows/messages';
+import { alertSignal, stateQuery } from '../src/workflows/messages';
 import { post } from './http-client';
 import { coresByRole, machineBusySeconds, processTreeCpu, type ProcessRole } from './process-cpu';
 import { installQuietRuntime } from './quiet-runtime';
@@ -104,6 +104,13 @@ export async function phase<T>(name: string, measure: () => Promise<T>): Promise
 
 export const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
 
+/** The middle value (the mean of the two middle ones for an even count). */
+export const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
 export function table(head: string[], rows: Array<Array<string | number>>): string {
   return [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 }
@@ -167,6 +174,25 @@ export async function signalWithStartRaw(client: Client, taskQueue: string, id: 
     signal: alertSignal,
     signalArgs: [summary],
   });
+}
+
+/** How many alerts the incident workflows `workflowIds` have counted, together (their state query). */
+export async function alertsCounted(client: Client, workflowIds: readonly string[]): Promise<number> {
+  const counts = await Promise.all(workflowIds.map(async (id) => (await client.workflow.getHandle(id).query(stateQuery)).alertCount));
+  return counts.reduce((a, b) => a + b, 0);
+}
+
+/** Waits until the incident workflows `workflowIds` have counted `n` alerts together. */
+export async function waitForAlertsCounted(what: string, client: Client, workflowIds: () => readonly string[], n: number, timeoutMs: number): Promise<void> {
+  await waitUntil(
+    what,
+    async () => {
+      const counted = await alertsCounted(client, workflowIds());
+      return counted >= n || `${counted} of ${n}`;
+    },
+    timeoutMs,
+    500,
+  );
 }
 
 /** Waits until the read model holds `n` incidents whose dedup key starts with `prefix`. */

@@ -21,9 +21,8 @@
  */
 import type { Client } from '@temporalio/client';
 import { workflowIdFor } from '../src/temporal/contract';
-import { stateQuery } from '../src/workflows/messages';
 import { startHttpFloor } from './http-floor';
-import { machine, numericArgs, pct, phase, rawSignalWithStart, run, sendAlert, startStack, table, timed, waitUntil, withCpu, type Timed } from './harness';
+import { machine, median, numericArgs, pct, phase, rawSignalWithStart, run, sendAlert, startStack, table, timed, waitForAlertsCounted, withCpu, type Timed } from './harness';
 import type { ProcessRole } from './process-cpu';
 
 const [alerts = 2_000, concurrency = 32, rounds = 3] = numericArgs(2_000, 32, 3);
@@ -44,25 +43,8 @@ interface Path {
   cpuSeconds: Record<ProcessRole, number>;
 }
 
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
-
 /** Waits until the path's workflows have counted every alert it sent, so the next phase finds the worker idle. */
-async function drained(client: Client, path: Path): Promise<void> {
-  await waitUntil(
-    `every ${path.name} alert counted`,
-    async () => {
-      const counts = await Promise.all([...path.workflows].map(async (id) => (await client.workflow.getHandle(id).query(stateQuery)).alertCount));
-      const counted = counts.reduce((a, b) => a + b, 0);
-      return counted >= path.sent || `${counted} of ${path.sent}`;
-    },
-    300_000,
-    500,
-  );
-}
+const drained = (client: Client, path: Path) => waitForAlertsCounted(`every ${path.name} alert counted`, client, () => [...path.workflows], path.sent, 300_000);
 
 run(async () => {
   const stack = await startStack({ worker: 'child' });

@@ -23,8 +23,8 @@ import type { Decided } from '../src/domain/decisions';
 import type { Principal, Role } from '../src/domain/principal';
 import { workflowIdFor } from '../src/temporal/contract';
 import { incidentWorkflowsPath } from '../src/worker/incident-worker';
-import { stateQuery } from '../src/workflows/messages';
 import {
+  alertsCounted,
   bundleToFile,
   coresLine,
   machine,
@@ -44,7 +44,7 @@ import {
   trivialWorkflowsPath,
   waitForIncidents,
   waitLoadIdle,
-  waitUntil,
+  waitForAlertsCounted,
   withCpu,
   WorkerProcess,
   type ApiProcess,
@@ -164,15 +164,7 @@ run(async () => {
             answers[i] = await sendAlert(c.apis[i % c.apis.length]!.url, integration, prefix, i, `${prefix}key-${i % keys}`);
           });
           intakeSeconds = intake.seconds;
-          await waitUntil(
-            `${c.name}: every alert counted`,
-            async () => {
-              const counted = (await Promise.all(incidents().map(async (w) => (await client.workflow.getHandle(w).query(stateQuery)).alertCount))).reduce((a, b) => a + b, 0);
-              return counted >= alerts || `${counted} of ${alerts}`;
-            },
-            900_000,
-            500,
-          );
+          await waitForAlertsCounted(`${c.name}: every alert counted`, client, incidents, alerts, 900_000);
         }),
       );
       {
@@ -180,7 +172,7 @@ run(async () => {
         const { rows: registered } = await stack.pool.query<{ alert_id: string }>('SELECT alert_id FROM alerts WHERE starts_with(source_ref, $1)', [prefix]);
         const inRegister = new Map<string, number>();
         for (const r of registered) inRegister.set(r.alert_id, (inRegister.get(r.alert_id) ?? 0) + 1);
-        const counted = (await Promise.all(incidents().map(async (w) => (await client.workflow.getHandle(w).query(stateQuery)).alertCount))).reduce((a, b) => a + b, 0);
+        const counted = await alertsCounted(client, incidents());
         const lost = answers.filter((a) => !inRegister.has(a.alertId) || !times.has(a.alertId)).length;
         const duplicated = [...times.values(), ...inRegister.values()].filter((n) => n > 1).length;
         check(answers.filter(Boolean).length === alerts, `${c.name}: ${alerts} answers of 202`);
@@ -200,20 +192,12 @@ run(async () => {
       const rawRun = await withCpu(() =>
         phase(`raw-storm-${tag}`, async () => {
           rawIntake = (await timed(alerts, concurrency, (i) => rawSignalWithStart(client, stack.taskQueue, `${tag}-${i % keys}`, `r${tag}-`, i))).seconds;
-          await waitUntil(
-            `${c.name}: raw, every alert counted`,
-            async () => {
-              const counted = (await Promise.all(rawIds.map(async (w) => (await client.workflow.getHandle(w).query(stateQuery)).alertCount))).reduce((a, b) => a + b, 0);
-              return counted >= alerts || `${counted} of ${alerts}`;
-            },
-            900_000,
-            500,
-          );
+          await waitForAlertsCounted(`${c.name}: raw, every alert counted`, client, () => rawIds, alerts, 900_000);
         }),
       );
       {
         const { events, times } = await signalledAlerts(client, rawIds);
-        const counted = (await Promise.all(rawIds.map(async (w) => (await client.workflow.getHandle(w).query(stateQuery)).alertCount))).reduce((a, b) => a + b, 0);
+        const counted = await alertsCounted(client, rawIds);
         const lost = Array.from({ length: alerts }, (_, i) => `r${tag}-${i}`).filter((id) => !times.has(id)).length;
         const duplicated = [...times.values()].filter((n) => n > 1).length;
         check(counted === alerts && lost === 0 && duplicated === 0, `${c.name}: raw, every alert once (${counted} counted, ${lost} lost, ${duplicated} duplicated)`);

@@ -99,15 +99,10 @@ async function rawWorker(address: string, taskQueue: string, bundle: string | un
   await connection.close();
 }
 
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(0);
 
 async function main(): Promise<void> {
-  const { bundleToFile, machine, numericArgs, phase, ratio, startStack, table, trivialWorkflowsPath }: Harness = await import('./harness');
+  const { bundleToFile, machine, median, numericArgs, phase, ratio, startStack, table, trivialWorkflowsPath }: Harness = await import('./harness');
   const { loadPrebuiltBundle, PREBUILT_BUNDLE_DIRECTORY, WORKFLOW_BUNDLE_ENV } = await import('../src/worker/prebuilt-bundle');
   const { benchDecisionKeys } = await import('./decision-keys');
   const [starts] = numericArgs(5);

@@ -8,7 +8,7 @@ import http from 'node:http';
  * Connections the load generator keeps open between requests. The load generator shares the
  * benchmark's cores with what it measures, so its own cost per request counts: `fetch` spent
  * 0.40-0.45 ms of CPU per POST where `node:http` with a kept-alive connection spends 0.11-0.14
- * (bench/RESULTS.md, 2026-12-06), as much as a third of the API's own.
+ * (bench/RESULTS.md, 2026-12-06), about a quarter of the API's own per alert.
  */
 const keptAlive = new http.Agent({ keepAlive: true });
 

@@ -2,11 +2,11 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { accessSync, constants, createWriteStream, existsSync, mkdirSync } from 'node:fs';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import { Client as PgClient } from 'pg';
+import { isFree } from '../net';
 import { projectRoot } from '../paths';
 import type { DevServer } from './dev-server';
 import { registerSearchAttributes } from './register-search-attributes';
@@ -165,15 +165,6 @@ async function setUpSchema(install: TemporalServerInstall, login: PostgresLogin,
  * binding port 0 gives). So its ports are picked below that.
  */
 const MAX_PORT = 32_767;
-
-/** Whether nothing listens on 127.0.0.1:<port> now. */
-export function isFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
 
 /** A free TCP port on 127.0.0.1 in 10000-32767, for the Temporal server. */
 export async function freeServerPort(taken: Iterable<number> = []): Promise<number> {

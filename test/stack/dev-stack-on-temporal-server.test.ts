@@ -1,6 +1,7 @@
 import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { freeServerPort, isFree, temporalServerPortsFrom, TEMPORAL_LABELS } from '../../src/temporal/temporal-server';
+import { isFree } from '../../src/net';
+import { freeServerPort, temporalServerPortsFrom, TEMPORAL_LABELS } from '../../src/temporal/temporal-server';
 import { DevStackProcess, devStackDataDir, devStackOnFreePorts } from '../support/dev-stack-process';
 import { describeWithTemporalServer } from '../support/temporal-server-built';
 

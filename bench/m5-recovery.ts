@@ -12,6 +12,10 @@
  * The clock runs from the SIGTERM. Each incident, acknowledged already, is sent a note (one
  * decision and one publish, as the acknowledge); each trivial workflow the same update as before.
  *
+ * Each row also counts the workflows whose workflow task timed out before a worker took it, after
+ * the signal, and of those the ones scheduled after the dead queue stopped counting as alive: an
+ * update's task carries the sticky time-out onto the shared queue (docs/temporal-pitfalls.md, 64).
+ *
  *   npm run build && node dist/bench/m5-recovery.js [incidents=1000] [concurrency=100]
  */
 import { machine, numericArgs, pct, phase, post, ratio, run, sendAlert, sleep, startStack, table, timed, waitForIncidents, waitUntil, withCpu, type BenchStack, type ProcessRole } from './harness';
@@ -36,6 +40,8 @@ interface Recovery {
   retries: number;
   /** CPU seconds each role used from the signal until the last workflow answered (the new worker's included). */
   cpu: Record<ProcessRole, number>;
+  /** Workflows whose task timed out before a worker took it, after the signal (see `scheduleToStartTimeOuts`). */
+  timedOut: { total: number; late: number };
 }
 
 /**
@@ -45,8 +51,9 @@ interface Recovery {
  * last 10 s, and treats an older one as gone at once (pitfall 55). Both populations are killed
  * as a busy worker would be, whatever the setup's last task left behind.
  */
-async function recover(stack: BenchStack, stop: Stop, name: string, ping: () => Promise<unknown>, progress: (i: number) => Promise<number>): Promise<Recovery> {
+async function recover(stack: BenchStack, stop: Stop, name: string, workflowIds: string[], ping: () => Promise<unknown>, progress: (i: number) => Promise<number>): Promise<Recovery> {
   await ping();
+  const signalled = Date.now();
   const done: number[] = [];
   let retries = 0;
   let restarting!: Promise<number>;
@@ -61,7 +68,34 @@ async function recover(stack: BenchStack, stop: Stop, name: string, ping: () => 
     });
   }));
   const workerReady = await restarting;
-  return { name, stop, workerReady, done: done.sort((a, b) => a - b), retries, cpu };
+  const timedOut = await scheduleToStartTimeOuts(stack.client, workflowIds, signalled);
+  return { name, stop, workerReady, done: done.sort((a, b) => a - b), retries, cpu, timedOut };
+}
+
+/** How long after its last poll began the server still treats a sticky queue as alive (pitfall 55). */
+const STICKY_POLLER_WINDOW_MS = 10_000;
+
+/**
+ * How many workflows had a workflow task time out before any worker took it (schedule-to-start),
+ * after the signal; `late` counts those whose task was scheduled more than 10 s after it. By then
+ * the dead worker's sticky queue counts as gone and the task waits on the shared queue, yet an
+ * update's task still carries the worker's sticky time-out there (pitfall 64).
+ */
+async function scheduleToStartTimeOuts(client: BenchStack['client'], workflowIds: string[], since: number): Promise<{ total: number; late: number }> {
+  const millis = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) => Number(t?.seconds ?? 0) * 1000 + (t?.nanos ?? 0) / 1e6;
+  let total = 0;
+  let late = 0;
+  await timed(workflowIds.length, 32, async (i) => {
+    const events = (await client.workflow.getHandle(workflowIds[i]!).fetchHistory()).events ?? [];
+    const timeOuts = events.filter(
+      (e) => e.workflowTaskTimedOutEventAttributes?.timeoutType === temporal.api.enums.v1.TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START && millis(e.eventTime) >= since,
+    );
+    if (timeOuts.length === 0) return;
+    total += 1;
+    const scheduled = timeOuts.map((t) => events.find((e) => e.eventId?.toString() === t.workflowTaskTimedOutEventAttributes!.scheduledEventId?.toString()));
+    if (scheduled.some((e) => e && millis(e.eventTime) >= since + STICKY_POLLER_WINDOW_MS)) late += 1;
+  });
+  return { total, late };
 }
 
 /**
@@ -136,14 +170,16 @@ run(async () => {
     await waitForIncidents(stack.pool, 'm5-key-', incidents);
     await settle(stack);
     const before = await stack.workerLoad();
-    const incidentQueues = await lastTaskQueues(client, ids.map((id) => workflowIdFor(id)));
+    const incidentWorkflowIds = ids.map((id) => workflowIdFor(id));
+    const trivialIds = Array.from({ length: incidents }, (_, i) => `m5-trivial-${i}`);
+    const incidentQueues = await lastTaskQueues(client, incidentWorkflowIds);
 
     // Firebreak: an acknowledge per incident. The API gives up on a workflow after 30 s with a 503;
     // a client retries, and a retry may find its first attempt applied after all (409, already
     // acknowledged), which is progress too.
     const pingIncident = () => client.workflow.getHandle(workflowIdFor(ids[0]!)).query(stateQuery);
     const pingTrivial = () => client.workflow.getHandle('m5-trivial-0').query(countQuery);
-    const firebreak = await recover(stack, 'SIGKILL', 'Firebreak POST /v1/incidents/:id/acknowledge', pingIncident, async (i) => {
+    const firebreak = await recover(stack, 'SIGKILL', 'Firebreak POST /v1/incidents/:id/acknowledge', incidentWorkflowIds, pingIncident, async (i) => {
       for (let attempt = 0; ; attempt++) {
         const res = await post(`${stack.api.url}/v1/incidents/${ids[i]}/acknowledge`, manager, {});
         if (res.status === 200 && res.body.phase === 'triage') return attempt;
@@ -159,8 +195,8 @@ run(async () => {
     // leaves no trace in history, nor the worker it ran on, and the server keeps routing to the
     // first worker's queue, which it knows to be gone.
     await bindTrivial(stack, 1);
-    const trivialQueues = await lastTaskQueues(client, Array.from({ length: incidents }, (_, i) => `m5-trivial-${i}`));
-    const raw = await recover(stack, 'SIGKILL', 'raw executeUpdate, trivial workflow', pingTrivial, async (i) => {
+    const trivialQueues = await lastTaskQueues(client, trivialIds);
+    const raw = await recover(stack, 'SIGKILL', 'raw executeUpdate, trivial workflow', trivialIds, pingTrivial, async (i) => {
       const count = await client.workflow.getHandle(`m5-trivial-${i}`).executeUpdate(bumpUpdate, { args: [{}] });
       if (count !== 2) throw new Error(`trivial workflow ${i} counted ${count}`);
       return 0;
@@ -174,10 +210,10 @@ run(async () => {
       await note(stack, manager, ids[i]!, 'before the restart', `m5-note-before-${i}`);
     });
     await settle(stack);
-    const firebreakGraceful = await recover(stack, 'SIGTERM', 'Firebreak POST /v1/incidents/:id/notes', pingIncident, (i) => note(stack, manager, ids[i]!, 'after the restart', `m5-note-after-${i}`));
+    const firebreakGraceful = await recover(stack, 'SIGTERM', 'Firebreak POST /v1/incidents/:id/notes', incidentWorkflowIds, pingIncident, (i) => note(stack, manager, ids[i]!, 'after the restart', `m5-note-after-${i}`));
     await settle(stack);
     await bindTrivial(stack, 3);
-    const rawGraceful = await recover(stack, 'SIGTERM', 'raw executeUpdate, trivial workflow', pingTrivial, async (i) => {
+    const rawGraceful = await recover(stack, 'SIGTERM', 'raw executeUpdate, trivial workflow', trivialIds, pingTrivial, async (i) => {
       const count = await client.workflow.getHandle(`m5-trivial-${i}`).executeUpdate(bumpUpdate, { args: [{}] });
       if (count !== 4) throw new Error(`trivial workflow ${i} counted ${count}`);
       return 0;
@@ -186,7 +222,7 @@ run(async () => {
     const { rows: [noted] } = await stack.pool.query(`SELECT count(*)::int AS n FROM incidents WHERE dedup_key LIKE 'm5-key-%' AND (state->>'noteCount')::int = 2`);
 
     const incidentSticky = stickyTimeoutFromEnvironment() / 1000;
-    const row = (r: Recovery) => [r.stop, r.name, r.workerReady.toFixed(1), r.done[0]!.toFixed(1), pct(r.done, 0.5).toFixed(1), pct(r.done, 0.99).toFixed(1), r.done.at(-1)!.toFixed(1), r.retries];
+    const row = (r: Recovery) => [r.stop, r.name, r.workerReady.toFixed(1), r.done[0]!.toFixed(1), pct(r.done, 0.5).toFixed(1), pct(r.done, 0.99).toFixed(1), r.done.at(-1)!.toFixed(1), r.retries, `${r.timedOut.total} (${r.timedOut.late})`];
     // Where the recovery's work ran: CPU per workflow moved, by process. The API runs in the load generator.
     const cpuRoles: ProcessRole[] = ['load generator', 'worker', 'Temporal', 'PostgreSQL'];
     const cpuMs = (r: Recovery, role: ProcessRole) => (r.cpu[role] * 1000) / incidents;
@@ -197,7 +233,7 @@ run(async () => {
         `M5 recovery — ${incidents} open workflows per population, SIGKILL and then SIGTERM of the worker process, ${concurrency} requests in flight, ${machine()}`,
         '',
         table(
-          ['worker stopped by', 'path', 'new worker polling s', 'first moved s', 'half moved s', '99% moved s', 'all moved s', 'retried requests'],
+          ['worker stopped by', 'path', 'new worker polling s', 'first moved s', 'half moved s', '99% moved s', 'all moved s', 'retried requests', 'task timed out unstarted (10 s on)'],
           [row(firebreak), row(raw), row(firebreakGraceful), row(rawGraceful)],
         ),
         '',
@@ -207,6 +243,9 @@ run(async () => {
         '',
         `Seconds count from the signal; after a SIGTERM the new worker starts once the old one has exited. Before the SIGKILL the worker had ${before.cachedWorkflows} workflows cached, ${(before.rss / 1024 / 1024).toFixed(0)} MiB RSS; ` +
           `afterwards ${triage.n} of ${incidents} incidents showed phase triage in the read model, and after the SIGTERM ${noted.n} of ${incidents} showed both notes.`,
+        '',
+        'Task timed out unstarted: workflows whose workflow task timed out before any worker took it (schedule-to-start), after the signal; in brackets, ' +
+          'those whose task was scheduled 10 s or more after it, when the stopped worker\'s sticky queue already counted as gone and the task waited on the shared queue.',
         '',
         `Before the SIGKILL, the last workflow task of ${incidentQueues.sticky} of ${incidents} incidents went to the worker's sticky queue (${incidentQueues.timedOut} had a workflow task time out), ` +
           `of ${trivialQueues.sticky} of ${incidents} trivial workflows (${trivialQueues.timedOut}). ` +

@@ -8,7 +8,10 @@ import { wholeNumberSetting } from '../whole-number-setting';
  * escalation due on a dead worker is late by up to 3 s, not 10 (a task the worker had started
  * waits for the workflow task time-out instead: docs/temporal-pitfalls.md, 56). The price: a task
  * that waits longer than this on a worker that is alive but busy is replayed from its whole history
- * by whichever worker takes it (bench/RESULTS.md measures both).
+ * by whichever worker takes it (bench/RESULTS.md measures both). The server also times an update's
+ * first task after a restart by it while that task waits on the shared queue, and schedules it
+ * again when the queue is longer (pitfall 64): under a recovery's load that reorders the queue
+ * without making the last incident any later.
  */
 export const DEFAULT_STICKY_TIMEOUT_MS = 3_000;
 

@@ -56,7 +56,6 @@ import {
   post,
   ratio,
   run,
-  sleep,
   startBaselineWorkerProcess,
   startStack,
   stopEventRelay,

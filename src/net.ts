@@ -4,8 +4,12 @@ import { createServer } from 'node:net';
 /** The kernel's ephemeral range on Linux; elsewhere, the range IANA suggests (49152–65535). */
 const EPHEMERAL_RANGE_FILE = '/proc/sys/net/ipv4/ip_local_port_range';
 const IANA_EPHEMERAL = { low: 49152, high: 65535 };
-/** Ports below this are left alone: well-known services and the ones developers run by habit. */
-const LOWEST_CHOSEN = 20_000;
+/**
+ * Ports below this are left alone: well-known services, the ones developers run by habit, and the
+ * stretch the Temporal server's own ports come from (`freeServerPort`, at most 32767), so that a
+ * port chosen here never meets one chosen there before either is bound.
+ */
+const LOWEST_CHOSEN = 32_768;
 const ATTEMPTS = 50;
 
 export interface PortRange {
@@ -24,7 +28,7 @@ export function parseEphemeralRange(text: string): PortRange | undefined {
 
 /**
  * Where to choose a port that no outgoing connection and no other program's bind to port 0 can
- * be handed meanwhile: the larger stretch outside the ephemeral range, above 20000. Undefined when
+ * be handed meanwhile: the larger stretch outside the ephemeral range, above 32767. Undefined when
  * that stretch is too small to choose from.
  */
 export function rangeOutside(ephemeral: PortRange): PortRange | undefined {

@@ -24,6 +24,7 @@ import { eventRelayWorkflowId } from '../src/worker/incident-worker';
 import { workflowIdFor } from '../src/temporal/contract';
 import { stateQuery } from '../src/workflows/messages';
 import { stickyTimeoutFromEnvironment } from '../src/worker/sticky-timeout';
+import { eventMs } from './update-timeline';
 import { bumpUpdate, countQuery, tickSignal, trivialWorkflow } from './workflows/trivial';
 
 const [incidents = 1_000, concurrency = 100] = numericArgs(1_000, 100);
@@ -82,18 +83,17 @@ const STICKY_POLLER_WINDOW_MS = 10_000;
  * update's task still carries the worker's sticky time-out there (pitfall 64).
  */
 async function scheduleToStartTimeOuts(client: BenchStack['client'], workflowIds: string[], since: number): Promise<{ total: number; late: number }> {
-  const millis = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) => Number(t?.seconds ?? 0) * 1000 + (t?.nanos ?? 0) / 1e6;
   let total = 0;
   let late = 0;
   await timed(workflowIds.length, 32, async (i) => {
     const events = (await client.workflow.getHandle(workflowIds[i]!).fetchHistory()).events ?? [];
     const timeOuts = events.filter(
-      (e) => e.workflowTaskTimedOutEventAttributes?.timeoutType === temporal.api.enums.v1.TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START && millis(e.eventTime) >= since,
+      (e) => e.workflowTaskTimedOutEventAttributes?.timeoutType === temporal.api.enums.v1.TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START && eventMs(e) >= since,
     );
     if (timeOuts.length === 0) return;
     total += 1;
     const scheduled = timeOuts.map((t) => events.find((e) => e.eventId?.toString() === t.workflowTaskTimedOutEventAttributes!.scheduledEventId?.toString()));
-    if (scheduled.some((e) => e && millis(e.eventTime) >= since + STICKY_POLLER_WINDOW_MS)) late += 1;
+    if (scheduled.some((e) => e && eventMs(e) >= since + STICKY_POLLER_WINDOW_MS)) late += 1;
   });
   return { total, late };
 }

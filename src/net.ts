@@ -39,7 +39,8 @@ export function rangeOutside(ephemeral: PortRange): PortRange | undefined {
   return size(larger) >= 1_000 ? larger : undefined;
 }
 
-function ephemeralRange(): PortRange {
+/** The kernel's ephemeral range, or IANA's where it cannot be read. */
+export function ephemeralRange(): PortRange {
   try {
     return parseEphemeralRange(readFileSync(EPHEMERAL_RANGE_FILE, 'utf8')) ?? IANA_EPHEMERAL;
   } catch {
@@ -58,13 +59,19 @@ const handedOut = new Set<number>();
  */
 export async function freePort(): Promise<number> {
   const range = rangeOutside(ephemeralRange());
-  for (let attempt = 0; range && attempt < ATTEMPTS; attempt++) {
+  const port = range && (await randomFreePort(range, handedOut, ATTEMPTS));
+  if (port === undefined) return kernelChosenPort();
+  handedOut.add(port);
+  return port;
+}
+
+/** A port drawn at random from `range`, not in `avoid`, that nothing listens on; undefined after `attempts` draws. */
+export async function randomFreePort(range: PortRange, avoid: ReadonlySet<number>, attempts: number): Promise<number | undefined> {
+  for (let attempt = 0; attempt < attempts; attempt++) {
     const port = range.low + Math.floor(Math.random() * (range.high - range.low + 1));
-    if (handedOut.has(port) || !(await isFree(port))) continue;
-    handedOut.add(port);
-    return port;
+    if (!avoid.has(port) && (await isFree(port))) return port;
   }
-  return kernelChosenPort();
+  return undefined;
 }
 
 /** Whether nothing listens on 127.0.0.1:`port` now: a listener opens there (and is closed again). */

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import { Client as PgClient } from 'pg';
-import { isFree } from '../net';
+import { randomFreePort } from '../net';
 import { projectRoot } from '../paths';
 import type { DevServer } from './dev-server';
 import { registerSearchAttributes } from './register-search-attributes';
@@ -168,12 +168,9 @@ const MAX_PORT = 32_767;
 
 /** A free TCP port on 127.0.0.1 in 10000-32767, for the Temporal server. */
 export async function freeServerPort(taken: Iterable<number> = []): Promise<number> {
-  const avoid = new Set(taken);
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const port = 10_000 + Math.floor(Math.random() * (MAX_PORT - 10_000));
-    if (!avoid.has(port) && (await isFree(port))) return port;
-  }
-  throw new Error('no free port between 10000 and 32767');
+  const port = await randomFreePort({ low: 10_000, high: MAX_PORT }, new Set(taken), 200);
+  if (port === undefined) throw new Error(`no free port between 10000 and ${MAX_PORT}`);
+  return port;
 }
 
 /**

@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { freePort, parseEphemeralRange, rangeOutside } from '../../src/net';
+import { ephemeralRange, freePort, parseEphemeralRange, rangeOutside } from '../../src/net';
 
 function listen(port: number): Promise<Server> {
   return new Promise((resolve, reject) => {
@@ -8,15 +7,6 @@ function listen(port: number): Promise<Server> {
     server.once('error', reject);
     server.listen(port, '127.0.0.1', () => resolve(server));
   });
-}
-
-/** This machine's ephemeral range, as freePort reads it. */
-function machineEphemeralRange(): { low: number; high: number } {
-  try {
-    return parseEphemeralRange(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')) ?? { low: 49152, high: 65535 };
-  } catch {
-    return { low: 49152, high: 65535 }; // not Linux: the default range applies
-  }
 }
 
 describe('choosing a free port for a server started a moment later', () => {
@@ -37,7 +27,7 @@ describe('choosing a free port for a server started a moment later', () => {
   });
 
   it('hands out ports outside this machine\'s ephemeral range that a server can bind, never the same one twice', async () => {
-    const ephemeral = machineEphemeralRange();
+    const ephemeral = ephemeralRange();
     const ports: number[] = [];
     for (let i = 0; i < 20; i++) ports.push(await freePort());
     expect(new Set(ports).size).toBe(20);
@@ -50,7 +40,7 @@ describe('choosing a free port for a server started a moment later', () => {
   });
 
   it('does not hand out a port something already listens on', async () => {
-    const range = rangeOutside(machineEphemeralRange())!;
+    const range = rangeOutside(ephemeralRange())!;
     // Occupy a window of 1,000 ports and ask 200 times: with Linux's default range (4,536 ports
     // left above it) some 40 of the random picks land in the window, and none of them may come back.
     const taken: Server[] = [];

@@ -6,9 +6,9 @@
  * after which the caller writes an acknowledge's publish itself (the same `IncidentRepository.record`
  * the local activity runs): the floor of an API that writes the read model after the update. Every
  * incident and every trivial workflow is open, cached and idle before the clock starts; each takes
- * one decision. The paths take turns in
- * rounds, so a noisy neighbour on the machine weighs on all of them alike. Afterwards each decision's
- * latency is split by its update's history (bench/update-timeline.ts), for all and for the slowest 1 %.
+ * one decision. The paths take turns in rounds, so a noisy neighbour on the machine weighs on all of
+ * them alike. Afterwards each decision's latency is split by its update's history
+ * (bench/update-timeline.ts), for all and for the slowest 1 %.
  *
  *   npm run build && node dist/bench/m3-decisions.js [decisions=500] [concurrency=1] [rounds=5]
  */
@@ -207,6 +207,8 @@ run(async () => {
     const split = await splitByHistory(client, paths, calls);
 
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    /** One path's p50 and p99 against another's. */
+    const ratios = (a: Timed, b: Timed) => `p50 ${ratio(pct(a.latencies, 0.5), pct(b.latencies, 0.5))}, p99 ${ratio(pct(a.latencies, 0.99), pct(b.latencies, 0.99))}`;
     const [firebreak, direct, raw, rawActivity, rawLocal, rawThenWrite] = results as [Timed, Timed, Timed, Timed, Timed, Timed];
     console.log(
       [
@@ -227,12 +229,12 @@ run(async () => {
         `Of Firebreak's mean ${mean(firebreak.latencies).toFixed(1)} ms, the API waited ${insideUpdateMs.toFixed(1)} ms on the workflow's update (its firebreak_decision_duration_seconds histogram).`,
         `Over ${SLOW_MS} ms: ${firebreak.latencies.filter((ms) => ms > SLOW_MS).length} of Firebreak's acknowledges through the API, of which the API waited over ${SLOW_MS} ms on the update ${after.slow - before.slow} times; ${direct.latencies.filter((ms) => ms > SLOW_MS).length} of the same updates without the API.`,
         '',
-        `ratio (Firebreak / raw executeUpdate): p50 ${ratio(pct(firebreak.latencies, 0.5), pct(raw.latencies, 0.5))}, p99 ${ratio(pct(firebreak.latencies, 0.99), pct(raw.latencies, 0.99))}`,
-        `ratio (Firebreak / raw executeUpdate + 1 activity): p50 ${ratio(pct(firebreak.latencies, 0.5), pct(rawActivity.latencies, 0.5))}, p99 ${ratio(pct(firebreak.latencies, 0.99), pct(rawActivity.latencies, 0.99))}`,
-        `ratio (Firebreak / raw executeUpdate + 1 local activity): p50 ${ratio(pct(firebreak.latencies, 0.5), pct(rawLocal.latencies, 0.5))}, p99 ${ratio(pct(firebreak.latencies, 0.99), pct(rawLocal.latencies, 0.99))}`,
-        `ratio (raw executeUpdate + 1 local activity / raw executeUpdate): p50 ${ratio(pct(rawLocal.latencies, 0.5), pct(raw.latencies, 0.5))}, p99 ${ratio(pct(rawLocal.latencies, 0.99), pct(raw.latencies, 0.99))}`,
-        `ratio (raw executeUpdate then the caller's write / raw executeUpdate): p50 ${ratio(pct(rawThenWrite.latencies, 0.5), pct(raw.latencies, 0.5))}, p99 ${ratio(pct(rawThenWrite.latencies, 0.99), pct(raw.latencies, 0.99))}`,
-        `ratio (Firebreak / the same update without the API): p50 ${ratio(pct(firebreak.latencies, 0.5), pct(direct.latencies, 0.5))}, p99 ${ratio(pct(firebreak.latencies, 0.99), pct(direct.latencies, 0.99))}`,
+        `ratio (Firebreak / raw executeUpdate): ${ratios(firebreak, raw)}`,
+        `ratio (Firebreak / raw executeUpdate + 1 activity): ${ratios(firebreak, rawActivity)}`,
+        `ratio (Firebreak / raw executeUpdate + 1 local activity): ${ratios(firebreak, rawLocal)}`,
+        `ratio (raw executeUpdate + 1 local activity / raw executeUpdate): ${ratios(rawLocal, raw)}`,
+        `ratio (raw executeUpdate then the caller's write / raw executeUpdate): ${ratios(rawThenWrite, raw)}`,
+        `ratio (Firebreak / the same update without the API): ${ratios(firebreak, direct)}`,
         '',
         `Where the time went, from each update's history (ms, means; the slowest ${TAIL_SHARE * 100}% of each path by its caller's latency; ${split.missing} calls without a completed update in their history):`,
         '',

@@ -14,7 +14,8 @@
  */
 import type { AuditEntryInput } from '../src/domain/audit-chain';
 import type { Decided } from '../src/domain/decisions';
-import type { IncidentState } from '../src/domain/incident';
+import { acknowledge, type IncidentState } from '../src/domain/incident';
+import { DEFAULT_POLICY } from '../src/domain/policy';
 import { IncidentRepository } from '../src/db/incident-repository';
 import type { Principal } from '../src/domain/principal';
 import { workflowIdFor } from '../src/temporal/contract';
@@ -95,16 +96,18 @@ run(async () => {
 
     const principal: Principal = { keyId: '0000000000000000', name: 'bench-manager', role: 'manager' };
     const decided: Decided<Record<string, never>> = { principal, decision: {} };
-    // The floor's write: what an acknowledge's publish records (its state, and its three entries:
-    // the decision, the page, the new phase), for incidents the other paths do not touch.
+    // The floor's write: what an acknowledge's publish records (its state, by the domain's own rule
+    // and the default policy the bench's API runs, and its three entries: the decision, the page,
+    // the new phase), for incidents the other paths do not touch.
     const repository = new IncidentRepository(stack.pool);
     const { rows: opened } = await stack.pool.query<{ state: IncidentState }>('SELECT state FROM incidents WHERE incident_id = ANY($1)', [incidents.slice(2 * each)]);
     const floorStates = new Map(opened.map((r) => [r.state.incidentId, r.state]));
     const writeAcknowledge = (incidentId: string) => {
-      const state = floorStates.get(incidentId)!;
-      const at = new Date().toISOString();
+      const now = new Date();
+      const state = acknowledge(floorStates.get(incidentId)!, principal, DEFAULT_POLICY, now);
+      const at = now.toISOString();
       const entry = (entryKey: string, action: string, details: Record<string, unknown>): AuditEntryInput => ({ entryKey, at, actor: principal.name, actorRole: principal.role, action, outcome: 'applied', details });
-      return repository.record({ ...state, phase: 'triage', phaseEnteredAt: { ...state.phaseEnteredAt, triage: at }, acknowledgedAt: at, acknowledgedBy: principal, version: state.version + 1 }, [
+      return repository.record(state, [
         entry(`decision:m3-floor-${incidentId}`, 'acknowledge', { keyId: principal.keyId, decision: {} }),
         entry('page:0:acknowledge', 'notify', { level: 0, cause: 'acknowledge' }),
         entry('phase:triage', 'enter_phase', { phase: 'triage', severity: state.severity }),

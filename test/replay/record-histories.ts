@@ -16,7 +16,7 @@ import { openFollowUps, type FollowUpState } from '../../src/domain/follow-up';
 import type { IncidentState } from '../../src/domain/incident';
 import { pinPlaybook } from '../support/playbooks';
 import type { Principal } from '../../src/domain/principal';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, type UpdateDefinition } from '@temporalio/common';
 import { chainFor, DEFAULT_POLICY } from '../../src/domain/policy';
 import { DEFAULT_REGIMES } from '../../src/domain/regulatory';
 import { clocksFor } from '../../src/domain/regulatory-deadlines';
@@ -49,7 +49,7 @@ import {
   type IncidentWorkflowInput,
 } from '../../src/workflows/messages';
 import { alice, maria } from '../support/principals';
-import { createTestWorker, createTimeSkippingEnv, RecordingActivities, withIncident } from '../support/time-skipping';
+import { createTestWorker, createTimeSkippingEnv, RecordingActivities, untilUpdateAdmitted, withIncident } from '../support/time-skipping';
 
 export const FIXTURE_VERSION = '0.6.0';
 export const FIXTURE_DIR = path.join(__dirname, '..', 'fixtures', 'histories');
@@ -91,6 +91,32 @@ async function writeRuns(env: TestWorkflowEnvironment, name: string, workflowId:
     // Stack traces name the recording machine's folders and mean nothing to a replay.
     const scrubbed = JSON.stringify(run.history, (key, value) => (key === 'stackTrace' ? '' : value), 1);
     writeFileSync(path.join(FIXTURE_DIR, `${FIXTURE_VERSION}-${name}${suffix}.json`), scrubbed + '\n');
+  }
+}
+
+/**
+ * A workflow whose first task carries a decision besides its start: the decision is sent before any
+ * worker polls, and the worker starts once the server holds it.
+ */
+async function recordDecidedInFirstTask(
+  name: string,
+  start: { workflowType: 'incidentWorkflow' | 'followUpWorkflow'; workflowId: string; args: unknown[] },
+  first: { update: UpdateDefinition<unknown, [unknown]>; updateId: string; decided: unknown },
+  drive: (env: TestWorkflowEnvironment, handle: WorkflowHandle) => Promise<void>,
+): Promise<void> {
+  const env = await createTimeSkippingEnv();
+  try {
+    const worker = await createTestWorker(env, new RecordingActivities());
+    const handle = await env.client.workflow.start(start.workflowType, { workflowId: start.workflowId, taskQueue: worker.options.taskQueue, args: start.args });
+    const decided = handle.executeUpdate(first.update, { updateId: first.updateId, args: [first.decided] });
+    await untilUpdateAdmitted(env, handle.workflowId, first.updateId);
+    await worker.runUntil(async () => {
+      await decided;
+      await drive(env, handle);
+      await writeRuns(env, name, handle.workflowId);
+    });
+  } finally {
+    await env.teardown();
   }
 }
 
@@ -166,6 +192,21 @@ describe('record replay fixtures', () => {
       });
       await handle.result();
     }));
+
+  it('acknowledged in the first workflow task, beside the start, then dismissed', () => {
+    const opening = input('acknowledged-in-first-task', 'medium');
+    return recordDecidedInFirstTask(
+      'acknowledged-in-first-task',
+      { workflowType: 'incidentWorkflow', workflowId: workflowIdFor(opening.incidentId), args: [opening] },
+      { update: acknowledgeUpdate, updateId: 'fixture-ack-1', decided: { principal: alice, decision: {} } },
+      async (_env, handle) => {
+        await handle.executeUpdate(assessUpdate, {
+          args: [{ principal: maria, decision: { severity: 'low', category: 'benign', strategy: 'contain_first', externalAssistance: false, dismiss: { reason: 'pen test' } } }],
+        });
+        await handle.result();
+      },
+    );
+  });
 
   it('unacknowledged SEV1 escalated to every level, then a manual escalation refused at the top', () =>
     record('escalated-to-top', input('escalated-to-top', 'critical'), async (env, handle) => {
@@ -441,5 +482,28 @@ describe('record replay fixtures', () => {
       await handle.executeUpdate(completeFollowUpUpdate, { args: [{ principal: omar, decision: { taskId: 'follow-up-1' } }] });
       await handle.executeUpdate(skipFollowUpUpdate, { args: [{ principal: maria, decision: { taskId: 'follow-up-2', reason: 'superseded' } }] });
     });
+  });
+
+  it('follow-ups commented on in their first workflow task, then completed', () => {
+    const closedAt = Date.now();
+    const initial = openFollowUps({
+      incidentId: 'fixture-follow-ups-first-task',
+      title: 'Fixture: follow-ups decided in the first task',
+      severity: 'high',
+      chain: chainFor(DEFAULT_POLICY.high),
+      commander: 'omar',
+      closedAt: new Date(closedAt).toISOString(),
+      incidentVersion: 20,
+      items: [{ title: 'Rotate the deploy keys', owner: 'alice', dueAt: new Date(closedAt + hours(72)).toISOString() }],
+    });
+    return recordDecidedInFirstTask(
+      'follow-ups-commented-in-first-task',
+      { workflowType: 'followUpWorkflow', workflowId: followUpWorkflowIdFor(initial.incidentId), args: [{ initial }] },
+      { update: commentFollowUpUpdate, updateId: 'fixture-comment-1', decided: { principal: maria, decision: { taskId: 'follow-up-1', text: 'keys listed' } } },
+      async (_env, handle) => {
+        await handle.executeUpdate(completeFollowUpUpdate, { args: [{ principal: omar, decision: { taskId: 'follow-up-1' } }] });
+        await handle.result();
+      },
+    );
   });
 });

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { ActionRequest, AuditActivities, EvidenceRequest, IncidentActivities, Notice, PatchVerificationRequest, ReplayReport } from '../../src/activities/types';
@@ -7,6 +8,7 @@ import type { WebhookActionRequest, WebhookActionResult } from '../../src/activi
 import type { AuditEntryInput, ChainHead } from '../../src/domain/audit-chain';
 import type { FollowUpState } from '../../src/domain/follow-up';
 import type { IncidentState, PatchResult } from '../../src/domain/incident';
+import { waitFor } from '../../src/net';
 import { temporalTestServerPath } from '../../src/temporal/binaries';
 import { followUpWorkflowIdFor } from '../../src/temporal/contract';
 import { registerSearchAttributes } from '../../src/temporal/register-search-attributes';
@@ -166,6 +168,22 @@ async function untilNoActivityRuns(handle: WorkflowHandle): Promise<void> {
     if (!described || described.status.name !== 'RUNNING' || (described.raw.pendingActivities ?? []).length === 0) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/**
+ * Returns once the server holds the update (it was sent without waiting for it), so it goes out
+ * with the workflow's next task: started before any worker polls, that is its first.
+ */
+export async function untilUpdateAdmitted(env: TestWorkflowEnvironment, workflowId: string, updateId: string): Promise<void> {
+  const poll = () =>
+    env.client.workflowService.pollWorkflowExecutionUpdate({
+      namespace: env.client.options.namespace,
+      updateRef: { workflowExecution: { workflowId }, updateId },
+      identity: 'test',
+      waitPolicy: { lifecycleStage: temporal.api.enums.v1.UpdateWorkflowExecutionLifecycleStage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ADMITTED },
+    });
+  // The update's request may still be on its way: NOT_FOUND until the server has it.
+  await waitFor(`update ${updateId} admitted`, poll, 10_000, 20);
 }
 
 /**

@@ -46,6 +46,16 @@ export async function followUpWorkflow(input: FollowUpWorkflowInput): Promise<Fo
   const base = () => ({ incidentId: state.incidentId, title: state.title, severity: state.severity });
   const holders = () => (state.commander ? { commander: state.commander } : {});
 
+  // The opening comes first on the chain, ahead of a decision that came in the first workflow task
+  // and runs as its handler is registered below (pitfall 66). The first publish writes it.
+  if (!input.carried) {
+    audit({
+      entryKey: 'follow-ups-opened',
+      action: 'open_follow_ups',
+      details: { followUps: state.tasks.map((t) => ({ taskId: t.taskId, title: t.title, assignee: t.assignee, dueAt: t.dueAt })) },
+    });
+  }
+
   setHandler(followUpStateQuery, () => state);
 
   const decisionHost = { state: () => state, appliedUpdateIds, audit, publish };
@@ -64,14 +74,7 @@ export async function followUpWorkflow(input: FollowUpWorkflowInput): Promise<Fo
   decision(skipFollowUpUpdate, ({ decision: d }) => skipRejection(state.tasks, d), ({ decision: d, principal }) => skipFollowUp(state, d, principal, now()));
   decision(commentFollowUpUpdate, ({ decision: d }) => commentRejection(state.tasks, d), ({ decision: d, principal }) => commentOnFollowUp(state, d, principal, now()));
 
-  if (!input.carried) {
-    audit({
-      entryKey: 'follow-ups-opened',
-      action: 'open_follow_ups',
-      details: { followUps: state.tasks.map((t) => ({ taskId: t.taskId, title: t.title, assignee: t.assignee, dueAt: t.dueAt })) },
-    });
-    await publish();
-  }
+  if (!input.carried) await publish();
 
   const shouldContinueAsNew = () =>
     workflowInfo().continueAsNewSuggested || (input.continueAsNewAfterEvents !== undefined && workflowInfo().historyLength >= input.continueAsNewAfterEvents);

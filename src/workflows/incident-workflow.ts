@@ -130,6 +130,19 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   let auditedBreaches = state.slaBreaches.length;
   const audit = (entry: Omit<AuditEntryInput, 'at' | 'actor' | 'actorRole' | 'outcome'> & Partial<AuditEntryInput>) =>
     pendingAudit.push({ at: new Date().toISOString(), actor: SYSTEM_ACTOR, actorRole: 'system', outcome: 'recorded', ...entry });
+  const auditPhase = () => {
+    if (auditedPhase === state.phase) return;
+    audit({ entryKey: `phase:${state.phase}`, action: 'enter_phase', details: { phase: state.phase, severity: state.severity } });
+    auditedPhase = state.phase;
+  };
+  // The audit log opens with the opening. A decision or signal that came in the first workflow task
+  // runs as soon as its handler is registered below, before the process starts (pitfall 66), so
+  // the opening and its phase are audited here, ahead of anything a handler audits; the process's
+  // first publish writes them. No command changes: older histories replay unchanged.
+  if (!input.carried) {
+    audit({ entryKey: 'opened', action: 'open', details: { title: state.title, source: state.source, severity: state.severity, dedupKey: state.dedupKey } });
+    auditPhase();
+  }
 
   const pastThreshold = () => input.continueAsNewAfterEvents !== undefined && workflowInfo().historyLength >= input.continueAsNewAfterEvents;
   // Temporal refuses a continue-as-new while alerts keep arriving; each refusal evicts the run and
@@ -177,10 +190,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   }
 
   async function publishNow(): Promise<void> {
-    if (auditedPhase !== state.phase) {
-      audit({ entryKey: `phase:${state.phase}`, action: 'enter_phase', details: { phase: state.phase, severity: state.severity } });
-      auditedPhase = state.phase;
-    }
+    auditPhase();
     for (const breach of state.slaBreaches.slice(auditedBreaches)) {
       audit({ entryKey: `sla-breach:${breach.deadline}:${breach.phase}`, action: 'sla_breach', details: { ...breach } });
     }
@@ -376,7 +386,6 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   // --- the process --------------------------------------------------------------------------------
 
   if (!input.carried) {
-    audit({ entryKey: 'opened', action: 'open', details: { title: state.title, source: state.source, severity: state.severity, dedupKey: state.dedupKey } });
     await publish();
     await page({ level: 0, ...addressed(0), cause: 'acknowledge', reason: 'incident opened', at: state.openedAt });
   }

@@ -266,6 +266,12 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
 
   // --- handlers ---------------------------------------------------------------------------------
 
+  /**
+   * Bumped by every decision that changes the regulatory clocks, so their watcher looks again.
+   * Declared before the handlers: one that came in the first workflow task runs as it is
+   * registered, and a `let` below it was not yet initialised there (pitfall 66).
+   */
+  let clocksChanged = 0;
   const decisionHost = { state: () => state, appliedUpdateIds, audit, publish };
   const decision = <T>(
     definition: UpdateDefinition<IncidentState, [Decided<T>]>,
@@ -379,8 +385,6 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
 
   // --- beside the lifecycle: regulatory clocks, stage SLAs and tasks (watchers.ts) -------------------
 
-  /** Bumped by every decision that changes the regulatory clocks, so their watcher looks again. */
-  let clocksChanged = 0;
   const watchers = [watchClocks(run, () => clocksChanged), stageSlaTimers ? watchStageDeadlines(run) : IDLE, watchTasks(run)];
 
   // --- the process --------------------------------------------------------------------------------

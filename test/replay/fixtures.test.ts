@@ -16,7 +16,7 @@ const load = (file: string) => ({ runId: file, history: JSON.parse(readFileSync(
 describe('saved histories replay against the current workflow code', () => {
   it('has fixtures for every recorded path', () => {
     expect(fixtures.length).toBeGreaterThanOrEqual(9);
-    for (const name of ['contain-first-closed', 'evidence-first-closed', 'dismissed', 'escalated-to-top', 'continued-as-new.run1', 'continued-as-new.run2', 'top-repeated', 'configured-chain', 'stage-sla-breached', 'regulatory-corrections', 'observables-correlated', 'playbook-closed', 'playbook-tasks', 'playbook-step-failed', 'follow-ups-started', 'follow-ups-tracked', 'alerts-redelivered.run2', 'built-in-evidence-first-closed', 'acknowledged-in-first-task', 'follow-ups-commented-in-first-task']) {
+    for (const name of ['contain-first-closed', 'evidence-first-closed', 'dismissed', 'escalated-to-top', 'continued-as-new.run1', 'continued-as-new.run2', 'top-repeated', 'configured-chain', 'stage-sla-breached', 'regulatory-corrections', 'observables-correlated', 'playbook-closed', 'playbook-tasks', 'playbook-step-failed', 'follow-ups-started', 'follow-ups-tracked', 'alerts-redelivered.run2', 'built-in-evidence-first-closed', 'acknowledged-in-first-task', 'follow-ups-commented-in-first-task', 'regime-declared-in-first-task']) {
       expect(fixtures.some((f) => f.includes(name))).toBe(true);
     }
   });

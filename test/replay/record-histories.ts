@@ -208,6 +208,27 @@ describe('record replay fixtures', () => {
     );
   });
 
+  it('a regime declared in the first workflow task, beside the start, then acknowledged and dismissed', () => {
+    const opening = input('regime-declared-in-first-task', 'medium');
+    const startedAt = new Date().toISOString();
+    return recordDecidedInFirstTask(
+      'regime-declared-in-first-task',
+      { workflowType: 'incidentWorkflow', workflowId: workflowIdFor(opening.incidentId), args: [opening] },
+      {
+        update: declareRegimeUpdate,
+        updateId: 'fixture-regime-1',
+        decided: { principal: maria, decision: { regime: 'gdpr_art33', startedAt, clocks: clocksFor('gdpr_art33', DEFAULT_REGIMES.gdpr_art33!, new Date(startedAt), []) } },
+      },
+      async (_env, handle) => {
+        await handle.executeUpdate(acknowledgeUpdate, { args: [{ principal: alice, decision: {} }] });
+        await handle.executeUpdate(assessUpdate, {
+          args: [{ principal: maria, decision: { severity: 'low', category: 'benign', strategy: 'contain_first', externalAssistance: false, dismiss: { reason: 'pen test' } } }],
+        });
+        await handle.result();
+      },
+    );
+  });
+
   it('unacknowledged SEV1 escalated to every level, then a manual escalation refused at the top', () =>
     record('escalated-to-top', input('escalated-to-top', 'critical'), async (env, handle) => {
       await env.sleep(minutes(50));

@@ -1,4 +1,4 @@
-import type { WorkflowHandle } from '@temporalio/client';
+import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -17,12 +17,14 @@ import {
   addNoteUpdate,
   addObservableUpdate,
   addTaskUpdate,
+  assessUpdate,
   assignRoleUpdate,
   commentFollowUpUpdate,
   declareRegimeUpdate,
   determineMaterialityUpdate,
   engageExternalAssistanceUpdate,
   escalateUpdate,
+  stateQuery,
 } from '../../src/workflows/messages';
 import { maria } from '../support/principals';
 import { createTestWorker, createTimeSkippingEnv, RecordingActivities, untilUpdateAdmitted } from '../support/time-skipping';
@@ -56,14 +58,15 @@ describe('a decision that arrives with the first workflow task (time-skipping)',
 
   /**
    * Starts an incident with no worker polling, sends the decision, and starts the worker once the
-   * server holds it. A decision the workflow cannot apply fails its workflow task again and again,
-   * and the update never answers: that fails here within 20 s, not at the test's time-out.
+   * server holds it; answers how the update ended and the incident's state after it. A decision
+   * the workflow cannot apply fails its workflow task again and again, and the update never
+   * answers: that fails here within 20 s, not at the test's time-out.
    */
   async function decideInFirstTask<T>(
     name: string,
     update: UpdateDefinition<IncidentState, [Decided<T>]>,
     decision: (openedAt: string) => T,
-  ): Promise<{ state: IncidentState; audit: string[]; activities: RecordingActivities; inFirstTask: boolean }> {
+  ): Promise<{ state: IncidentState; refusal?: string; audit: string[]; activities: RecordingActivities; inFirstTask: boolean }> {
     const input = { incidentId: `first-task-${name}`, dedupKey: `first-task-${name}`, title: 'Beacon to a known C2', source: 'edr', severity: 'medium' as const, policy: DEFAULT_POLICY };
     const activities = new RecordingActivities();
     const worker = await createTestWorker(env, activities);
@@ -76,8 +79,17 @@ describe('a decision that arrives with the first workflow task (time-skipping)',
       const unanswered = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error(`${name} in the first workflow task was not answered in 20 s`)), 20_000);
       });
-      const state = await worker.runUntil(Promise.race([decided, unanswered])).finally(() => clearTimeout(timer));
-      return { state, audit: activities.audit.map((e) => e.entryKey), activities, inFirstTask: await acceptedInFirstTask(handle) };
+      const { refusal, state } = await worker.runUntil(async () => {
+        const refusal = await Promise.race([decided, unanswered])
+          .then(() => undefined, (err) => {
+            if (err instanceof WorkflowUpdateFailedError) return err.cause?.message ?? err.message;
+            throw err;
+          })
+          .finally(() => clearTimeout(timer));
+        // Queried while the worker runs: a query needs one to answer.
+        return { refusal, state: await handle.query(stateQuery) };
+      });
+      return { state, ...(refusal ? { refusal } : {}), audit: activities.audit.map((e) => e.entryKey), activities, inFirstTask: await acceptedInFirstTask(handle) };
     } finally {
       await handle.terminate('test finished').catch(() => undefined);
     }
@@ -111,6 +123,16 @@ describe('a decision that arrives with the first workflow task (time-skipping)',
     expect(inFirstTask).toBe(true);
     expect(effect(state)).toEqual(expected);
     expect(audit.slice(0, 3)).toEqual(['opened', 'phase:detected', `decision:${name}-1`]);
+  });
+
+  it('refuses a decision the opened incident cannot take yet, and opens as it would have', async () => {
+    const { state, refusal, audit } = await decideInFirstTask('assess', assessUpdate, () => ({ severity: 'low', category: 'scan', strategy: 'contain_first', externalAssistance: false }));
+    expect(refusal).toBe('incident first-task-assess is in phase detected; an assessment needs phase triage');
+    // A refused update leaves nothing in history; it was admitted before the worker started, so
+    // the server handed it over with the first task, as it did every accepted one above.
+    expect(state.phase).toBe('detected');
+    expect(state.assessment).toBeUndefined();
+    expect(audit).toEqual(['opened', 'phase:detected']);
   });
 
   it('writes the opening of follow-ups before a decision taken on them at once', async () => {

@@ -16,7 +16,7 @@ import { openFollowUps, type FollowUpState } from '../../src/domain/follow-up';
 import type { IncidentState } from '../../src/domain/incident';
 import { pinPlaybook } from '../support/playbooks';
 import type { Principal } from '../../src/domain/principal';
-import { ApplicationFailure, type UpdateDefinition } from '@temporalio/common';
+import { ApplicationFailure } from '@temporalio/common';
 import { chainFor, DEFAULT_POLICY } from '../../src/domain/policy';
 import { DEFAULT_REGIMES } from '../../src/domain/regulatory';
 import { clocksFor } from '../../src/domain/regulatory-deadlines';
@@ -49,7 +49,7 @@ import {
   type IncidentWorkflowInput,
 } from '../../src/workflows/messages';
 import { alice, maria } from '../support/principals';
-import { createTestWorker, createTimeSkippingEnv, RecordingActivities, untilUpdateAdmitted, withIncident } from '../support/time-skipping';
+import { createTestWorker, createTimeSkippingEnv, RecordingActivities, startWithDecisionInFirstTask, withIncident } from '../support/time-skipping';
 
 export const FIXTURE_VERSION = '0.6.0';
 export const FIXTURE_DIR = path.join(__dirname, '..', 'fixtures', 'histories');
@@ -94,24 +94,19 @@ async function writeRuns(env: TestWorkflowEnvironment, name: string, workflowId:
   }
 }
 
-/**
- * A workflow whose first task carries a decision besides its start: the decision is sent before any
- * worker polls, and the worker starts once the server holds it.
- */
+/** A workflow whose first task carries a decision besides its start. */
 async function recordDecidedInFirstTask(
   name: string,
-  start: { workflowType: 'incidentWorkflow' | 'followUpWorkflow'; workflowId: string; args: unknown[] },
-  first: { update: UpdateDefinition<unknown, [unknown]>; updateId: string; decided: unknown },
+  start: Parameters<typeof startWithDecisionInFirstTask>[2],
+  first: Parameters<typeof startWithDecisionInFirstTask>[3],
   drive: (env: TestWorkflowEnvironment, handle: WorkflowHandle) => Promise<void>,
 ): Promise<void> {
   const env = await createTimeSkippingEnv();
   try {
     const worker = await createTestWorker(env, new RecordingActivities());
-    const handle = await env.client.workflow.start(start.workflowType, { workflowId: start.workflowId, taskQueue: worker.options.taskQueue, args: start.args });
-    const decided = handle.executeUpdate(first.update, { updateId: first.updateId, args: [first.decided] });
-    await untilUpdateAdmitted(env, handle.workflowId, first.updateId);
+    const { handle, answered } = await startWithDecisionInFirstTask(env, worker.options.taskQueue, start, first);
     await worker.runUntil(async () => {
-      await decided;
+      await answered;
       await drive(env, handle);
       await writeRuns(env, name, handle.workflowId);
     });

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
+import type { UpdateDefinition } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
@@ -171,19 +172,34 @@ async function untilNoActivityRuns(handle: WorkflowHandle): Promise<void> {
 }
 
 /**
- * Returns once the server holds the update (it was sent without waiting for it), so it goes out
- * with the workflow's next task: started before any worker polls, that is its first.
+ * Starts a workflow on a queue no worker polls yet and sends it a decision without waiting for the
+ * answer; returns once the server holds the decision. The worker started next then takes it in the
+ * run's first workflow task, beside the start; `answered` settles once a worker runs.
  */
-export async function untilUpdateAdmitted(env: TestWorkflowEnvironment, workflowId: string, updateId: string): Promise<void> {
+export async function startWithDecisionInFirstTask<R, D>(
+  env: TestWorkflowEnvironment,
+  taskQueue: string,
+  start: { workflowType: 'incidentWorkflow' | 'followUpWorkflow'; workflowId: string; args: unknown[] },
+  first: { update: UpdateDefinition<R, [D]>; updateId: string; decided: D },
+): Promise<{ handle: WorkflowHandle; answered: Promise<R> }> {
+  const handle = await env.client.workflow.start(start.workflowType, { workflowId: start.workflowId, taskQueue, args: start.args });
+  const answered = handle.executeUpdate(first.update, { updateId: first.updateId, args: [first.decided] });
   const poll = () =>
     env.client.workflowService.pollWorkflowExecutionUpdate({
       namespace: env.client.options.namespace,
-      updateRef: { workflowExecution: { workflowId }, updateId },
+      updateRef: { workflowExecution: { workflowId: start.workflowId }, updateId: first.updateId },
       identity: 'test',
       waitPolicy: { lifecycleStage: temporal.api.enums.v1.UpdateWorkflowExecutionLifecycleStage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ADMITTED },
     });
-  // The update's request may still be on its way: NOT_FOUND until the server has it.
-  await waitFor(`update ${updateId} admitted`, poll, 10_000, 20);
+  try {
+    // The update's request may still be on its way: NOT_FOUND until the server has it.
+    await waitFor(`update ${first.updateId} admitted`, poll, 10_000, 20);
+  } catch (err) {
+    // A run left with nobody polling its queue would hold the test server's clock still.
+    await handle.terminate('the decision never reached the server').catch(() => undefined);
+    throw err;
+  }
+  return { handle, answered };
 }
 
 /**

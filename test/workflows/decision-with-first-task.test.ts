@@ -27,7 +27,7 @@ import {
   stateQuery,
 } from '../../src/workflows/messages';
 import { maria } from '../support/principals';
-import { createTestWorker, createTimeSkippingEnv, RecordingActivities, untilUpdateAdmitted } from '../support/time-skipping';
+import { createTestWorker, createTimeSkippingEnv, RecordingActivities, startWithDecisionInFirstTask } from '../support/time-skipping';
 
 const { EventType } = temporal.api.enums.v1;
 
@@ -70,11 +70,14 @@ describe('a decision that arrives with the first workflow task (time-skipping)',
     const input = { incidentId: `first-task-${name}`, dedupKey: `first-task-${name}`, title: 'Beacon to a known C2', source: 'edr', severity: 'medium' as const, policy: DEFAULT_POLICY };
     const activities = new RecordingActivities();
     const worker = await createTestWorker(env, activities);
-    const handle = await env.client.workflow.start('incidentWorkflow', { workflowId: workflowIdFor(input.incidentId), taskQueue: worker.options.taskQueue, args: [input] });
-    const updateId = `${name}-1`;
-    const decided = handle.executeUpdate(update, { updateId, args: [{ principal: maria, decision: decision(new Date(await env.currentTimeMs()).toISOString()) }] });
+    const openedAt = new Date(await env.currentTimeMs()).toISOString();
+    const { handle, answered: decided } = await startWithDecisionInFirstTask(
+      env,
+      worker.options.taskQueue,
+      { workflowType: 'incidentWorkflow', workflowId: workflowIdFor(input.incidentId), args: [input] },
+      { update, updateId: `${name}-1`, decided: { principal: maria, decision: decision(openedAt) } },
+    );
     try {
-      await untilUpdateAdmitted(env, handle.workflowId, updateId);
       let timer: NodeJS.Timeout | undefined;
       const unanswered = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error(`${name} in the first workflow task was not answered in 20 s`)), 20_000);
@@ -148,10 +151,13 @@ describe('a decision that arrives with the first workflow task (time-skipping)',
     });
     const activities = new RecordingActivities();
     const worker = await createTestWorker(env, activities);
-    const handle = await env.client.workflow.start('followUpWorkflow', { workflowId: followUpWorkflowIdFor(initial.incidentId), taskQueue: worker.options.taskQueue, args: [{ initial }] });
-    const commented = handle.executeUpdate(commentFollowUpUpdate, { updateId: 'comment-1', args: [{ principal: maria, decision: { taskId: 'follow-up-1', text: 'keys listed' } }] });
+    const { handle, answered: commented } = await startWithDecisionInFirstTask(
+      env,
+      worker.options.taskQueue,
+      { workflowType: 'followUpWorkflow', workflowId: followUpWorkflowIdFor(initial.incidentId), args: [{ initial }] },
+      { update: commentFollowUpUpdate, updateId: 'comment-1', decided: { principal: maria, decision: { taskId: 'follow-up-1', text: 'keys listed' } } },
+    );
     try {
-      await untilUpdateAdmitted(env, handle.workflowId, 'comment-1');
       await worker.runUntil(async () => {
         await commented;
         // The first task scheduled two publishes; the update answered after its own.
